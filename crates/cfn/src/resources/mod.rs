@@ -1,0 +1,1 @@
+//! Generated resource types (placeholder until cfn-codegen runs).
