@@ -24,7 +24,9 @@ pub enum SynthError {
         attribute: String,
     },
     /// An `Fn::GetAtt` names an attribute the resource's type does not have.
-    #[error("{from} reads attribute `{attribute}` of `{target}`, but {type_name} has only: {available}")]
+    #[error(
+        "{from} reads attribute `{attribute}` of `{target}`, but {type_name} has only: {available}"
+    )]
     UnknownAttribute {
         /// Where the reference is.
         from: String,
@@ -73,7 +75,9 @@ pub enum SynthError {
         limit: usize,
     },
     /// The body is larger than CloudFormation accepts even from S3.
-    #[error("the template body is {0} bytes; CloudFormation accepts at most 1,000,000 bytes (from S3)")]
+    #[error(
+        "the template body is {0} bytes; CloudFormation accepts at most 1,000,000 bytes (from S3)"
+    )]
     TooLarge(usize),
     /// A resource's properties could not be turned into JSON.
     #[error("resource `{logical_id}` could not be serialized: {message}")]
@@ -92,7 +96,11 @@ pub struct SynthErrors(pub Vec<SynthError>);
 impl fmt::Display for SynthErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.0.len();
-        write!(f, "the template is invalid ({count} problem{}):", if count == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "the template is invalid ({count} problem{}):",
+            if count == 1 { "" } else { "s" }
+        )?;
         for problem in &self.0 {
             write!(f, "\n  - {problem}")?;
         }

@@ -103,7 +103,11 @@ impl Expr {
 
     /// `Fn::If`.
     pub fn if_(condition: &str, then: impl Serialize, otherwise: impl Serialize) -> Expr {
-        Expr::If(condition.to_owned(), Box::new(to_value(then)), Box::new(to_value(otherwise)))
+        Expr::If(
+            condition.to_owned(),
+            Box::new(to_value(then)),
+            Box::new(to_value(otherwise)),
+        )
     }
 
     /// `Fn::Equals`.
@@ -173,8 +177,14 @@ mod tests {
 
     #[test]
     fn intrinsics_use_the_long_form() {
-        assert_eq!(Expr::GetAtt("T".into(), "Arn".into()).to_json(), json!({"Fn::GetAtt": ["T", "Arn"]}));
-        assert_eq!(Expr::sub("${AWS::StackName}-x").to_json(), json!({"Fn::Sub": "${AWS::StackName}-x"}));
+        assert_eq!(
+            Expr::GetAtt("T".into(), "Arn".into()).to_json(),
+            json!({"Fn::GetAtt": ["T", "Arn"]})
+        );
+        assert_eq!(
+            Expr::sub("${AWS::StackName}-x").to_json(),
+            json!({"Fn::Sub": "${AWS::StackName}-x"})
+        );
         assert_eq!(
             Expr::sub_with("${A}", vec![("A", json!("v"))]).to_json(),
             json!({"Fn::Sub": ["${A}", {"A": "v"}]})

@@ -27,6 +27,7 @@ mod tag;
 mod template;
 mod validate;
 mod value;
+mod yaml;
 
 pub use error::{SynthError, SynthErrors};
 pub use expr::{pseudo, Expr};

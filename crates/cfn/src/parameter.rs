@@ -18,7 +18,10 @@ pub struct Parameter {
     allowed_values: Vec<Value>,
     #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
     allowed_pattern: Option<String>,
-    #[serde(rename = "ConstraintDescription", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ConstraintDescription",
+        skip_serializing_if = "Option::is_none"
+    )]
     constraint_description: Option<String>,
     #[serde(rename = "MinLength", skip_serializing_if = "Option::is_none")]
     min_length: Option<u32>,

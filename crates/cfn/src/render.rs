@@ -34,7 +34,7 @@ pub(crate) fn render(document: &Value, format: Format) -> Result<Rendered, Synth
             text.push('\n');
             text
         }
-        Format::Yaml => serde_yaml::to_string(document).map_err(serialize_error)?,
+        Format::Yaml => crate::yaml::to_string(document),
     };
     let size = body.len();
     if size > S3_BODY_LIMIT {
@@ -52,7 +52,10 @@ pub(crate) fn render(document: &Value, format: Format) -> Result<Rendered, Synth
 }
 
 fn serialize_error(err: impl std::fmt::Display) -> SynthErrors {
-    SynthErrors(vec![SynthError::Serialize { logical_id: "(template)".into(), message: err.to_string() }])
+    SynthErrors(vec![SynthError::Serialize {
+        logical_id: "(template)".into(),
+        message: err.to_string(),
+    }])
 }
 
 #[cfg(test)]
@@ -75,7 +78,11 @@ mod tests {
     fn a_large_body_warns_and_a_huge_one_fails() {
         let big = json!({ "x": "a".repeat(60_000) });
         let rendered = render(&big, Format::Json).unwrap();
-        assert!(rendered.warnings[0].contains("--template-url"), "{:?}", rendered.warnings);
+        assert!(
+            rendered.warnings[0].contains("--template-url"),
+            "{:?}",
+            rendered.warnings
+        );
         let huge = json!({ "x": "a".repeat(1_100_000) });
         let err = render(&huge, Format::Json).unwrap_err();
         assert!(matches!(err.0[0], SynthError::TooLarge(_)));

@@ -37,13 +37,19 @@ pub struct Handle<T> {
 
 impl<T> Clone for Handle<T> {
     fn clone(&self) -> Self {
-        Handle { logical_id: self.logical_id.clone(), _type: PhantomData }
+        Handle {
+            logical_id: self.logical_id.clone(),
+            _type: PhantomData,
+        }
     }
 }
 
 impl<T> Handle<T> {
     pub(crate) fn new(logical_id: &str) -> Handle<T> {
-        Handle { logical_id: logical_id.to_owned(), _type: PhantomData }
+        Handle {
+            logical_id: logical_id.to_owned(),
+            _type: PhantomData,
+        }
     }
 
     /// The resource's logical ID in the template.

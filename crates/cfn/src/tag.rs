@@ -19,6 +19,9 @@ pub struct Tag {
 impl Tag {
     /// A tag from a key and a value.
     pub fn new(key: impl Into<Val<String>>, value: impl Into<Val<String>>) -> Tag {
-        Tag { key: key.into(), value: value.into() }
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }

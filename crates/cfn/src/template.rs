@@ -79,7 +79,10 @@ pub struct Template {
 impl Template {
     /// An empty template with a description (shown in the console's stack list).
     pub fn new(description: impl Into<String>) -> Template {
-        Template { description: Some(description.into()), ..Template::default() }
+        Template {
+            description: Some(description.into()),
+            ..Template::default()
+        }
     }
 
     /// Adds a resource and returns the handle to refer to it.
@@ -118,7 +121,9 @@ impl Template {
     pub fn parameter(&mut self, logical_id: &str, parameter: Parameter) -> ParamHandle {
         self.claim_id(logical_id);
         self.parameters.push((logical_id.to_owned(), parameter));
-        ParamHandle { logical_id: logical_id.to_owned() }
+        ParamHandle {
+            logical_id: logical_id.to_owned(),
+        }
     }
 
     /// Declares a condition (an `Fn::Equals`/`And`/`Or`/`Not` expression).
@@ -127,13 +132,20 @@ impl Template {
             self.problems.push(SynthError::DuplicateId(name.to_owned()));
         }
         self.conditions.push((name.to_owned(), expr));
-        ConditionHandle { name: name.to_owned() }
+        ConditionHandle {
+            name: name.to_owned(),
+        }
     }
 
     /// Declares an output.
     pub fn output(&mut self, logical_id: &str, output: Output) {
-        if self.outputs.iter().any(|(existing, _)| existing == logical_id) {
-            self.problems.push(SynthError::DuplicateId(logical_id.to_owned()));
+        if self
+            .outputs
+            .iter()
+            .any(|(existing, _)| existing == logical_id)
+        {
+            self.problems
+                .push(SynthError::DuplicateId(logical_id.to_owned()));
         }
         self.outputs.push((logical_id.to_owned(), output));
     }
@@ -164,10 +176,12 @@ impl Template {
         let taken = self.parameters.iter().any(|(id, _)| id == logical_id)
             || self.resources.iter().any(|r| r.logical_id == logical_id);
         if taken {
-            self.problems.push(SynthError::DuplicateId(logical_id.to_owned()));
+            self.problems
+                .push(SynthError::DuplicateId(logical_id.to_owned()));
         }
         if !is_valid_logical_id(logical_id) {
-            self.problems.push(SynthError::InvalidId(logical_id.to_owned()));
+            self.problems
+                .push(SynthError::InvalidId(logical_id.to_owned()));
         }
     }
 
@@ -180,10 +194,13 @@ impl Template {
         if !self.metadata.is_empty() {
             doc.insert("Metadata".into(), Value::Object(self.metadata.clone()));
         }
-        insert_section(&mut doc, "Parameters", &self.parameters, |p| to_json(p));
+        insert_section(&mut doc, "Parameters", &self.parameters, to_json);
         insert_section(&mut doc, "Conditions", &self.conditions, Expr::to_json);
-        let resources: Vec<(String, ResourceEntry)> =
-            self.resources.iter().map(|r| (r.logical_id.clone(), r.clone())).collect();
+        let resources: Vec<(String, ResourceEntry)> = self
+            .resources
+            .iter()
+            .map(|r| (r.logical_id.clone(), r.clone()))
+            .collect();
         insert_section(&mut doc, "Resources", &resources, resource_json);
         insert_section(&mut doc, "Outputs", &self.outputs, Output::to_json);
         Value::Object(doc)
@@ -204,8 +221,10 @@ fn insert_section<T>(
     if items.is_empty() {
         return;
     }
-    let section: Map<String, Value> =
-        items.iter().map(|(id, item)| (id.clone(), to_value(item))).collect();
+    let section: Map<String, Value> = items
+        .iter()
+        .map(|(id, item)| (id.clone(), to_value(item)))
+        .collect();
     doc.insert(name.to_owned(), Value::Object(section));
 }
 

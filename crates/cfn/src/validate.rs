@@ -42,11 +42,17 @@ pub(crate) fn check(template: &Template) -> Result<(), SynthErrors> {
             if scope.resources.contains_key(target.as_str()) {
                 walker.targets.insert(target.clone());
             } else {
-                walker.problems.push(SynthError::DanglingDependsOn { from: from.clone(), target: target.clone() });
+                walker.problems.push(SynthError::DanglingDependsOn {
+                    from: from.clone(),
+                    target: target.clone(),
+                });
             }
         }
         problems.extend(walker.problems);
-        edges.push((entry.logical_id.clone(), walker.targets.into_iter().collect()));
+        edges.push((
+            entry.logical_id.clone(),
+            walker.targets.into_iter().collect(),
+        ));
     }
     for (id, output) in &template.outputs {
         let mut walker = Walker::new(&scope, format!("output `{id}`"));
@@ -76,9 +82,21 @@ struct Scope<'t> {
 impl<'t> Scope<'t> {
     fn of(template: &'t Template) -> Scope<'t> {
         Scope {
-            parameters: template.parameters.iter().map(|(id, _)| id.as_str()).collect(),
-            resources: template.resources.iter().map(|r| (r.logical_id.as_str(), r.info)).collect(),
-            conditions: template.conditions.iter().map(|(name, _)| name.as_str()).collect(),
+            parameters: template
+                .parameters
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect(),
+            resources: template
+                .resources
+                .iter()
+                .map(|r| (r.logical_id.as_str(), r.info))
+                .collect(),
+            conditions: template
+                .conditions
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect(),
         }
     }
 }
@@ -93,7 +111,12 @@ struct Walker<'s, 't> {
 
 impl<'s, 't> Walker<'s, 't> {
     fn new(scope: &'s Scope<'t>, from: String) -> Self {
-        Walker { scope, from, problems: Vec::new(), targets: BTreeSet::new() }
+        Walker {
+            scope,
+            from,
+            problems: Vec::new(),
+            targets: BTreeSet::new(),
+        }
     }
 
     /// `in_condition` is true inside the Conditions section, where `{"Condition": name}`
@@ -123,7 +146,11 @@ impl<'s, 't> Walker<'s, 't> {
             }
             ("Fn::Sub", Value::String(text)) => self.use_sub(text, &serde_json::Map::new()),
             ("Fn::Sub", Value::Array(parts)) => {
-                let vars = parts.get(1).and_then(Value::as_object).cloned().unwrap_or_default();
+                let vars = parts
+                    .get(1)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 if let Some(Value::String(text)) = parts.first() {
                     self.use_sub(text, &vars);
                 }
@@ -133,7 +160,10 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(Value::String(name)) = parts.first() {
                     self.use_condition(name);
                 }
-                parts.iter().skip(1).for_each(|v| self.walk(v, in_condition));
+                parts
+                    .iter()
+                    .skip(1)
+                    .for_each(|v| self.walk(v, in_condition));
             }
             ("Condition", Value::String(name)) if in_condition => self.use_condition(name),
             (_, other) => self.walk(other, in_condition),
@@ -144,7 +174,10 @@ impl<'s, 't> Walker<'s, 't> {
         if self.scope.resources.contains_key(target) {
             self.targets.insert(target.to_owned());
         } else if !self.scope.parameters.contains(target) && !pseudo::ALL.contains(&target) {
-            self.problems.push(SynthError::DanglingRef { from: self.from.clone(), target: target.to_owned() });
+            self.problems.push(SynthError::DanglingRef {
+                from: self.from.clone(),
+                target: target.to_owned(),
+            });
         }
     }
 
@@ -183,7 +216,10 @@ impl<'s, 't> Walker<'s, 't> {
 
     fn use_condition(&mut self, name: &str) {
         if !self.scope.conditions.contains(name) {
-            self.problems.push(SynthError::UnknownCondition { from: self.from.clone(), name: name.to_owned() });
+            self.problems.push(SynthError::UnknownCondition {
+                from: self.from.clone(),
+                name: name.to_owned(),
+            });
         }
     }
 }
@@ -206,7 +242,10 @@ pub(crate) fn sub_variables(text: &str) -> Vec<&str> {
 
 /// Finds one dependency cycle among resources, reported as `A → B → A`.
 fn find_cycle(edges: &[(String, Vec<String>)]) -> Option<SynthError> {
-    let graph: HashMap<&str, &[String]> = edges.iter().map(|(id, to)| (id.as_str(), to.as_slice())).collect();
+    let graph: HashMap<&str, &[String]> = edges
+        .iter()
+        .map(|(id, to)| (id.as_str(), to.as_slice()))
+        .collect();
     let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the path, 2 = done
     let mut path: Vec<&str> = Vec::new();
     for (id, _) in edges {
@@ -276,7 +315,11 @@ mod tests {
     }
 
     impl Resource for Thing {
-        const INFO: TypeInfo = TypeInfo { type_name: "Test::Thing", attributes: &["Arn"], create_only: &[] };
+        const INFO: TypeInfo = TypeInfo {
+            type_name: "Test::Thing",
+            attributes: &["Arn"],
+            create_only: &[],
+        };
     }
 
     fn thing(target: Option<Expr>) -> Thing {
@@ -294,10 +337,16 @@ mod tests {
         let found = problems(&t);
         assert_eq!(
             found,
-            vec![SynthError::DanglingRef { from: "resource `Function`".into(), target: "Missing".into() }]
+            vec![SynthError::DanglingRef {
+                from: "resource `Function`".into(),
+                target: "Missing".into()
+            }]
         );
         let message = found[0].to_string();
-        assert!(message.contains("Function") && message.contains("Missing"), "{message}");
+        assert!(
+            message.contains("Function") && message.contains("Missing"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -306,7 +355,12 @@ mod tests {
         let p = t.parameter("Bucket", Parameter::string());
         let a = t.add("A", thing(Some(p.to_ref())));
         t.add("B", thing(Some(a.get_att("Arn"))));
-        t.add("C", thing(Some(Expr::sub("${A.Arn}-${Bucket}-${AWS::Region}-${!Literal}"))));
+        t.add(
+            "C",
+            thing(Some(Expr::sub(
+                "${A.Arn}-${Bucket}-${AWS::Region}-${!Literal}",
+            ))),
+        );
         t.output("Out", Output::new(a.to_ref()));
         assert_eq!(problems(&t), vec![]);
     }
@@ -327,18 +381,34 @@ mod tests {
     fn sub_variables_are_checked_unless_given_in_the_map() {
         let mut t = Template::new("test");
         t.add("A", thing(Some(Expr::sub("${Nowhere}"))));
-        t.add("B", thing(Some(Expr::sub_with("${Local}", vec![("Local", "x".into())]))));
+        t.add(
+            "B",
+            thing(Some(Expr::sub_with(
+                "${Local}",
+                vec![("Local", "x".into())],
+            ))),
+        );
         assert_eq!(
             problems(&t),
-            vec![SynthError::DanglingRef { from: "resource `A`".into(), target: "Nowhere".into() }]
+            vec![SynthError::DanglingRef {
+                from: "resource `A`".into(),
+                target: "Nowhere".into()
+            }]
         );
     }
 
     #[test]
     fn conditions_must_be_declared() {
         let mut t = Template::new("test");
-        let options = ResourceOptions { condition: Some("Missing".into()), ..Default::default() };
-        t.add_with("A", thing(Some(Expr::if_("AlsoMissing", "a", "b"))), options);
+        let options = ResourceOptions {
+            condition: Some("Missing".into()),
+            ..Default::default()
+        };
+        t.add_with(
+            "A",
+            thing(Some(Expr::if_("AlsoMissing", "a", "b"))),
+            options,
+        );
         let names: Vec<String> = problems(&t)
             .into_iter()
             .filter_map(|p| match p {
@@ -353,7 +423,10 @@ mod tests {
     fn cycles_are_reported_with_their_path() {
         let mut t = Template::new("test");
         t.add("A", thing(Some(Expr::Ref("B".into()))));
-        let options = ResourceOptions { depends_on: vec!["A".into()], ..Default::default() };
+        let options = ResourceOptions {
+            depends_on: vec!["A".into()],
+            ..Default::default()
+        };
         t.add_with("B", thing(None), options);
         assert_eq!(problems(&t), vec![SynthError::Cycle("A → B → A".into())]);
     }
@@ -365,8 +438,14 @@ mod tests {
         t.add("A", thing(None));
         t.add("bad-id", thing(None));
         let found = problems(&t);
-        assert!(found.contains(&SynthError::DuplicateId("A".into())), "{found:?}");
-        assert!(found.contains(&SynthError::InvalidId("bad-id".into())), "{found:?}");
+        assert!(
+            found.contains(&SynthError::DuplicateId("A".into())),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&SynthError::InvalidId("bad-id".into())),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -375,7 +454,14 @@ mod tests {
         for i in 0..=MAX_RESOURCES {
             t.add(&format!("R{i}"), thing(None));
         }
-        assert_eq!(problems(&t), vec![SynthError::Limit { what: "resources", count: 501, limit: 500 }]);
+        assert_eq!(
+            problems(&t),
+            vec![SynthError::Limit {
+                what: "resources",
+                count: 501,
+                limit: 500
+            }]
+        );
     }
 
     #[test]

@@ -117,7 +117,10 @@ mod tests {
     #[test]
     fn literals_serialize_as_themselves() {
         assert_eq!(serde_json::to_value(Val::<i64>::from(5)).unwrap(), json!(5));
-        assert_eq!(serde_json::to_value(Val::<String>::from("a")).unwrap(), json!("a"));
+        assert_eq!(
+            serde_json::to_value(Val::<String>::from("a")).unwrap(),
+            json!("a")
+        );
         let list: Val<Vec<Val<String>>> = vec!["a", "b"].into();
         assert_eq!(serde_json::to_value(list).unwrap(), json!(["a", "b"]));
     }
@@ -125,6 +128,9 @@ mod tests {
     #[test]
     fn an_intrinsic_fits_any_property_type() {
         let count: Val<i64> = Expr::Ref("ShardCount".into()).into();
-        assert_eq!(serde_json::to_value(count).unwrap(), json!({"Ref": "ShardCount"}));
+        assert_eq!(
+            serde_json::to_value(count).unwrap(),
+            json!({"Ref": "ShardCount"})
+        );
     }
 }

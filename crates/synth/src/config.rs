@@ -1,1 +1,391 @@
-//! placeholder
+//! The pipeline's configuration: one TOML file whose keys keep the names of the original
+//! Terraform recipe's variables (real-time-data-processing-with-kinesis-lambda), the recipe's
+//! defaults and ranges, a few new knobs, and the presets the recipe's examples describe.
+//!
+//! A configuration is built in layers, later ones winning key by key: the built-in defaults
+//! (the `dev` preset), a preset, a file, then `--set key=value` overrides. Every value is
+//! checked before anything is synthesized, and every problem is reported at once with the key,
+//! the rule, the value and the layer it came from. See docs/configuration.md for the keys.
+
+mod docs;
+mod error;
+mod keys;
+mod layers;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use docs::{reference, reference_markdown, KeyDoc};
+pub use error::{ConfigError, Origin, Problem, Violation};
+
+/// The presets we ship, `dev` first because it is the default. Each mirrors an example of the
+/// recipe's README where there is one (see the files in crates/synth/presets/).
+pub const PRESETS: &[&str] = &[
+    "dev",
+    "staging",
+    "prod",
+    "high-throughput",
+    "cost-optimized",
+];
+
+/// The text of a built-in preset, embedded so the binary needs no files beside it.
+fn preset_source(name: &str) -> Option<&'static str> {
+    match name {
+        "dev" => Some(include_str!("../presets/dev.toml")),
+        "staging" => Some(include_str!("../presets/staging.toml")),
+        "prod" => Some(include_str!("../presets/prod.toml")),
+        "high-throughput" => Some(include_str!("../presets/high-throughput.toml")),
+        "cost-optimized" => Some(include_str!("../presets/cost-optimized.toml")),
+        _ => None,
+    }
+}
+
+/// Defines a closed set of AWS strings as an enum whose serde form and [`as_str`] are the
+/// exact spelling AWS expects, with the list of spellings for validation and docs.
+macro_rules! aws_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every accepted spelling, in documentation order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The exact string CloudFormation expects.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+aws_enum! {
+    /// Where a new Kinesis event source mapping starts reading.
+    StartingPosition {
+        /// The oldest record still retained: nothing written before the mapping is lost.
+        TrimHorizon => "TRIM_HORIZON",
+        /// Only records written after the mapping starts.
+        Latest => "LATEST",
+    }
+}
+
+aws_enum! {
+    /// How the DynamoDB table is billed.
+    BillingMode {
+        /// Per request; no capacity to plan.
+        PayPerRequest => "PAY_PER_REQUEST",
+        /// Per provisioned capacity unit, auto scaled between base and max capacity.
+        Provisioned => "PROVISIONED",
+    }
+}
+
+aws_enum! {
+    /// How the Kinesis stream's capacity is managed.
+    StreamMode {
+        /// A fixed number of shards (`kinesis_shard_count`).
+        Provisioned => "PROVISIONED",
+        /// Capacity follows traffic; the shard count is ignored.
+        OnDemand => "ON_DEMAND",
+    }
+}
+
+aws_enum! {
+    /// The processor's instruction set; the Lambda build must target the same one.
+    Architecture {
+        /// Graviton: cheaper per GB-second.
+        Arm64 => "arm64",
+        /// Intel/AMD.
+        X86_64 => "x86_64",
+    }
+}
+
+aws_enum! {
+    /// A Kinesis enhanced (shard-level) CloudWatch metric.
+    ShardLevelMetric {
+        /// Bytes written per shard.
+        IncomingBytes => "IncomingBytes",
+        /// Records written per shard.
+        IncomingRecords => "IncomingRecords",
+        /// Bytes read per shard.
+        OutgoingBytes => "OutgoingBytes",
+        /// Records read per shard.
+        OutgoingRecords => "OutgoingRecords",
+        /// Writes throttled per shard.
+        WriteProvisionedThroughputExceeded => "WriteProvisionedThroughputExceeded",
+        /// Reads throttled per shard.
+        ReadProvisionedThroughputExceeded => "ReadProvisionedThroughputExceeded",
+        /// How far behind readers are, per shard.
+        IteratorAgeMilliseconds => "IteratorAgeMilliseconds",
+        /// Every shard-level metric.
+        All => "ALL",
+    }
+}
+
+/// The whole configuration of the pipeline stack, one field per key.
+///
+/// Field names are the TOML keys (and, for the recipe's keys, its Terraform variable names).
+/// The rules and the reasons for each default are in docs/configuration.md; a value built by
+/// [`Config::load`] has passed [`Config::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// First part of every resource name; lowercase letters, digits, hyphens, ≤ 32.
+    pub project_name: String,
+    /// Second part of every resource name; lowercase letters, digits, hyphens, ≤ 16.
+    pub environment: String,
+    /// The AWS region the stack is meant for.
+    pub region: String,
+
+    /// Fixed shards or on-demand capacity.
+    pub kinesis_stream_mode: StreamMode,
+    /// Shards in PROVISIONED mode, 1–1000.
+    pub kinesis_shard_count: u32,
+    /// Hours records stay in the stream, 24–8760.
+    pub kinesis_retention_period: u32,
+    /// Enhanced per-shard metrics to enable.
+    pub kinesis_shard_level_metrics: Vec<ShardLevelMetric>,
+
+    /// Processor memory in MB, 128–10240.
+    pub lambda_memory_size: u32,
+    /// Processor timeout in seconds, 1–900.
+    pub lambda_timeout: u32,
+    /// Processor instruction set.
+    pub lambda_architecture: Architecture,
+    /// Reserved concurrency, or -1 for none.
+    pub lambda_reserved_concurrency: i32,
+    /// Records per invocation, 1–10000.
+    pub lambda_batch_size: u32,
+    /// Seconds to wait to fill a batch, 0–300.
+    pub lambda_maximum_batching_window_in_seconds: u32,
+    /// Where a new mapping starts reading.
+    pub lambda_starting_position: StartingPosition,
+    /// Concurrent batches per shard, 1–10.
+    pub lambda_parallelization_factor: u32,
+    /// Retries of a failed batch, or -1 for "until the record expires".
+    pub lambda_maximum_retry_attempts: i32,
+    /// Oldest record still retried in seconds, or -1 for no limit.
+    pub lambda_maximum_record_age_in_seconds: i32,
+    /// Split failing batches to isolate a poison record.
+    pub lambda_bisect_batch_on_function_error: bool,
+
+    /// On-demand or provisioned table billing.
+    pub dynamodb_billing_mode: BillingMode,
+    /// Base read capacity (PROVISIONED only).
+    pub dynamodb_read_capacity: u32,
+    /// Base write capacity (PROVISIONED only).
+    pub dynamodb_write_capacity: u32,
+    /// Auto scaling ceiling for reads (PROVISIONED only), ≥ the base.
+    pub dynamodb_max_read_capacity: u32,
+    /// Auto scaling ceiling for writes (PROVISIONED only), ≥ the base.
+    pub dynamodb_max_write_capacity: u32,
+    /// Auto scaling target in percent, 20–90.
+    pub dynamodb_autoscaling_target_utilization: u32,
+    /// Continuous backups.
+    pub dynamodb_point_in_time_recovery_enabled: bool,
+    /// Customer managed KMS key for the table.
+    pub dynamodb_server_side_encryption_enabled: bool,
+    /// Refuse table deletion.
+    pub dynamodb_deletion_protection: bool,
+    /// Keep the table and its key when the stack goes away.
+    pub retain_data_on_delete: bool,
+
+    /// Seconds failed records stay in the dead-letter queue, 60–1209600.
+    pub sqs_message_retention_seconds: u32,
+    /// Dead-letter visibility timeout in seconds, 0–43200.
+    pub sqs_visibility_timeout_seconds: u32,
+
+    /// Failed events per period that trigger the alarm, ≥ 1.
+    pub cloudwatch_alarm_threshold: u32,
+    /// Periods the failure alarm evaluates.
+    pub cloudwatch_alarm_evaluation_periods: u32,
+    /// Seconds per alarm period: 10, 20, 30 or a multiple of 60.
+    pub cloudwatch_alarm_period_seconds: u32,
+    /// Where alarms are mailed; empty for no alerts.
+    pub sns_email_endpoint: String,
+    /// Log retention in days, one of CloudWatch Logs' values.
+    pub cloudwatch_log_retention_days: u32,
+
+    /// Extra tags on every resource.
+    pub additional_tags: BTreeMap<String, String>,
+}
+
+/// The `dev` preset, which is the recipe's defaults (code/terraform/variables.tf, line of each
+/// `default` noted) plus our defaults for the knobs the recipe hard-coded or lacked.
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            project_name: "retail-events".into(),         // variables.tf:7
+            environment: "dev".into(),                    // variables.tf:18
+            region: "us-east-1".into(),                   // variables.tf:29
+            kinesis_stream_mode: StreamMode::Provisioned, // main.tf stream_mode_details
+            kinesis_shard_count: 1,                       // variables.tf:36
+            kinesis_retention_period: 24,                 // variables.tf:47
+            kinesis_shard_level_metrics: vec![
+                ShardLevelMetric::IncomingRecords,
+                ShardLevelMetric::OutgoingRecords,
+            ], // variables.tf:58
+            lambda_memory_size: 256,                      // variables.tf:77
+            lambda_timeout: 120,                          // variables.tf:88
+            // Ours: the recipe ran Python on x86_64; our Rust build targets Graviton.
+            lambda_architecture: Architecture::Arm64,
+            lambda_reserved_concurrency: -1, // variables.tf:99
+            lambda_batch_size: 100,          // variables.tf:110
+            lambda_maximum_batching_window_in_seconds: 5, // variables.tf:121
+            lambda_starting_position: StartingPosition::Latest, // variables.tf:132
+            lambda_parallelization_factor: 1, // main.tf kinesis_trigger, hard-coded
+            lambda_maximum_retry_attempts: 3, // main.tf kinesis_trigger, hard-coded
+            // The recipe set no limit, which is AWS's -1.
+            lambda_maximum_record_age_in_seconds: -1,
+            // Ours: one poison record should not stall a shard for all retries.
+            lambda_bisect_batch_on_function_error: true,
+            dynamodb_billing_mode: BillingMode::PayPerRequest, // variables.tf:144
+            dynamodb_read_capacity: 5,                         // variables.tf:155
+            dynamodb_write_capacity: 5,                        // variables.tf:166
+            // Ours: auto scaling up to 10 times the base.
+            dynamodb_max_read_capacity: 50,
+            dynamodb_max_write_capacity: 50,
+            // Ours: the AWS console's default target.
+            dynamodb_autoscaling_target_utilization: 70,
+            dynamodb_point_in_time_recovery_enabled: true, // variables.tf:177
+            dynamodb_server_side_encryption_enabled: true, // variables.tf:183
+            dynamodb_deletion_protection: false,           // ours: dev stacks come and go
+            retain_data_on_delete: false,                  // ours: dev stacks come and go
+            sqs_message_retention_seconds: 1_209_600,      // variables.tf:190
+            sqs_visibility_timeout_seconds: 30,            // variables.tf:201
+            cloudwatch_alarm_threshold: 10,                // variables.tf:213
+            cloudwatch_alarm_evaluation_periods: 1,        // variables.tf:224
+            cloudwatch_alarm_period_seconds: 60,           // variables.tf:235
+            sns_email_endpoint: String::new(),             // variables.tf:247
+            cloudwatch_log_retention_days: 14, // main.tf aws_cloudwatch_log_group, hard-coded
+            additional_tags: BTreeMap::new(),  // variables.tf:259
+        }
+    }
+}
+
+impl Config {
+    /// Builds the config: preset (default "dev") as base, then the TOML file's keys, then each
+    /// `key=value` override, in that order; then validates everything.
+    ///
+    /// Unreadable input (unknown preset, missing file, broken TOML, a `--set` without `=`)
+    /// stops at once; every other problem is collected into one [`ConfigError::Invalid`].
+    pub fn load(
+        preset: Option<&str>,
+        file: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<Config, ConfigError> {
+        let mut draft = layers::Draft::new()?;
+        draft.apply_preset(preset.unwrap_or("dev"))?;
+        if let Some(path) = file {
+            draft.apply_file(path)?;
+        }
+        for arg in overrides {
+            draft.apply_set(arg)?;
+        }
+        draft.finish()
+    }
+
+    /// One of [`PRESETS`] on its own, for callers (and CI) that render every preset.
+    pub fn from_preset(name: &str) -> Result<Config, ConfigError> {
+        Config::load(Some(name), None, &[])
+    }
+
+    /// Checks every rule, for configs built by hand rather than by [`Config::load`]. Returns
+    /// all violations at once, like `load`, but without origins: a struct has no layers.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut found = keys::check_table(&self.to_table()?);
+        found.extend(self.cross_field_violations());
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(found))
+        }
+    }
+
+    /// Whether alarm notifications go anywhere; without an address the stack creates no SNS
+    /// topic, as in the recipe.
+    pub fn alerts_enabled(&self) -> bool {
+        !self.sns_email_endpoint.is_empty()
+    }
+
+    /// The start of every resource name, so stacks of several projects and environments can
+    /// share an account: `{project_name}-{environment}`.
+    pub fn name_prefix(&self) -> String {
+        format!("{}-{}", self.project_name, self.environment)
+    }
+
+    /// The config as a TOML table, the form the key rules are written against.
+    fn to_table(&self) -> Result<toml::Table, ConfigError> {
+        toml::Table::try_from(self).map_err(|error| ConfigError::Internal(error.to_string()))
+    }
+
+    /// The rules that involve more than one key.
+    fn cross_field_violations(&self) -> Vec<Violation> {
+        let mut found = Vec::new();
+        if self.dynamodb_billing_mode == BillingMode::Provisioned {
+            let pairs = [
+                (
+                    "dynamodb_max_read_capacity",
+                    self.dynamodb_max_read_capacity,
+                    "dynamodb_read_capacity",
+                    self.dynamodb_read_capacity,
+                ),
+                (
+                    "dynamodb_max_write_capacity",
+                    self.dynamodb_max_write_capacity,
+                    "dynamodb_write_capacity",
+                    self.dynamodb_write_capacity,
+                ),
+            ];
+            for (max_key, max, base_key, base) in pairs {
+                if max < base {
+                    let rule = format!(
+                        "be at least {base_key} ({base}) when dynamodb_billing_mode is PROVISIONED"
+                    );
+                    found.push(Violation::rule(max_key, rule, max.to_string()));
+                }
+            }
+        }
+        found.extend(self.alarm_window_violation());
+        found
+    }
+
+    /// CloudWatch refuses alarms that look back more than one day when the period is under an
+    /// hour, or more than seven days otherwise (PutMetricAlarm, `Period`).
+    fn alarm_window_violation(&self) -> Option<Violation> {
+        let period = u64::from(self.cloudwatch_alarm_period_seconds.max(1));
+        let window = if period < 3600 { 86_400 } else { 604_800 };
+        let most = window / period;
+        let periods = u64::from(self.cloudwatch_alarm_evaluation_periods);
+        (periods > most).then(|| {
+            let rule = format!(
+                "be at most {most} when cloudwatch_alarm_period_seconds is {period} \
+                 (CloudWatch looks back at most {})",
+                if window == 86_400 {
+                    "one day for periods under an hour"
+                } else {
+                    "seven days"
+                }
+            );
+            Violation::rule(
+                "cloudwatch_alarm_evaluation_periods",
+                rule,
+                periods.to_string(),
+            )
+        })
+    }
+}

@@ -1,0 +1,567 @@
+//! The table of configuration keys: for each one, the rule its value must follow and the
+//! sentence that explains it.
+//!
+//! The same table drives validation, the error messages and the reference documentation
+//! (docs/configuration.md), so the three cannot drift apart. Rules are checked on TOML values
+//! rather than on typed fields: that way a value that does not even fit the field's Rust type
+//! (`kinesis_shard_count = -5`, `= "abc"`) gets the same friendly message as one that is
+//! merely out of range.
+//!
+//! Ranges and defaults come from the original Terraform recipe
+//! (`real-time-data-processing-with-kinesis-lambda`, code/terraform/variables.tf) unless a
+//! description says otherwise.
+
+use toml::Value;
+
+use super::error::Violation;
+use super::{Architecture, BillingMode, ShardLevelMetric, StartingPosition, StreamMode};
+
+/// The retention periods CloudWatch Logs accepts (`RetentionInDays`), in days.
+pub(crate) const LOG_RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// How many `additional_tags` we accept. AWS allows 50 tags per resource; the stack puts up to
+/// 7 of its own (Name, Project, Environment, ManagedBy, Recipe, ResourceType, Purpose) on each,
+/// and we keep a few spare for future ones.
+pub(crate) const MAX_ADDITIONAL_TAGS: usize = 40;
+
+/// Largest value for keys whose only limit in AWS is "at least N" (stored as `u32`).
+const UNBOUNDED: i64 = u32::MAX as i64;
+
+/// One configuration key: its name, its rule and why it exists.
+pub(crate) struct KeySpec {
+    pub key: &'static str,
+    pub check: Check,
+    pub description: &'static str,
+}
+
+/// The rule a key's value must follow. Data rather than code, so the documentation can
+/// describe the rule from the same definition that enforces it.
+pub(crate) enum Check {
+    /// An integer in `min..=max`.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// An integer in `min..=max`, or `sentinel`, which means `meaning`.
+    IntOr {
+        sentinel: i64,
+        meaning: &'static str,
+        min: i64,
+        max: i64,
+    },
+    /// One of a fixed set of integers.
+    IntOneOf(&'static [i64]),
+    /// A CloudWatch alarm period: 10, 20, 30 or a multiple of 60, up to `max`.
+    AlarmPeriod {
+        max: i64,
+    },
+    Bool,
+    /// One of a fixed set of strings.
+    Choice(&'static [&'static str]),
+    /// A list whose items each come from a fixed set of strings.
+    ChoiceList(&'static [&'static str]),
+    /// A name usable inside AWS resource names: lowercase letters, digits and hyphens,
+    /// starting with a letter, at most `max_len` characters.
+    Name {
+        max_len: usize,
+    },
+    /// A well-formed AWS region name.
+    Region,
+    /// Empty, or an e-mail address.
+    EmailOrEmpty,
+    /// A table of AWS tags.
+    Tags,
+}
+
+/// Every key, in the order the reference documentation lists them.
+pub(crate) const KEYS: &[KeySpec] = &[
+    KeySpec {
+        key: "project_name",
+        check: Check::Name { max_len: 32 },
+        description: "First part of every resource name and the Project tag. Kept to 32 characters so derived names stay within the 64 that Lambda and IAM allow.",
+    },
+    KeySpec {
+        key: "environment",
+        check: Check::Name { max_len: 16 },
+        description: "Second part of every resource name and the Environment tag. The recipe allowed only dev, staging and prod; any short name is accepted here so one account can host several stacks.",
+    },
+    KeySpec {
+        key: "region",
+        check: Check::Region,
+        description: "Region the stack is meant for; used for console links and by the deploy targets.",
+    },
+    KeySpec {
+        key: "kinesis_stream_mode",
+        check: Check::Choice(StreamMode::NAMES),
+        description: "PROVISIONED pays per shard-hour for a fixed capacity; ON_DEMAND scales by itself and ignores kinesis_shard_count. New knob; the recipe always used PROVISIONED.",
+    },
+    KeySpec {
+        key: "kinesis_shard_count",
+        check: Check::Int { min: 1, max: 1000 },
+        description: "Shards of the stream (PROVISIONED mode). Each shard takes 1 MB/s or 1000 records/s of writes.",
+    },
+    KeySpec {
+        key: "kinesis_retention_period",
+        check: Check::Int { min: 24, max: 8760 },
+        description: "Hours records stay readable in the stream, which bounds how far back a failed consumer can replay.",
+    },
+    KeySpec {
+        key: "kinesis_shard_level_metrics",
+        check: Check::ChoiceList(ShardLevelMetric::NAMES),
+        description: "Enhanced (per-shard) CloudWatch metrics to enable; each costs extra. ALL enables every one.",
+    },
+    KeySpec {
+        key: "lambda_memory_size",
+        check: Check::Int { min: 128, max: 10240 },
+        description: "Memory of the processor function in MB; CPU share grows with it.",
+    },
+    KeySpec {
+        key: "lambda_timeout",
+        check: Check::Int { min: 1, max: 900 },
+        description: "Seconds one invocation (one batch) may run, retries of DynamoDB and SQS writes included.",
+    },
+    KeySpec {
+        key: "lambda_architecture",
+        check: Check::Choice(Architecture::NAMES),
+        description: "Instruction set of the processor build. arm64 (Graviton) is cheaper per GB-second; the build must target the same one. New knob.",
+    },
+    KeySpec {
+        key: "lambda_reserved_concurrency",
+        check: Check::IntOr {
+            sentinel: -1,
+            meaning: "unreserved",
+            min: 0,
+            max: 1000,
+        },
+        description: "Concurrent executions reserved for the processor. 0 stops processing entirely; 1000 is the default account limit.",
+    },
+    KeySpec {
+        key: "lambda_batch_size",
+        check: Check::Int { min: 1, max: 10000 },
+        description: "Most records handed to one invocation.",
+    },
+    KeySpec {
+        key: "lambda_maximum_batching_window_in_seconds",
+        check: Check::Int { min: 0, max: 300 },
+        description: "Seconds Lambda may wait to fill a batch; trades latency for fewer invocations.",
+    },
+    KeySpec {
+        key: "lambda_starting_position",
+        check: Check::Choice(StartingPosition::NAMES),
+        description: "Where a new event source mapping starts reading: the oldest retained record or only new ones.",
+    },
+    KeySpec {
+        key: "lambda_parallelization_factor",
+        check: Check::Int { min: 1, max: 10 },
+        description: "Batches processed at once per shard (order is kept per partition key). The recipe hard-coded 1.",
+    },
+    KeySpec {
+        key: "lambda_maximum_retry_attempts",
+        check: Check::IntOr {
+            sentinel: -1,
+            meaning: "retry until the record expires",
+            min: 0,
+            max: 10000,
+        },
+        description: "Retries of a failed batch before Lambda skips it. The recipe hard-coded 3.",
+    },
+    KeySpec {
+        key: "lambda_maximum_record_age_in_seconds",
+        check: Check::IntOr {
+            sentinel: -1,
+            meaning: "no limit",
+            min: 60,
+            max: 604800,
+        },
+        description: "Records older than this are skipped instead of retried. Default -1 keeps the recipe's behaviour (it set no limit); retries are already bounded by lambda_maximum_retry_attempts.",
+    },
+    KeySpec {
+        key: "lambda_bisect_batch_on_function_error",
+        check: Check::Bool,
+        description: "Split a failing batch in two and retry the halves, so one poison record cannot block a shard. New knob (the recipe left it off); on by default.",
+    },
+    KeySpec {
+        key: "dynamodb_billing_mode",
+        check: Check::Choice(BillingMode::NAMES),
+        description: "PAY_PER_REQUEST bills per request; PROVISIONED bills capacity units, with auto scaling between the base and the max capacity.",
+    },
+    KeySpec {
+        key: "dynamodb_read_capacity",
+        check: Check::Int { min: 1, max: 40000 },
+        description: "Base (minimum) read capacity units of the table and each index (PROVISIONED only). 40000 is AWS's default per-table quota.",
+    },
+    KeySpec {
+        key: "dynamodb_write_capacity",
+        check: Check::Int { min: 1, max: 40000 },
+        description: "Base (minimum) write capacity units of the table and each index (PROVISIONED only).",
+    },
+    KeySpec {
+        key: "dynamodb_max_read_capacity",
+        check: Check::Int { min: 1, max: 40000 },
+        description: "Upper bound of read auto scaling (PROVISIONED only); must be at least dynamodb_read_capacity. New knob; default 10 times the base.",
+    },
+    KeySpec {
+        key: "dynamodb_max_write_capacity",
+        check: Check::Int { min: 1, max: 40000 },
+        description: "Upper bound of write auto scaling (PROVISIONED only); must be at least dynamodb_write_capacity. New knob; default 10 times the base.",
+    },
+    KeySpec {
+        key: "dynamodb_autoscaling_target_utilization",
+        check: Check::Int { min: 20, max: 90 },
+        description: "Percent of provisioned capacity auto scaling aims to use (PROVISIONED only); the range is Application Auto Scaling's for DynamoDB. New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_point_in_time_recovery_enabled",
+        check: Check::Bool,
+        description: "Continuous backups, restorable to any second of the last 35 days.",
+    },
+    KeySpec {
+        key: "dynamodb_server_side_encryption_enabled",
+        check: Check::Bool,
+        description: "Encrypt the table with a customer managed KMS key created by the stack (otherwise an AWS owned key).",
+    },
+    KeySpec {
+        key: "dynamodb_deletion_protection",
+        check: Check::Bool,
+        description: "Refuse DeleteTable calls until this is turned off again. New knob.",
+    },
+    KeySpec {
+        key: "retain_data_on_delete",
+        check: Check::Bool,
+        description: "Keep the table (DeletionPolicy Retain) and its KMS key when the stack is deleted or the resource replaced, so data outlives the stack. New knob.",
+    },
+    KeySpec {
+        key: "sqs_message_retention_seconds",
+        check: Check::Int { min: 60, max: 1209600 },
+        description: "How long failed records wait in the dead-letter queue (max 14 days).",
+    },
+    KeySpec {
+        key: "sqs_visibility_timeout_seconds",
+        check: Check::Int { min: 0, max: 43200 },
+        description: "How long a dead-letter message stays hidden after someone receives it for inspection or redrive.",
+    },
+    KeySpec {
+        key: "cloudwatch_alarm_threshold",
+        check: Check::Int { min: 1, max: UNBOUNDED },
+        description: "Failed events per period above which the failure alarm fires.",
+    },
+    KeySpec {
+        key: "cloudwatch_alarm_evaluation_periods",
+        check: Check::Int { min: 1, max: 8640 },
+        description: "Consecutive periods the failure alarm looks at. CloudWatch caps periods times evaluation periods at one day for periods under an hour, seven days otherwise.",
+    },
+    KeySpec {
+        key: "cloudwatch_alarm_period_seconds",
+        check: Check::AlarmPeriod { max: 86400 },
+        description: "Length of one alarm period. 10, 20 and 30 make a high-resolution alarm (charged more). The recipe allowed only 10, 30, 60, 300, 900, 3600, 21600 and 86400.",
+    },
+    KeySpec {
+        key: "sns_email_endpoint",
+        check: Check::EmailOrEmpty,
+        description: "Address that alarm notifications go to; empty creates no topic and no subscription.",
+    },
+    KeySpec {
+        key: "cloudwatch_log_retention_days",
+        check: Check::IntOneOf(LOG_RETENTION_DAYS),
+        description: "Days the processor's log group keeps logs. The recipe hard-coded 14 (main.tf, aws_cloudwatch_log_group.lambda_logs).",
+    },
+    KeySpec {
+        key: "additional_tags",
+        check: Check::Tags,
+        description: "Extra tags on every resource, after the stack's own. AWS limits: keys 1-128 and values 0-256 characters, no aws: prefix.",
+    },
+];
+
+/// Finds a key's spec by name.
+pub(crate) fn spec(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|spec| spec.key == key)
+}
+
+/// Checks every key of a complete configuration table, collecting one violation per bad key.
+pub(crate) fn check_table(table: &toml::Table) -> Vec<Violation> {
+    KEYS.iter()
+        .filter_map(|spec| {
+            let outcome = match table.get(spec.key) {
+                Some(value) => spec.check.check(value),
+                None => Err(("be set".to_string(), "nothing".to_string())),
+            };
+            outcome
+                .err()
+                .map(|(rule, got)| Violation::rule(spec.key, rule, got))
+        })
+        .collect()
+}
+
+/// A rule that failed: what the value must do, and the value as shown to the user.
+type Failure = (String, String);
+
+impl Check {
+    /// The value's expected TOML type, as the reference documentation names it.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Check::Int { .. } | Check::IntOr { .. } | Check::IntOneOf(_) => "integer",
+            Check::AlarmPeriod { .. } => "integer",
+            Check::Bool => "boolean",
+            Check::Choice(_) | Check::Name { .. } | Check::Region | Check::EmailOrEmpty => "string",
+            Check::ChoiceList(_) => "list of strings",
+            Check::Tags => "table of strings",
+        }
+    }
+
+    /// The accepted values, short enough for a table cell.
+    pub(crate) fn allowed(&self) -> String {
+        match self {
+            Check::Int { min, max } if *max == UNBOUNDED => format!("≥ {min}"),
+            Check::Int { min, max } => format!("{min}–{max}"),
+            Check::IntOr {
+                sentinel,
+                meaning,
+                min,
+                max,
+            } => format!("{sentinel} ({meaning}) or {min}–{max}"),
+            Check::IntOneOf(values) => join(values),
+            Check::AlarmPeriod { max } => format!("10, 20, 30 or a multiple of 60 up to {max}"),
+            Check::Bool => "true, false".to_string(),
+            Check::Choice(names) | Check::ChoiceList(names) => names.join(", "),
+            Check::Name { max_len } => {
+                format!("1–{max_len} of a-z, 0-9, -; starts with a letter")
+            }
+            Check::Region => "an AWS region name, e.g. us-east-1".to_string(),
+            Check::EmailOrEmpty => "empty, or an e-mail address".to_string(),
+            Check::Tags => format!("up to {MAX_ADDITIONAL_TAGS} tags; see description"),
+        }
+    }
+
+    /// Checks one value, returning the broken rule (phrased to follow "must") and the value.
+    pub(crate) fn check(&self, value: &Value) -> Result<(), Failure> {
+        match self {
+            Check::Int { min, max } => check_int(value, *min, *max),
+            Check::IntOr {
+                sentinel,
+                meaning,
+                min,
+                max,
+            } => check_int_or(value, (*sentinel, meaning), *min, *max),
+            Check::IntOneOf(allowed) => check_int_one_of(value, allowed),
+            Check::AlarmPeriod { max } => check_alarm_period(value, *max),
+            Check::Bool => value
+                .as_bool()
+                .map(drop)
+                .ok_or_else(|| wrong_type("be true or false", value)),
+            Check::Choice(names) => check_choice(value, names),
+            Check::ChoiceList(names) => check_choice_list(value, names),
+            Check::Name { max_len } => check_name(value, *max_len),
+            Check::Region => check_text(value, is_region, "be an AWS region name like us-east-1"),
+            Check::EmailOrEmpty => check_text(
+                value,
+                |text| text.is_empty() || is_email(text),
+                "be empty (no alerts) or an e-mail address like ops@example.com",
+            ),
+            Check::Tags => check_tags(value),
+        }
+    }
+}
+
+/// The rule for a value of the wrong TOML type, e.g. `be an integer`.
+fn wrong_type(rule: &str, value: &Value) -> Failure {
+    (rule.to_string(), show(value))
+}
+
+fn int(value: &Value) -> Result<i64, Failure> {
+    value
+        .as_integer()
+        .ok_or_else(|| wrong_type("be an integer", value))
+}
+
+fn text(value: &Value) -> Result<&str, Failure> {
+    value
+        .as_str()
+        .ok_or_else(|| wrong_type("be a string", value))
+}
+
+fn check_int(value: &Value, min: i64, max: i64) -> Result<(), Failure> {
+    let n = int(value)?;
+    if (min..=max).contains(&n) {
+        Ok(())
+    } else if max == UNBOUNDED {
+        Err((format!("be at least {min}"), n.to_string()))
+    } else {
+        Err((format!("be between {min} and {max}"), n.to_string()))
+    }
+}
+
+fn check_int_or(value: &Value, sentinel: (i64, &str), min: i64, max: i64) -> Result<(), Failure> {
+    let n = int(value)?;
+    if n == sentinel.0 || (min..=max).contains(&n) {
+        return Ok(());
+    }
+    let rule = format!(
+        "be {} ({}) or between {min} and {max}",
+        sentinel.0, sentinel.1
+    );
+    Err((rule, n.to_string()))
+}
+
+fn check_int_one_of(value: &Value, allowed: &[i64]) -> Result<(), Failure> {
+    let n = int(value)?;
+    if allowed.contains(&n) {
+        Ok(())
+    } else {
+        Err((format!("be one of {}", join(allowed)), n.to_string()))
+    }
+}
+
+fn check_alarm_period(value: &Value, max: i64) -> Result<(), Failure> {
+    let n = int(value)?;
+    let valid = matches!(n, 10 | 20 | 30) || (n > 0 && n % 60 == 0 && n <= max);
+    if valid {
+        Ok(())
+    } else {
+        let rule = format!("be 10, 20, 30 or a multiple of 60 up to {max}");
+        Err((rule, n.to_string()))
+    }
+}
+
+fn check_choice(value: &Value, names: &[&str]) -> Result<(), Failure> {
+    let given = text(value)?;
+    if names.contains(&given) {
+        Ok(())
+    } else {
+        Err((format!("be one of {}", names.join(", ")), show(value)))
+    }
+}
+
+fn check_choice_list(value: &Value, names: &[&str]) -> Result<(), Failure> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| wrong_type("be a list of strings", value))?;
+    for item in items {
+        let fits = item.as_str().is_some_and(|given| names.contains(&given));
+        if !fits {
+            let rule = format!("contain only {}", names.join(", "));
+            return Err((rule, show(item)));
+        }
+    }
+    Ok(())
+}
+
+fn check_text(value: &Value, accept: fn(&str) -> bool, rule: &str) -> Result<(), Failure> {
+    if accept(text(value)?) {
+        Ok(())
+    } else {
+        Err((rule.to_string(), show(value)))
+    }
+}
+
+fn check_name(value: &Value, max_len: usize) -> Result<(), Failure> {
+    let name = text(value)?;
+    let starts_with_letter = name.starts_with(|c: char| c.is_ascii_lowercase());
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if starts_with_letter && name.len() <= max_len && name.chars().all(allowed) {
+        return Ok(());
+    }
+    let rule =
+        format!("be 1 to {max_len} lowercase letters, digits or hyphens, starting with a letter");
+    Err((rule, show(value)))
+}
+
+/// Region names are checked for shape only (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`),
+/// so regions launched after this was written keep working.
+fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    let lowercase_word = |w: &&str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase());
+    let number_ok = (1..=2).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
+    let geo_ok = words
+        .first()
+        .is_some_and(|geo| (2..=4).contains(&geo.len()));
+    (2..=3).contains(&words.len()) && words.iter().all(lowercase_word) && number_ok && geo_ok
+}
+
+/// The recipe's own test, `^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$`, without a regex.
+fn is_email(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    let Some((host, top)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    let local_ok = |c: char| c.is_ascii_alphanumeric() || "._%+-".contains(c);
+    let host_ok = |c: char| c.is_ascii_alphanumeric() || ".-".contains(c);
+    !local.is_empty()
+        && local.chars().all(local_ok)
+        && !host.is_empty()
+        && host.chars().all(host_ok)
+        && top.len() >= 2
+        && top.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+fn check_tags(value: &Value) -> Result<(), Failure> {
+    let tags = value
+        .as_table()
+        .ok_or_else(|| wrong_type("be a table of strings", value))?;
+    if tags.len() > MAX_ADDITIONAL_TAGS {
+        let rule = format!("have at most {MAX_ADDITIONAL_TAGS} tags");
+        return Err((rule, format!("{} tags", tags.len())));
+    }
+    tags.iter()
+        .try_for_each(|(key, value)| check_tag(key, value))
+}
+
+fn check_tag(key: &str, value: &Value) -> Result<(), Failure> {
+    let shown_key = show(&Value::String(key.to_string()));
+    let Some(text) = value.as_str() else {
+        let got = format!("{shown_key} = {}", show(value));
+        return Err(("map tag keys to string values".to_string(), got));
+    };
+    let rule = if !(1..=128).contains(&key.chars().count()) {
+        Some("have tag keys of 1 to 128 characters")
+    } else if key.to_ascii_lowercase().starts_with("aws:") {
+        Some("not have tag keys starting with \"aws:\" (AWS reserves them)")
+    } else if !key.chars().all(tag_char) {
+        Some("have tag keys of letters, digits, spaces and _ . : / = + - @ only")
+    } else {
+        None
+    };
+    if let Some(rule) = rule {
+        return Err((rule.to_string(), shown_key));
+    }
+    let value_rule = if text.chars().count() > 256 {
+        Some("have tag values of at most 256 characters")
+    } else if !text.chars().all(tag_char) {
+        Some("have tag values of letters, digits, spaces and _ . : / = + - @ only")
+    } else {
+        None
+    };
+    match value_rule {
+        Some(rule) => Err((rule.to_string(), format!("{shown_key} = {}", show(value)))),
+        None => Ok(()),
+    }
+}
+
+/// The characters AWS accepts in tag keys and values (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+}
+
+/// A value as the user would write it in TOML, cut short if it is long enough to bury the
+/// message.
+pub(crate) fn show(value: &Value) -> String {
+    const LIMIT: usize = 80;
+    let text = value.to_string();
+    if text.chars().count() <= LIMIT {
+        return text;
+    }
+    let cut: String = text.chars().take(LIMIT).collect();
+    format!("{cut}…")
+}
+
+fn join(values: &[i64]) -> String {
+    let texts: Vec<String> = values.iter().map(i64::to_string).collect();
+    texts.join(", ")
+}

@@ -1,0 +1,174 @@
+//! CloudWatch alarms: the recipe's three (failed events, duration, errors) plus what an
+//! on-call engineer needs to know the pipeline is stuck or losing ground: iterator age,
+//! throttles, and records piling up in the dead-letter queue.
+
+use cfn::resources::cloudwatch::alarm::{
+    AlarmComparisonOperator as Comparison, AlarmStatistic as Statistic,
+    AlarmTreatMissingData as MissingData, Dimension,
+};
+use cfn::resources::cloudwatch::Alarm;
+use cfn::{Expr, Template, Val};
+
+use super::alerts::AlarmActions;
+use super::dashboard::METRICS_NAMESPACE;
+use super::names::Names;
+use super::tags;
+use crate::config::Config;
+
+/// What alarms watch.
+pub struct Watched {
+    /// The function's name (`Ref` of the function).
+    pub function_name: Expr,
+    /// The table's name.
+    pub table_name: Expr,
+    /// The dead-letter queue's name.
+    pub queue_name: Expr,
+}
+
+/// One alarm's definition before it becomes a resource.
+struct Spec {
+    id: &'static str,
+    name: &'static str,
+    description: String,
+    namespace: &'static str,
+    metric: &'static str,
+    dimension: (&'static str, Expr),
+    statistic: Statistic,
+    threshold: f64,
+    periods: u32,
+    period: u32,
+}
+
+/// Iterator age (ms) past which the function is falling behind the stream: a minute.
+pub const ITERATOR_AGE_THRESHOLD_MS: f64 = 60_000.0;
+
+/// Adds every alarm; returns how many.
+pub fn add(
+    template: &mut Template,
+    config: &Config,
+    names: &Names,
+    watched: &Watched,
+    actions: &AlarmActions,
+) -> usize {
+    let specs = specs(config, watched);
+    let count = specs.len();
+    for spec in specs {
+        let alarm = Alarm {
+            alarm_name: Some(names.alarm(spec.name).into()),
+            alarm_description: Some(spec.description.into()),
+            namespace: Some(spec.namespace.into()),
+            metric_name: Some(spec.metric.into()),
+            dimensions: Some(Val::Lit(vec![Dimension {
+                name: spec.dimension.0.into(),
+                value: spec.dimension.1.into(),
+            }])),
+            statistic: Some(spec.statistic.into()),
+            comparison_operator: Some(Comparison::GreaterThanThreshold.into()),
+            threshold: Some(spec.threshold.into()),
+            evaluation_periods: Some(i64::from(spec.periods).into()),
+            period: Some(i64::from(spec.period).into()),
+            treat_missing_data: Some(MissingData::NotBreaching.into()),
+            alarm_actions: Some(actions.actions.clone().into()),
+            ok_actions: Some(actions.actions.clone().into()),
+            tags: tags::property(config),
+            ..Alarm::default()
+        };
+        template.add(spec.id, alarm);
+    }
+    count
+}
+
+fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
+    let function = || ("FunctionName", watched.function_name.clone());
+    let period = config.cloudwatch_alarm_period_seconds;
+    let duration_threshold = f64::from(config.lambda_timeout) * 1000.0 * 0.8;
+    vec![
+        Spec {
+            id: "FailedEventsAlarm",
+            name: "failed-events",
+            description: format!(
+                "More than {} events failed processing in {} consecutive {}-second periods",
+                config.cloudwatch_alarm_threshold, config.cloudwatch_alarm_evaluation_periods, period
+            ),
+            namespace: METRICS_NAMESPACE,
+            metric: "FailedEvents",
+            dimension: function(),
+            statistic: Statistic::Sum,
+            threshold: f64::from(config.cloudwatch_alarm_threshold),
+            periods: config.cloudwatch_alarm_evaluation_periods,
+            period,
+        },
+        Spec {
+            id: "DurationAlarm",
+            name: "duration",
+            description: format!("Average duration above 80% of the {}-second timeout", config.lambda_timeout),
+            namespace: "AWS/Lambda",
+            metric: "Duration",
+            dimension: function(),
+            statistic: Statistic::Average,
+            threshold: duration_threshold,
+            periods: 2,
+            period: 300,
+        },
+        Spec {
+            id: "ErrorsAlarm",
+            name: "lambda-errors",
+            description: "More than 5 invocation errors in 5 minutes: batches are being retried".into(),
+            namespace: "AWS/Lambda",
+            metric: "Errors",
+            dimension: function(),
+            statistic: Statistic::Sum,
+            threshold: 5.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "ThrottlesAlarm",
+            name: "lambda-throttles",
+            description: "Invocations were throttled: raise reserved concurrency or the account limit".into(),
+            namespace: "AWS/Lambda",
+            metric: "Throttles",
+            dimension: function(),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "IteratorAgeAlarm",
+            name: "iterator-age",
+            description: "The function has been more than a minute behind the stream for 5 minutes".into(),
+            namespace: "AWS/Lambda",
+            metric: "IteratorAge",
+            dimension: function(),
+            statistic: Statistic::Maximum,
+            threshold: ITERATOR_AGE_THRESHOLD_MS,
+            periods: 5,
+            period: 60,
+        },
+        Spec {
+            id: "DeadLetterQueueAlarm",
+            name: "dlq-messages",
+            description: "Records are waiting in the dead-letter queue: inspect and redrive them".into(),
+            namespace: "AWS/SQS",
+            metric: "ApproximateNumberOfMessagesVisible",
+            dimension: ("QueueName", watched.queue_name.clone()),
+            statistic: Statistic::Maximum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "TableThrottlesAlarm",
+            name: "dynamodb-throttles",
+            description: "DynamoDB throttled writes to the events table: raise capacity or its auto scaling maximum".into(),
+            namespace: "AWS/DynamoDB",
+            metric: "WriteThrottleEvents",
+            dimension: ("TableName", watched.table_name.clone()),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+    ]
+}

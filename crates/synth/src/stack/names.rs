@@ -1,0 +1,73 @@
+//! Physical names of the stack's resources, all derived from `project_name` and
+//! `environment` so that two environments never collide and a reviewer can tell from a
+//! name which stack owns it. Renaming forces replacement of the named resources (the
+//! diff says so), which is why names come from configuration and not from the stack name.
+
+use crate::config::Config;
+
+/// Every physical name the stack uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// `{project}-{environment}`, the prefix of everything below.
+    pub prefix: String,
+    /// Kinesis stream.
+    pub stream: String,
+    /// DynamoDB table.
+    pub table: String,
+    /// Lambda function.
+    pub function: String,
+    /// The function's log group: Lambda's default name, so nothing else is created.
+    pub log_group: String,
+    /// SQS dead-letter queue.
+    pub queue: String,
+    /// SNS alert topic.
+    pub topic: String,
+    /// CloudWatch dashboard.
+    pub dashboard: String,
+    /// Alias of the key that encrypts the pipeline's data.
+    pub data_key_alias: String,
+    /// Alias of the key that encrypts the alert topic.
+    pub alerts_key_alias: String,
+}
+
+impl Names {
+    /// The names for one configuration.
+    pub fn new(config: &Config) -> Names {
+        let prefix = config.name_prefix();
+        let function = format!("{prefix}-processor");
+        Names {
+            stream: format!("{prefix}-events"),
+            table: format!("{prefix}-events"),
+            log_group: format!("/aws/lambda/{function}"),
+            function,
+            queue: format!("{prefix}-dlq"),
+            topic: format!("{prefix}-alerts"),
+            dashboard: format!("{prefix}-pipeline"),
+            data_key_alias: format!("alias/{prefix}-data"),
+            alerts_key_alias: format!("alias/{prefix}-alerts"),
+            prefix,
+        }
+    }
+
+    /// An alarm's name: `{prefix}-{what}`.
+    pub fn alarm(&self, what: &str) -> String {
+        format!("{}-{what}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_project_and_environment() {
+        let names = Names::new(&Config::default());
+        let prefix = Config::default().name_prefix();
+        assert_eq!(names.function, format!("{prefix}-processor"));
+        assert_eq!(names.log_group, format!("/aws/lambda/{prefix}-processor"));
+        assert_eq!(
+            names.alarm("lambda-errors"),
+            format!("{prefix}-lambda-errors")
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The `synth` binary as a user runs it: output on stdout only on success, exit 2 and a
+//! message naming the key on bad input, byte-identical output across runs.
+
+use std::process::{Command, Output};
+
+fn synth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(args)
+        .output()
+        .expect("synth runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn no_arguments_prints_the_dev_template_as_yaml() {
+    let output = synth(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        text.starts_with("AWSTemplateFormatVersion: '2010-09-09'")
+            || text.starts_with("AWSTemplateFormatVersion: 2010-09-09"),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.contains("AWS::Lambda::EventSourceMapping"));
+}
+
+#[test]
+fn two_runs_are_byte_identical() {
+    for args in [&[][..], &["--preset", "prod", "--format", "json"][..]] {
+        let first = synth(args).stdout;
+        let second = synth(args).stdout;
+        assert!(!first.is_empty());
+        assert_eq!(first, second, "args {args:?}");
+    }
+}
+
+#[test]
+fn json_output_is_the_same_document_as_yaml() {
+    let yaml: serde_json::Value =
+        serde_yaml::from_slice(&synth(&["--preset", "staging"]).stdout).expect("yaml");
+    let json: serde_json::Value =
+        serde_json::from_slice(&synth(&["--preset", "staging", "--format", "json"]).stdout)
+            .expect("json");
+    assert_eq!(yaml, json);
+}
+
+#[test]
+fn a_bad_value_exits_2_names_the_key_and_range_and_prints_nothing() {
+    let output = synth(&["--set", "kinesis_shard_count=0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "stdout must stay empty");
+    let message = stderr(&output);
+    assert!(message.contains("kinesis_shard_count"), "{message}");
+    assert!(
+        message.contains('1') && message.contains("1000"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unknown_key_or_preset_exits_2_with_a_message() {
+    for args in [
+        &["--set", "lambda_memory=512"][..],
+        &["--preset", "qa"][..],
+        &["--set", "novalue"][..],
+    ] {
+        let output = synth(args);
+        assert_eq!(output.status.code(), Some(2), "args {args:?}");
+        assert!(output.stdout.is_empty());
+        assert!(!stderr(&output).is_empty());
+    }
+    assert!(stderr(&synth(&["--preset", "qa"])).contains("qa"));
+    assert!(stderr(&synth(&["--set", "lambda_memory=512"])).contains("lambda_memory"));
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let output = synth(&["--config", "/nonexistent/pipeline.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("/nonexistent/pipeline.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let output = synth(&["--format", "xml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("xml"));
+}
+
+#[test]
+fn out_dir_writes_yaml_and_json() {
+    let dir = std::env::temp_dir().join(format!("synth-out-{}", std::process::id()));
+    let output = synth(&["--preset", "dev", "--out-dir", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    let yaml = std::fs::read_to_string(dir.join("stack.yaml")).expect("stack.yaml");
+    let json = std::fs::read_to_string(dir.join("stack.json")).expect("stack.json");
+    let a: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(a, b);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn help_explains_the_options() {
+    let text = String::from_utf8(synth(&["--help"]).stdout).unwrap();
+    for flag in [
+        "--config",
+        "--preset",
+        "--set",
+        "--format",
+        "--out-dir",
+        "Exit status",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}

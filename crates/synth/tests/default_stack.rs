@@ -1,0 +1,246 @@
+//! What the default (dev) template must hold, checked on the synthesized document.
+
+use serde_json::Value;
+use synth::config::Config;
+
+fn document(config: &Config) -> Value {
+    synth::stack::build(config)
+        .to_document()
+        .expect("the default stack validates")
+}
+
+fn resources_of_type<'d>(doc: &'d Value, type_name: &str) -> Vec<&'d Value> {
+    doc["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == type_name)
+        .collect()
+}
+
+fn one<'d>(doc: &'d Value, type_name: &str) -> &'d Value {
+    let found = resources_of_type(doc, type_name);
+    assert_eq!(found.len(), 1, "expected one {type_name}");
+    found[0]
+}
+
+#[test]
+fn the_stream_is_encrypted_with_the_customer_managed_key() {
+    let doc = document(&Config::default());
+    let stream = one(&doc, "AWS::Kinesis::Stream");
+    assert_eq!(
+        stream["Properties"]["StreamEncryption"]["EncryptionType"],
+        "KMS"
+    );
+    assert_eq!(
+        stream["Properties"]["StreamEncryption"]["KeyId"]["Fn::GetAtt"][0],
+        "DataKey"
+    );
+    let keys = resources_of_type(&doc, "AWS::KMS::Key");
+    assert!(
+        keys.iter()
+            .all(|k| k["Properties"]["EnableKeyRotation"] == true),
+        "every key rotates"
+    );
+}
+
+#[test]
+fn the_table_has_the_design_keys_two_indexes_pitr_and_kms() {
+    let doc = document(&Config::default());
+    let table = &one(&doc, "AWS::DynamoDB::Table")["Properties"];
+    assert_eq!(table["KeySchema"][0]["AttributeName"], "userId");
+    assert_eq!(table["KeySchema"][1]["AttributeName"], "eventKey");
+    let indexes: Vec<&str> = table["GlobalSecondaryIndexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["IndexName"].as_str().unwrap())
+        .collect();
+    assert_eq!(indexes, vec!["EventTypeIndex", "ProductIndex"]);
+    for index in table["GlobalSecondaryIndexes"].as_array().unwrap() {
+        assert_eq!(index["KeySchema"][1]["AttributeName"], "eventTimestamp");
+    }
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["SSESpecification"]["SSEType"], "KMS");
+    assert!(table["SSESpecification"]["KMSMasterKeyId"].is_object());
+}
+
+#[test]
+fn the_queue_denies_requests_without_tls() {
+    let doc = document(&Config::default());
+    let policy = one(&doc, "AWS::SQS::QueuePolicy");
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Deny");
+    assert_eq!(
+        statement["Condition"]["Bool"]["aws:SecureTransport"],
+        "false"
+    );
+    assert!(one(&doc, "AWS::SQS::Queue")["Properties"]["KmsMasterKeyId"].is_object());
+}
+
+#[test]
+fn the_function_is_arm64_provided_al2023_with_active_tracing() {
+    let doc = document(&Config::default());
+    let function = &one(&doc, "AWS::Lambda::Function")["Properties"];
+    assert_eq!(function["Architectures"], serde_json::json!(["arm64"]));
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(function["TracingConfig"]["Mode"], "Active");
+    assert_eq!(function["Code"]["S3Bucket"]["Ref"], "CodeS3Bucket");
+    assert_eq!(function["Code"]["S3Key"]["Ref"], "CodeS3Key");
+}
+
+#[test]
+fn x86_64_is_selectable() {
+    let config =
+        Config::load(None, None, &["lambda_architecture=x86_64".to_owned()]).expect("valid");
+    let doc = document(&config);
+    assert_eq!(
+        one(&doc, "AWS::Lambda::Function")["Properties"]["Architectures"],
+        serde_json::json!(["x86_64"])
+    );
+}
+
+#[test]
+fn the_mapping_bisects_retries_reports_item_failures_and_dead_letters() {
+    let doc = document(&Config::default());
+    let mapping = &one(&doc, "AWS::Lambda::EventSourceMapping")["Properties"];
+    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
+    assert!(mapping["MaximumRetryAttempts"].is_number());
+    assert_eq!(
+        mapping["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(
+        mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0],
+        "DeadLetterQueue"
+    );
+}
+
+#[test]
+fn there_are_at_least_six_alarms_a_dashboard_and_a_log_group_with_retention() {
+    let doc = document(&Config::default());
+    assert!(resources_of_type(&doc, "AWS::CloudWatch::Alarm").len() >= 6);
+    one(&doc, "AWS::CloudWatch::Dashboard");
+    assert!(one(&doc, "AWS::Logs::LogGroup")["Properties"]["RetentionInDays"].is_number());
+}
+
+#[test]
+fn the_outputs_of_the_design_are_all_there() {
+    let doc = document(&Config::default());
+    let outputs = doc["Outputs"].as_object().expect("outputs");
+    for name in [
+        "StreamName",
+        "StreamArn",
+        "FunctionName",
+        "FunctionArn",
+        "TableName",
+        "TableArn",
+        "DeadLetterQueueUrl",
+        "DeadLetterQueueArn",
+        "LogGroupName",
+        "DashboardName",
+        "AlarmTopicArn",
+    ] {
+        assert!(outputs.contains_key(name), "missing output {name}");
+    }
+    assert_eq!(outputs["AlarmTopicArn"]["Condition"], "HasAlertEmail");
+    let parameters = doc["Parameters"].as_object().expect("parameters");
+    for name in ["CodeS3Bucket", "CodeS3Key", "AlertEmail"] {
+        assert!(parameters.contains_key(name), "missing parameter {name}");
+    }
+}
+
+#[test]
+fn the_role_allows_no_wildcard_action_and_scopes_every_resource_it_can() {
+    let doc = document(&Config::default());
+    let role = one(&doc, "AWS::IAM::Role");
+    let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    for statement in statements {
+        let actions: Vec<&str> = match &statement["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            other => panic!("unexpected Action {other}"),
+        };
+        assert!(actions.iter().all(|a| !a.contains('*')), "{statement}");
+        if statement["Resource"] == "*" {
+            assert!(
+                actions.iter().all(|a| a.starts_with("xray:")),
+                "only X-Ray may use Resource *: {statement}"
+            );
+        }
+    }
+    let table_grant = statements
+        .iter()
+        .find(|s| s["Sid"] == "WriteEventTable")
+        .expect("table grant");
+    assert_eq!(table_grant["Action"], "dynamodb:BatchWriteItem");
+    assert_eq!(
+        table_grant["Resource"]["Fn::GetAtt"],
+        serde_json::json!(["EventTable", "Arn"])
+    );
+}
+
+#[test]
+fn provisioned_billing_scales_the_table_and_both_indexes() {
+    let config = Config::load(
+        None,
+        None,
+        &["dynamodb_billing_mode=PROVISIONED".to_owned()],
+    )
+    .expect("valid");
+    let doc = document(&config);
+    let targets = resources_of_type(&doc, "AWS::ApplicationAutoScaling::ScalableTarget");
+    assert_eq!(
+        targets.len(),
+        6,
+        "read and write for the table and each of two indexes"
+    );
+    assert_eq!(
+        resources_of_type(&doc, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
+        6
+    );
+    let table = &one(&doc, "AWS::DynamoDB::Table")["Properties"];
+    assert!(table["ProvisionedThroughput"]["ReadCapacityUnits"].is_number());
+}
+
+#[test]
+fn on_demand_streams_have_no_shard_count() {
+    let config =
+        Config::load(None, None, &["kinesis_stream_mode=ON_DEMAND".to_owned()]).expect("valid");
+    let doc = document(&config);
+    let stream = &one(&doc, "AWS::Kinesis::Stream")["Properties"];
+    assert_eq!(stream["StreamModeDetails"]["StreamMode"], "ON_DEMAND");
+    assert!(stream.get("ShardCount").is_none());
+}
+
+#[test]
+fn every_taggable_resource_carries_the_standard_tags() {
+    let mut config = Config::default();
+    config
+        .additional_tags
+        .insert("CostCenter".into(), "data-platform".into());
+    let doc = document(&config);
+    let mut tagged = 0;
+    for resource in doc["Resources"].as_object().unwrap().values() {
+        if let Some(tags) = resource["Properties"].get("Tags") {
+            let keys: Vec<&str> = tags
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["Key"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                keys,
+                vec!["Project", "Environment", "ManagedBy", "CostCenter"],
+                "{resource}"
+            );
+            tagged += 1;
+        }
+    }
+    assert!(tagged >= 10, "only {tagged} resources tagged");
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Lints the template of every preset, YAML and JSON, with the pinned cfn-lint and checkov,
+# and checks that the YAML and the JSON are the same document. Any finding fails: cfn-lint
+# must report nothing at all (errors, warnings and informational findings alike), and
+# checkov must report no failed check (skips carry their reason in the resource's Metadata).
+#
+# Usage: tools/lint-templates.sh SYNTH_BINARY
+set -euo pipefail
+synth=${1:?usage: tools/lint-templates.sh SYNTH_BINARY}
+venv=${VENV:-.venv}
+presets=(dev staging prod high-throughput cost-optimized)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for preset in "${presets[@]}"; do
+  "$synth" --preset "$preset" --format yaml >"$work/$preset.yaml"
+  "$synth" --preset "$preset" --format json >"$work/$preset.json"
+done
+# The alert topic and its key exist only with an address: lint that variant too.
+"$synth" --set sns_email_endpoint=ops@example.com >"$work/dev-alerts.yaml"
+"$synth" --set dynamodb_billing_mode=PROVISIONED >"$work/dev-provisioned.yaml"
+# Protections turned off on purpose must still lint clean (checkov skips carry the reason).
+"$synth" --set dynamodb_point_in_time_recovery_enabled=false \
+  --set dynamodb_server_side_encryption_enabled=false >"$work/dev-unprotected.yaml"
+"$synth" --set kinesis_stream_mode=ON_DEMAND --set lambda_architecture=x86_64 \
+  --set lambda_reserved_concurrency=10 >"$work/dev-on-demand-x86.yaml"
+files=("$work"/*.yaml "$work"/*.json)
+passed=0 failed=0
+
+check() { # name, command...
+  local name=$1; shift
+  if "$@" >"$work/out.txt" 2>&1; then
+    passed=$((passed + 1)); echo "ok      $name"
+  else
+    failed=$((failed + 1)); echo "FAILED  $name"; sed 's/^/        /' "$work/out.txt" | head -60
+  fi
+}
+
+lint_clean() { # cfn-lint exits non-zero on any finding; say nothing is also required
+  local out
+  out=$("$venv/bin/cfn-lint" --include-checks I --format parseable -- "$@") || { echo "$out"; return 1; }
+  [ -z "$out" ] || { echo "$out"; return 1; }
+}
+
+checkov_clean() {
+  "$venv/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
+    --output cli $(printf -- '-f %s ' "$@")
+}
+
+same_document() {
+  "$venv/bin/python" - "$@" <<'PY'
+import json, sys
+from cfnlint.decode import decode
+bad = 0
+for yaml_path in sys.argv[1:]:
+    json_path = yaml_path[:-5] + ".json"
+    try:
+        open(json_path).close()
+    except FileNotFoundError:
+        continue
+    y, ye = decode(yaml_path)
+    j, je = decode(json_path)
+    if ye or je:
+        print(yaml_path, ye, je); bad += 1; continue
+    if json.loads(json.dumps(y, default=str)) != json.loads(json.dumps(j, default=str)):
+        print(f"{yaml_path} and {json_path} differ"); bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+check "cfn-lint: ${#files[@]} templates, nothing reported" lint_clean "${files[@]}"
+check "checkov: ${#files[@]} templates, no failed check" checkov_clean "${files[@]}"
+check "YAML and JSON are the same document for every preset" same_document "$work"/*.yaml
+
+echo "template lint: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
