@@ -13,6 +13,8 @@ read-only properties; for a few (AWS::SQS::Queue, AWS::SNS::Topic, ...) CloudFor
 also returns ordinary properties (`QueueName`), which only cfn-lint's list knows.
 
 Run through `make codegen`, or directly: .venv/bin/python tools/export_schemas.py
+With --check it writes nothing and exits 1 when the committed copies differ from what the
+pinned cfn-lint carries (CI runs this, so a cfn-lint bump cannot leave stale schemas).
 """
 
 import json
@@ -48,7 +50,9 @@ def get_atts(resource):
     return sorted(names)
 
 
-def main():
+def main(argv):
+    check = "--check" in argv
+    stale_files = []
     types = read_types(TYPES_FILE)
     SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
     wanted = set()
@@ -59,15 +63,27 @@ def main():
         target = SCHEMA_DIR / file_name(type_name)
         text = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         if not target.exists() or target.read_text() != text:
-            target.write_text(text)
-            print(f"wrote {target.relative_to(ROOT)}")
+            stale_files.append(str(target.relative_to(ROOT)))
+            if not check:
+                target.write_text(text)
+                print(f"wrote {target.relative_to(ROOT)}")
         wanted.add(target.name)
     for stale in sorted(SCHEMA_DIR.glob("*.json")):
         if stale.name not in wanted:
+            stale_files.append(str(stale.relative_to(ROOT)))
+            if check:
+                continue
             stale.unlink()
             print(f"removed {stale.relative_to(ROOT)} (no longer in {TYPES_FILE.name})")
+    if check and stale_files:
+        print("schema copies differ from the pinned cfn-lint's; run `make codegen`:", file=sys.stderr)
+        for name in stale_files:
+            print(f"  {name}", file=sys.stderr)
+        return 1
+    if check:
+        print(f"schema copies of {len(types)} resource types match the pinned cfn-lint")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

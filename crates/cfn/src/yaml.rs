@@ -114,7 +114,7 @@ fn is_plain_safe(text: &str) -> bool {
         && !text.contains(": ")
         && text
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || " _-./:@()+,=?".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || " _-./:@()+,=?;<>".contains(c))
         && !RESERVED.iter().any(|word| text.eq_ignore_ascii_case(word))
 }
 

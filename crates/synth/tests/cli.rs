@@ -20,8 +20,7 @@ fn no_arguments_prints_the_dev_template_as_yaml() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).expect("utf-8");
     assert!(
-        text.starts_with("AWSTemplateFormatVersion: '2010-09-09'")
-            || text.starts_with("AWSTemplateFormatVersion: 2010-09-09"),
+        text.starts_with("AWSTemplateFormatVersion: \"2010-09-09\"\n"),
         "{}",
         &text[..80]
     );
@@ -122,4 +121,52 @@ fn help_explains_the_options() {
     ] {
         assert!(text.contains(flag), "--help lacks {flag}");
     }
+}
+
+/// The bounds of a key whose allowed values end in a range `LOW–HIGH`.
+fn range_of(allowed: &str) -> Option<(i64, i64)> {
+    let tail = allowed.rsplit(' ').next()?;
+    let (low, high) = tail.split_once('–')?;
+    Some((low.parse().ok()?, high.parse().ok()?))
+}
+
+#[test]
+fn every_ranged_key_refuses_values_outside_its_range_with_exit_2() {
+    let mut checked = 0;
+    for doc in synth::config::reference() {
+        let Some((low, high)) = range_of(&doc.allowed) else {
+            continue;
+        };
+        let mut outside = vec![high + 1];
+        // -1 is a documented special value of some keys (unreserved, infinite, no limit).
+        if low - 1 != -1 || !doc.allowed.starts_with("-1") {
+            outside.push(low - 1);
+        }
+        for value in outside {
+            let output = synth(&["--set", &format!("{}={value}", doc.key)]);
+            let message = stderr(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{}={value}: {message}",
+                doc.key
+            );
+            assert!(
+                output.stdout.is_empty(),
+                "{}={value} printed a template",
+                doc.key
+            );
+            assert!(message.contains(doc.key), "{}={value}: {message}", doc.key);
+            assert!(
+                message.contains(&low.to_string()) && message.contains(&high.to_string()),
+                "{}={value} does not name the range {low}–{high}: {message}",
+                doc.key
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 15,
+        "only {checked} ranged keys found in the reference"
+    );
 }
