@@ -38,6 +38,11 @@ struct Cli {
     /// Write stack.yaml and stack.json into DIR instead of printing.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+
+    /// Print one resolved configuration value instead of the template (for scripts and the
+    /// Makefile, e.g. --get lambda_architecture).
+    #[arg(long, value_name = "KEY", conflicts_with = "out_dir")]
+    get: Option<String>,
 }
 
 const AFTER_HELP: &str = "Examples:
@@ -66,6 +71,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(key) = &cli.get {
+        return print_value(&config, key);
+    }
     let template = synth::stack::build(&config);
     let result = match &cli.out_dir {
         Some(dir) => write_files(&template, dir),
@@ -78,6 +86,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn print_value(config: &Config, key: &str) -> ExitCode {
+    let table = toml::Table::try_from(config).unwrap_or_default();
+    match table.get(key) {
+        Some(toml::Value::String(text)) => println!("{text}"),
+        Some(value) => println!("{value}"),
+        None => {
+            eprintln!(
+                "error: unknown key `{key}`; see crates/synth/docs/configuration.md for the keys"
+            );
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn print(template: &cfn::Template, format: OutputFormat) -> anyhow::Result<()> {

@@ -170,3 +170,22 @@ fn every_ranged_key_refuses_values_outside_its_range_with_exit_2() {
         "only {checked} ranged keys found in the reference"
     );
 }
+
+#[test]
+fn get_prints_one_resolved_value() {
+    let output = synth(&[
+        "--preset",
+        "prod",
+        "--set",
+        "lambda_architecture=x86_64",
+        "--get",
+        "lambda_architecture",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "x86_64\n");
+    let shards = synth(&["--preset", "prod", "--get", "kinesis_shard_count"]);
+    assert_eq!(String::from_utf8_lossy(&shards.stdout), "3\n");
+    let unknown = synth(&["--get", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("nope"));
+}

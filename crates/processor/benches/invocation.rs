@@ -1,0 +1,83 @@
+//! Throughput of the processor: the pure path (record bytes → item) and a whole
+//! 10,000-record invocation with in-memory sinks.
+//!
+//! `cargo bench -p processor` prints records/s (criterion's "thrpt"); see the README.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use events::{Generator, RecordContext};
+use processor::handler::{Handler, Invocation};
+use processor::retry::{Backoff, Deadline};
+use processor::sinks::memory::{MemoryQueue, MemoryTable};
+
+/// Realistic events as the producer sends them (JSON bytes), deterministic.
+fn payloads(count: usize) -> Vec<Vec<u8>> {
+    let mut generator = Generator::new(42);
+    (0..count)
+        .map(|i| {
+            serde_json::to_vec(&generator.next_event(1_700_000_000_000 + i as i64))
+                .expect("serializes")
+        })
+        .collect()
+}
+
+fn pure_path(c: &mut Criterion) {
+    let payloads = payloads(1_000);
+    let average = payloads.iter().map(Vec::len).sum::<usize>() / payloads.len();
+    let mut group = c.benchmark_group(format!("pure path ({average}-byte events)"));
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("process_record", |b| {
+        b.iter(|| {
+            for (i, data) in payloads.iter().enumerate() {
+                let id = format!("shardId-000000000000:{i}");
+                let ctx = RecordContext {
+                    event_id: &id,
+                    arrival_ms: 1_700_000_000_000,
+                    processed_at_ms: 1_700_000_001_000,
+                };
+                let _ = std::hint::black_box(events::process_record(data, &ctx));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn invocation(c: &mut Criterion) {
+    let event = support_event(&payloads(10_000));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("invocation");
+    group.throughput(Throughput::Elements(10_000));
+    group.sample_size(20);
+    group.bench_function("10,000 records, in-memory sinks", |b| {
+        b.iter_batched(
+            || Handler {
+                table: MemoryTable::default(),
+                queue: MemoryQueue::default(),
+                function_name: "bench".to_owned(),
+                concurrency: 8,
+                backoff: Backoff::default(),
+            },
+            |handler| {
+                let invocation = Invocation {
+                    request_id: "bench",
+                    deadline: Deadline::after(Duration::from_secs(60), Duration::from_secs(1)),
+                    now_ms: 1_700_000_001_000,
+                };
+                runtime.block_on(handler.handle(&event, invocation))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn support_event(payloads: &[Vec<u8>]) -> aws_lambda_events::event::kinesis::KinesisEvent {
+    processor::kinesis_event::from_payloads(payloads)
+}
+
+criterion_group!(benches, pure_path, invocation);
+criterion_main!(benches);

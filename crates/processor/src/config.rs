@@ -1,0 +1,151 @@
+//! The function's configuration, read once at init from its environment.
+
+use std::time::Duration;
+
+/// What the processor needs to know about where it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// DynamoDB table of processed events (`TABLE_NAME`).
+    pub table_name: String,
+    /// URL of the dead-letter queue (`DLQ_URL`).
+    pub dlq_url: String,
+    /// CloudWatch namespace of the EMF metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
+    /// The function's name, a metric dimension and part of every dead letter
+    /// (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda).
+    pub function_name: String,
+    /// `tracing` filter directive (`LOG_LEVEL`, default `info`).
+    pub log_level: String,
+    /// Time kept back from the invocation's deadline for the response (`SAFETY_MARGIN_MS`).
+    pub safety_margin: Duration,
+    /// BatchWriteItem requests in flight at once (`WRITE_CONCURRENCY`).
+    pub write_concurrency: usize,
+}
+
+/// A variable that is missing or unusable; init fails with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error(
+        "environment variable {0} is not set; the stack sets it on the function (see crates/synth)"
+    )]
+    Missing(&'static str),
+    /// A variable is set but empty or malformed.
+    #[error("environment variable {name} must be {rule}, got {value:?}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What it must be.
+        rule: &'static str,
+        /// What it was.
+        value: String,
+    },
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let required = |name: &'static str| -> Result<String, ConfigError> {
+            match lookup(name) {
+                None => Err(ConfigError::Missing(name)),
+                Some(value) if value.trim().is_empty() => Err(ConfigError::Invalid {
+                    name,
+                    rule: "non-empty",
+                    value,
+                }),
+                Some(value) => Ok(value),
+            }
+        };
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(value) => match value.trim().parse::<u64>() {
+                    Ok(n) if n <= max => Ok(n),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        rule: "a whole number in range",
+                        value,
+                    }),
+                },
+            }
+        };
+        let concurrency = number("WRITE_CONCURRENCY", 8, 64)?;
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            dlq_url: required("DLQ_URL")?,
+            metrics_namespace: lookup("METRICS_NAMESPACE")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "RetailEventProcessing".to_owned()),
+            function_name: lookup("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "processor".to_owned()),
+            log_level: lookup("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
+            safety_margin: Duration::from_millis(number("SAFETY_MARGIN_MS", 2_000, 60_000)?),
+            write_concurrency: usize::try_from(concurrency.max(1)).unwrap_or(8),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        assert_eq!(
+            config(&[("DLQ_URL", "u")]),
+            Err(ConfigError::Missing("TABLE_NAME"))
+        );
+        assert_eq!(
+            config(&[("TABLE_NAME", "t")]),
+            Err(ConfigError::Missing("DLQ_URL"))
+        );
+        let message = ConfigError::Missing("TABLE_NAME").to_string();
+        assert!(message.contains("TABLE_NAME"), "{message}");
+    }
+
+    #[test]
+    fn defaults_fill_the_optional_variables() {
+        let c = config(&[("TABLE_NAME", "t"), ("DLQ_URL", "u")]).unwrap();
+        assert_eq!(c.metrics_namespace, "RetailEventProcessing");
+        assert_eq!(c.write_concurrency, 8);
+        assert_eq!(c.safety_margin, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn malformed_numbers_and_empty_values_are_refused() {
+        let bad = config(&[
+            ("TABLE_NAME", "t"),
+            ("DLQ_URL", "u"),
+            ("WRITE_CONCURRENCY", "lots"),
+        ]);
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Invalid {
+                name: "WRITE_CONCURRENCY",
+                ..
+            })
+        ));
+        let empty = config(&[("TABLE_NAME", " "), ("DLQ_URL", "u")]);
+        assert!(matches!(
+            empty,
+            Err(ConfigError::Invalid {
+                name: "TABLE_NAME",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,17 @@
+//! The processor Lambda: Kinesis records in, DynamoDB items and dead letters out.
+//!
+//! A thin handler over a pure core. [`plan`] turns a batch into the items to write and the
+//! dead letters to send (decoding, KPL de-aggregation, validation and enrichment from the
+//! `events` crate); [`store`] delivers them through the [`sinks`] with retries inside the
+//! invocation's time; [`handler`] answers Lambda with the first record not durably handled.
+
+pub mod config;
+pub mod dead_letter;
+pub mod handler;
+pub mod kinesis_event;
+pub mod kpl;
+pub mod metrics;
+pub mod plan;
+pub mod retry;
+pub mod sinks;
+pub mod store;

@@ -1,0 +1,88 @@
+//! The Lambda's entry point: clients and configuration are built once at init, then every
+//! invocation runs the handler. Init fails (and Lambda reports it) when a required
+//! environment variable is missing, naming it.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use processor::config::Config;
+use processor::handler::{Handler, Invocation};
+use processor::metrics;
+use processor::retry::{Backoff, Deadline};
+use processor::sinks::dynamodb::DynamoTable;
+use processor::sinks::sqs::SqsQueue;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let config = Config::from_env()?;
+    init_logging(&config.log_level);
+    // Retries are ours (bounded by the invocation's deadline), so the SDK makes one attempt.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let handler = Handler {
+        table: DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.clone(),
+        ),
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), config.dlq_url.clone()),
+        function_name: config.function_name.clone(),
+        concurrency: config.write_concurrency,
+        backoff: Backoff::default(),
+    };
+    let handler = &handler;
+    let config = &config;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KinesisEvent>| async move {
+            Ok::<KinesisEventResponse, Error>(invoke(handler, config, event).await)
+        },
+    ))
+    .await
+}
+
+async fn invoke(
+    handler: &Handler<DynamoTable, SqsQueue>,
+    config: &Config,
+    event: LambdaEvent<KinesisEvent>,
+) -> KinesisEventResponse {
+    let now_ms = epoch_ms(SystemTime::now());
+    let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+    let remaining = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0));
+    let invocation = Invocation {
+        request_id: &event.context.request_id,
+        deadline: Deadline::after(remaining, config.safety_margin),
+        now_ms,
+    };
+    let outcome = handler.handle(&event.payload, invocation).await;
+    // The metrics line goes straight to stdout: CloudWatch parses EMF from raw log lines.
+    println!(
+        "{}",
+        metrics::emf_line(
+            &config.metrics_namespace,
+            &config.function_name,
+            &outcome.stats,
+            now_ms
+        )
+    );
+    outcome.response
+}
+
+fn epoch_ms(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,85 @@
+//! Where processed records go: the table and the dead-letter queue, behind two small traits
+//! so the core can be tested (and benchmarked) without AWS, and the AWS clients stay at the
+//! edge.
+
+pub mod dynamodb;
+pub mod memory;
+pub mod sqs;
+
+use std::future::Future;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use events::Item;
+
+use crate::dead_letter::DeadLetter;
+
+/// Why a request to a sink failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// Throttling, a 5xx, a timeout or a dropped connection: worth retrying.
+    #[error("{0} (retryable)")]
+    Retryable(String),
+    /// The request itself is wrong (validation, access denied, missing table): retrying
+    /// cannot help; the records stay unhandled and Lambda's retry policy takes over.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Error codes AWS services use for "slow down" and "try again".
+const RETRYABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "RequestThrottled",
+    "KMSThrottlingException",
+    "AWS.SimpleQueueService.RequestThrottled",
+];
+
+/// Sorts an SDK error into retryable (throttling, 5xx, timeouts, dropped connections) and
+/// fatal (everything the same request would hit again).
+pub fn classify_sdk_error<E>(err: SdkError<E, HttpResponse>) -> SinkError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            SinkError::Retryable(message)
+        }
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            if RETRYABLE_CODES.contains(&code) || service.raw().status().is_server_error() {
+                SinkError::Retryable(message)
+            } else {
+                SinkError::Fatal(message)
+            }
+        }
+        _ => SinkError::Fatal(message),
+    }
+}
+
+/// Writes items with one `BatchWriteItem` request.
+pub trait TableWriter: Sync {
+    /// Writes up to 25 items with distinct keys; returns the indices (into `items`) that
+    /// DynamoDB left unprocessed.
+    fn batch_write(
+        &self,
+        items: &[&Item],
+    ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send;
+}
+
+/// Sends dead letters with one `SendMessageBatch` request.
+pub trait QueueSender: Sync {
+    /// Sends up to 10 messages whose bodies total at most 256 KiB; returns the indices
+    /// (into `letters`) whose entries failed.
+    fn send_batch(
+        &self,
+        letters: &[&DeadLetter],
+    ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send;
+}

@@ -1,0 +1,325 @@
+//! The processor against moto's server (DynamoDB and SQS on loopback), directly and through
+//! the fault-injecting proxy: every valid event ends in the table exactly once, every invalid
+//! one in the dead-letter queue with its original bytes, none lost; a replay changes nothing.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use base64::Engine;
+use events::Generator;
+use processor::handler::{Handler, Invocation};
+use processor::kinesis_event::from_payloads;
+use processor::retry::{Backoff, Deadline};
+use processor::sinks::dynamodb::DynamoTable;
+use processor::sinks::sqs::SqsQueue;
+use support::moto::Moto;
+use support::proxy::{Faults, Proxy};
+
+const TABLE: &str = "events";
+
+/// Valid events, and every tenth replaced by an invalid record of one of several kinds.
+fn workload(count: usize, seed: u64) -> (Vec<Vec<u8>>, HashSet<usize>) {
+    let mut generator = Generator::new(seed);
+    let mut invalid = HashSet::new();
+    let payloads = (0..count)
+        .map(|i| {
+            if i % 10 == 9 {
+                invalid.insert(i);
+                match i % 4 {
+                    0 => format!("not json {i}").into_bytes(),
+                    1 => format!(r#"{{"eventType":"view","n":{i}}}"#).into_bytes(),
+                    2 => {
+                        format!(r#"{{"userId":"u{i}","eventType":"view","timestamp":"yesterday"}}"#)
+                            .into_bytes()
+                    }
+                    _ => vec![0xff, 0xfe, (i % 251) as u8],
+                }
+            } else {
+                serde_json::to_vec(&generator.next_event(1_700_000_000_000 + i as i64)).unwrap()
+            }
+        })
+        .collect();
+    (payloads, invalid)
+}
+
+struct Aws {
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+async fn create_resources(endpoint: &str) -> Aws {
+    let config = support::sdk_config(endpoint).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    dynamodb
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("userId", KeyType::Hash))
+        .key_schema(key("eventKey", KeyType::Range))
+        .attribute_definitions(attr("userId"))
+        .attribute_definitions(attr("eventKey"))
+        .send()
+        .await
+        .expect("create table");
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("dlq")
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .unwrap();
+    Aws {
+        dynamodb,
+        sqs,
+        queue_url,
+    }
+}
+
+async fn handler_for(endpoint: &str, aws: &Aws) -> Handler<DynamoTable, SqsQueue> {
+    let config = support::sdk_config(endpoint).await;
+    Handler {
+        table: DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), TABLE.into()),
+        queue: SqsQueue::new(aws_sdk_sqs::Client::new(&config), aws.queue_url.clone()),
+        function_name: "processor".into(),
+        concurrency: 4,
+        backoff: Backoff {
+            base: Duration::from_millis(2),
+            max: Duration::from_millis(50),
+        },
+    }
+}
+
+/// Plays Lambda's side for one batch: invoke, and on a reported failure invoke again from
+/// that record on (ReportBatchItemFailures checkpointing), until the batch is through.
+async fn deliver(
+    handler: &Handler<DynamoTable, SqsQueue>,
+    event: &KinesisEvent,
+    now_ms: i64,
+) -> usize {
+    let mut records = event.records.clone();
+    let mut invocations = 0;
+    loop {
+        invocations += 1;
+        assert!(
+            invocations <= 50,
+            "a batch did not get through in 50 invocations"
+        );
+        let mut batch = KinesisEvent::default();
+        batch.records = records.clone();
+        let invocation = Invocation {
+            request_id: "req",
+            deadline: Deadline::after(Duration::from_secs(20), Duration::from_secs(1)),
+            now_ms,
+        };
+        let outcome = handler.handle(&batch, invocation).await;
+        let Some(failure) = outcome.response.batch_item_failures.first() else {
+            return invocations;
+        };
+        let sequence = failure.item_identifier.clone().unwrap();
+        let from = records
+            .iter()
+            .position(|r| r.kinesis.sequence_number == sequence)
+            .expect("reported record is in the batch");
+        records.drain(..from);
+    }
+}
+
+async fn run_all(handler: &Handler<DynamoTable, SqsQueue>, payloads: &[Vec<u8>], now_ms: i64) {
+    let event = from_payloads(payloads);
+    for chunk in event.records.chunks(250) {
+        let mut batch = KinesisEvent::default();
+        batch.records = chunk.to_vec();
+        deliver(handler, &batch, now_ms).await;
+    }
+}
+
+async fn scan(aws: &Aws) -> HashMap<(String, String), HashMap<String, AttributeValue>> {
+    let pages = aws
+        .dynamodb
+        .scan()
+        .table_name(TABLE)
+        .into_paginator()
+        .items()
+        .send();
+    let items: Vec<HashMap<String, AttributeValue>> =
+        pages.collect::<Result<Vec<_>, _>>().await.expect("scan");
+    let key =
+        |item: &HashMap<String, AttributeValue>, name: &str| item[name].as_s().unwrap().clone();
+    let mut by_key = HashMap::new();
+    for item in items {
+        let previous = by_key.insert((key(&item, "userId"), key(&item, "eventKey")), item);
+        assert!(previous.is_none(), "a key appears twice in the scan");
+    }
+    by_key
+}
+
+/// Every dead letter: (eventId, original bytes).
+async fn drain_queue(aws: &Aws) -> Vec<(String, Vec<u8>)> {
+    let mut letters = Vec::new();
+    loop {
+        let out = aws
+            .sqs
+            .receive_message()
+            .queue_url(&aws.queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(600)
+            .send()
+            .await
+            .expect("receive");
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return letters;
+        }
+        for message in messages {
+            let body: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(body["data"].as_str().unwrap())
+                .unwrap();
+            letters.push((body["eventId"].as_str().unwrap().to_owned(), data));
+        }
+    }
+}
+
+fn without_processing_time(
+    items: &HashMap<(String, String), HashMap<String, AttributeValue>>,
+) -> HashMap<(String, String), Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|(k, item)| {
+            let mut attrs: Vec<(String, String)> = item
+                .iter()
+                .filter(|(name, _)| *name != "processedAt" && *name != "processingLatency")
+                .map(|(name, value)| (name.clone(), canonical(value)))
+                .collect();
+            attrs.sort();
+            (k.clone(), attrs)
+        })
+        .collect()
+}
+
+/// A value as text with map keys sorted, so two equal items compare equal.
+fn canonical(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::M(map) => {
+            let mut entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{}", canonical(v)))
+                .collect();
+            entries.sort();
+            format!("{{{}}}", entries.join(","))
+        }
+        AttributeValue::L(values) => format!(
+            "[{}]",
+            values.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn check_everything_landed(aws: &Aws, payloads: &[Vec<u8>], invalid: &HashSet<usize>) {
+    let items = scan(aws).await;
+    assert_eq!(
+        items.len(),
+        payloads.len() - invalid.len(),
+        "table holds every valid event exactly once"
+    );
+    let letters = drain_queue(aws).await;
+    let event = from_payloads(payloads);
+    let expected: HashMap<String, Vec<u8>> = invalid
+        .iter()
+        .map(|&i| {
+            (
+                event.records[i].event_id.clone().unwrap(),
+                payloads[i].clone(),
+            )
+        })
+        .collect();
+    let received: HashMap<String, Vec<u8>> = letters.into_iter().collect();
+    assert_eq!(
+        received.len(),
+        expected.len(),
+        "every invalid record is dead-lettered"
+    );
+    assert_eq!(received, expected, "dead letters carry the original bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
+    let moto = Moto::start();
+    let aws = create_resources(&moto.endpoint).await;
+    let handler = handler_for(&moto.endpoint, &aws).await;
+    let (payloads, invalid) = workload(2_000, 11);
+    run_all(&handler, &payloads, 1_700_000_100_000).await;
+    let before = scan(&aws).await;
+    check_everything_landed(&aws, &payloads, &invalid).await;
+    run_all(&handler, &payloads, 1_700_000_200_000).await;
+    let after = scan(&aws).await;
+    assert_eq!(
+        without_processing_time(&after),
+        without_processing_time(&before),
+        "a replay leaves the table unchanged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_fault_proxy_nothing_is_lost_or_duplicated() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        moto.port,
+        Faults {
+            throttle: 0.2,
+            partial: 0.1,
+            failed_entry: 0.05,
+            seed: 7,
+        },
+    )
+    .await;
+    let aws = create_resources(&moto.endpoint).await;
+    let handler = handler_for(&proxy.endpoint, &aws).await;
+    let (payloads, invalid) = workload(5_000, 12);
+    run_all(&handler, &payloads, 1_700_000_100_000).await;
+    check_everything_landed(&aws, &payloads, &invalid).await;
+    let counts = &proxy.counts;
+    use std::sync::atomic::Ordering::Relaxed;
+    assert!(
+        counts.throttled.load(Relaxed) > 0,
+        "the proxy throttled nothing"
+    );
+    assert!(
+        counts.partial.load(Relaxed) > 0,
+        "the proxy returned no UnprocessedItems"
+    );
+    assert!(
+        counts.failed_entries.load(Relaxed) > 0,
+        "the proxy failed no SQS entry"
+    );
+    assert_eq!(
+        counts.put_metric_data.load(Relaxed),
+        0,
+        "metrics go through EMF, never PutMetricData"
+    );
+}
