@@ -80,8 +80,48 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
             response.add_failure(event.records[index].kinesis.sequence_number.clone());
         }
         let stats = stats(&plan, &written, first_failed, started);
+        log_outcome(&plan, &written, &sent, first_failed, &stats);
         Outcome { response, stats }
     }
+}
+
+/// One stored record in this many is logged: enough to follow data through, cheap at
+/// thousands of records per invocation.
+pub const SUCCESS_LOG_SAMPLE: usize = 100;
+
+fn log_outcome(
+    plan: &Plan,
+    written: &Delivery,
+    sent: &Delivery,
+    first_failed: Option<usize>,
+    stats: &InvocationStats,
+) {
+    for (index, item) in plan.items.iter().enumerate().step_by(SUCCESS_LOG_SAMPLE) {
+        if !written.failed.contains(&index) {
+            tracing::info!(
+                user_id = item.partition_key(),
+                event_key = item.sort_key(),
+                "stored (1 in {SUCCESS_LOG_SAMPLE} logged)"
+            );
+        }
+    }
+    for (index, letter) in plan.letters.iter().enumerate() {
+        let delivered = !sent.failed.contains(&index);
+        tracing::warn!(
+            error_type = letter.error_type,
+            delivered,
+            "record dead-lettered"
+        );
+    }
+    tracing::info!(
+        records = stats.batch_size,
+        stored = stats.processed,
+        failed = stats.failed,
+        dead_letters = plan.letters.len() - sent.failed.len(),
+        retry_from_record = first_failed,
+        duration_ms = stats.duration_ms,
+        "batch done"
+    );
 }
 
 /// The first record one of whose items or letters was not delivered.

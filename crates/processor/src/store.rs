@@ -37,20 +37,11 @@ pub async fn write_items<W: TableWriter>(
         .chunks(MAX_BATCH_WRITE)
         .map(<[usize]>::to_vec)
         .collect();
-    let attempt = |group: Vec<usize>| async move {
-        retry_group(group, backoff, deadline, |pending: &[usize]| {
-            let batch: Vec<&Item> = pending.iter().map(|&i| &items[i]).collect();
-            async move { writer.batch_write(&batch).await }
-        })
-        .await
+    let send = |pending: &[usize]| {
+        let batch: Vec<&Item> = pending.iter().map(|&i| &items[i]).collect();
+        async move { writer.batch_write(&batch).await }
     };
-    collect(
-        stream::iter(groups)
-            .map(attempt)
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await,
-    )
+    deliver(groups, concurrency, backoff, deadline, &send).await
 }
 
 /// Sends every dead letter in batches within SQS's count and size limits.
@@ -61,21 +52,31 @@ pub async fn send_letters<Q: QueueSender>(
     backoff: Backoff,
     deadline: Deadline,
 ) -> Delivery {
-    let attempt = |group: Vec<usize>| async move {
-        retry_group(group, backoff, deadline, |pending: &[usize]| {
-            let batch: Vec<&DeadLetter> = pending.iter().map(|&i| &letters[i]).collect();
-            async move { sender.send_batch(&batch).await }
-        })
-        .await
+    let send = |pending: &[usize]| {
+        let batch: Vec<&DeadLetter> = pending.iter().map(|&i| &letters[i]).collect();
+        async move { sender.send_batch(&batch).await }
     };
-    let groups = send_groups(letters);
-    collect(
-        stream::iter(groups)
-            .map(attempt)
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await,
-    )
+    deliver(send_groups(letters), concurrency, backoff, deadline, &send).await
+}
+
+/// Runs the groups `concurrency` at a time, each with its own retries.
+async fn deliver<F, Fut>(
+    groups: Vec<Vec<usize>>,
+    concurrency: usize,
+    backoff: Backoff,
+    deadline: Deadline,
+    send: &F,
+) -> Delivery
+where
+    F: Fn(&[usize]) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<usize>, SinkError>>,
+{
+    let results: Vec<(Vec<usize>, usize)> = stream::iter(groups)
+        .map(|group| retry_group(group, backoff, deadline, send))
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    collect(results)
 }
 
 /// Groups of at most 10 letters whose bodies fit one 256 KiB request.
@@ -104,7 +105,7 @@ async fn retry_group<F, Fut>(
     group: Vec<usize>,
     backoff: Backoff,
     deadline: Deadline,
-    send: F,
+    send: &F,
 ) -> (Vec<usize>, usize)
 where
     F: Fn(&[usize]) -> Fut,
