@@ -1,5 +1,9 @@
-//! One 10,000-record invocation with in-memory sinks, for measuring its peak memory:
+//! One 10,000-record invocation, for measuring its peak memory:
 //! `/usr/bin/time -v target/release/examples/invoke_10k` (see tools/bench-processor.sh).
+//!
+//! The table sink counts and discards each request, as the DynamoDB sink does once a
+//! request is sent, so the number is the processor's own memory; `--keep` uses the
+//! in-memory table, which holds a copy of every item on top.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +12,45 @@ use processor::handler::{Handler, Invocation};
 use processor::kinesis_event::from_payloads;
 use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
+use processor::sinks::{SinkError, TableWriter};
+
+/// Counts heap bytes in use and their peak, so the invocation's own memory can be told
+/// apart from what the process's allocator keeps from building the fixture.
+struct CountingAllocator;
+
+static IN_USE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = IN_USE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK.fetch_max(now, Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Accepts every write and keeps nothing but the count.
+#[derive(Default)]
+struct DiscardingTable {
+    requests: std::sync::atomic::AtomicUsize,
+}
+
+impl TableWriter for DiscardingTable {
+    async fn batch_write(&self, _items: &[&events::Item]) -> Result<Vec<usize>, SinkError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Vec::new())
+    }
+}
 
 fn main() {
     let mut generator = Generator::new(42);
@@ -16,15 +59,36 @@ fn main() {
             serde_json::to_vec(&generator.next_event(1_700_000_000_000 + i)).unwrap_or_default()
         })
         .collect();
-    let event = from_payloads(&payloads);
+    // Lambda hands the runtime the event as JSON bytes; build it the same way so the
+    // fixture's intermediate values are gone before measuring.
+    let json = serde_json::to_vec(&from_payloads(&payloads)).unwrap_or_default();
     drop(payloads);
+    let event: aws_lambda_events::event::kinesis::KinesisEvent =
+        serde_json::from_slice(&json).unwrap_or_default();
+    drop(json);
+    if std::env::args().any(|a| a == "--keep") {
+        run(&event, MemoryTable::default(), |t| t.requests());
+    } else {
+        run(&event, DiscardingTable::default(), |t| {
+            t.requests.load(std::sync::atomic::Ordering::Relaxed)
+        });
+    }
+}
+
+fn run<W: TableWriter>(
+    event: &aws_lambda_events::event::kinesis::KinesisEvent,
+    table: W,
+    requests: impl Fn(&W) -> usize,
+) {
     let handler = Handler {
-        table: MemoryTable::default(),
+        table,
         queue: MemoryQueue::default(),
         function_name: "bench".to_owned(),
         concurrency: 8,
         backoff: Backoff::default(),
     };
+    let baseline = IN_USE.load(std::sync::atomic::Ordering::Relaxed);
+    PEAK.store(baseline, std::sync::atomic::Ordering::Relaxed);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -35,12 +99,23 @@ fn main() {
         now_ms: 1_700_000_001_000,
     };
     let started = Instant::now();
-    let outcome = runtime.block_on(handler.handle(&event, invocation));
+    let outcome = runtime.block_on(handler.handle(event, invocation));
+    let peak = PEAK.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "heap: the event {:.1} MiB before the invocation, peak {:.1} MiB during it ({:.1} MiB added)",
+        mib(baseline),
+        mib(peak),
+        mib(peak - baseline)
+    );
     println!(
         "10,000 records: {} stored, {} failed, {} BatchWriteItem requests, {:.1} ms",
         outcome.stats.processed,
         outcome.stats.failed,
-        handler.table.requests(),
+        requests(&handler.table),
         started.elapsed().as_secs_f64() * 1000.0
     );
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
