@@ -128,7 +128,7 @@ fn add_record(
         }
         Err(err) => {
             plan.user_records += 1;
-            let message = format!("KPL aggregate cannot be read: {err}");
+            let message = err.to_string();
             plan.letters.push(dead_letter::build(
                 &origin(None),
                 writer,
