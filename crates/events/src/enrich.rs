@@ -1,8 +1,10 @@
-//! The enrichment, exactly as the recipe's handler computes it: a score per event type, an
-//! engagement level from the score, and a one-line insight.
+//! The enrichment, as the recipe's Lambda (`process_event` in lambda_function.py.tpl)
+//! computes it: a score per event type, an engagement level from the score, and a
+//! one-line insight. Kept identical so dashboards and queries built on the recipe's table
+//! keep their meaning.
 
 /// The score of an event type: view 1, add_to_cart 5, purchase 10, wishlist 3, share 2,
-/// review 8, anything else 1.
+/// review 8; any other type 1 (the recipe's default).
 pub fn score(event_type: &str) -> u8 {
     match event_type {
         "view" => 1,
@@ -24,23 +26,30 @@ pub fn engagement_level(score: u8) -> &'static str {
     }
 }
 
-/// What the user did, as the insight's verb.
-fn verb(event_type: &str) -> &str {
+/// The insight's verb phrase for an event type; `interacted with` for types the recipe
+/// does not name.
+pub fn action(event_type: &str) -> &'static str {
     match event_type {
         "view" => "viewed",
         "add_to_cart" => "added to cart",
         "purchase" => "purchased",
-        "wishlist" => "wishlisted",
+        "wishlist" => "added to wishlist",
         "share" => "shared",
         "review" => "reviewed",
-        other => other,
+        _ => "interacted with",
     }
 }
 
-/// `User U <verb> product P` (`an unknown product` when the event names none).
+/// `User U <action> product P`; P is `unknown` when the event names no product, as in the
+/// recipe.
 pub fn insight(user_id: &str, event_type: &str, product_id: Option<&str>) -> String {
-    let product = product_id.unwrap_or("an unknown");
-    format!("User {user_id} {} product {product}", verb(event_type))
+    let action = action(event_type);
+    let product = product_id.unwrap_or("unknown");
+    let mut text = String::with_capacity(5 + user_id.len() + 1 + action.len() + 9 + product.len());
+    for part in ["User ", user_id, " ", action, " product ", product] {
+        text.push_str(part);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -57,28 +66,44 @@ mod tests {
             ("share", 2, "low"),
             ("review", 8, "high"),
             ("something_else", 1, "low"),
+            ("", 1, "low"),
+            ("VIEW", 1, "low"),
         ];
         for (event_type, expected, level) in table {
             assert_eq!(score(event_type), expected, "{event_type}");
             assert_eq!(engagement_level(score(event_type)), level, "{event_type}");
         }
-        assert_eq!(engagement_level(7), "medium");
-        assert_eq!(engagement_level(4), "low");
+    }
+
+    #[test]
+    fn levels_have_their_thresholds() {
+        let levels: Vec<&str> = (0..=11).map(engagement_level).collect();
+        assert_eq!(
+            levels,
+            [
+                "low", "low", "low", "low", "low", "medium", "medium", "medium", "high", "high",
+                "high", "high"
+            ]
+        );
+        assert_eq!(engagement_level(u8::MAX), "high");
     }
 
     #[test]
     fn insights_name_user_action_and_product() {
+        for (event_type, text) in [
+            ("view", "User u1 viewed product p9"),
+            ("add_to_cart", "User u1 added to cart product p9"),
+            ("purchase", "User u1 purchased product p9"),
+            ("wishlist", "User u1 added to wishlist product p9"),
+            ("share", "User u1 shared product p9"),
+            ("review", "User u1 reviewed product p9"),
+            ("login", "User u1 interacted with product p9"),
+        ] {
+            assert_eq!(insight("u1", event_type, Some("p9")), text);
+        }
         assert_eq!(
-            insight("u1", "purchase", Some("p9")),
-            "User u1 purchased product p9"
-        );
-        assert_eq!(
-            insight("u1", "add_to_cart", Some("p9")),
-            "User u1 added to cart product p9"
-        );
-        assert_eq!(
-            insight("u1", "login", None),
-            "User u1 login product an unknown"
+            insight("u1", "view", None),
+            "User u1 viewed product unknown"
         );
     }
 }
