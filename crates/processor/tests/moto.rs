@@ -2,8 +2,6 @@
 //! the fault-injecting proxy: every valid event ends in the table exactly once, every invalid
 //! one in the dead-letter queue with its original bytes, none lost; a replay changes nothing.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -19,8 +17,8 @@ use processor::kinesis_event::from_payloads;
 use processor::retry::{Backoff, Deadline};
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
-use support::moto::Moto;
-use support::proxy::{Faults, Proxy};
+use testkit::moto::Moto;
+use testkit::proxy::{Faults, Proxy};
 
 const TABLE: &str = "events";
 
@@ -56,7 +54,7 @@ struct Aws {
 }
 
 async fn create_resources(endpoint: &str) -> Aws {
-    let config = support::sdk_config(endpoint).await;
+    let config = testkit::sdk_config(endpoint).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let key = |name: &str, kind| {
         KeySchemaElement::builder()
@@ -100,7 +98,7 @@ async fn create_resources(endpoint: &str) -> Aws {
 }
 
 async fn handler_for(endpoint: &str, aws: &Aws) -> Handler<DynamoTable, SqsQueue> {
-    let config = support::sdk_config(endpoint).await;
+    let config = testkit::sdk_config(endpoint).await;
     Handler {
         table: DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), TABLE.into()),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(&config), aws.queue_url.clone()),

@@ -1,7 +1,9 @@
-//! Test support: moto's server on a free loopback port, a fault-injecting proxy in front of
-//! it, SDK clients pointed at either, and Kinesis events in Lambda's JSON shape.
-
-#![allow(dead_code)]
+//! Test support shared by the processor's and the pipeline's tests: moto's server on a free
+//! loopback port ([`moto::Moto`]), a fault-injecting proxy in front of it
+//! ([`proxy::Proxy`]), and SDK configurations pointed at either ([`sdk_config`]).
+//!
+//! Only loopback addresses are ever used. moto comes from the project's `.venv`
+//! (`make venv`).
 
 pub mod moto;
 pub mod proxy;
@@ -13,7 +15,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+        .credentials_provider(aws_credential_types::Credentials::new(
             "test", "test", None, None, "tests",
         ))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))

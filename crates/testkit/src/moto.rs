@@ -18,19 +18,22 @@ pub struct Moto {
 impl Moto {
     /// Starts moto and waits until it accepts connections.
     pub fn start() -> Moto {
-        let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let python = root.join(".venv/bin/python");
         assert!(
-            binary.exists(),
+            python.exists(),
             "{} not found: run `make venv` first",
-            binary.display()
+            python.display()
         );
         let port = free_port();
-        let child = Command::new(&binary)
+        // tools/moto_server.py is moto_server with a fix for a moto bug our stack hits.
+        let child = Command::new(&python)
+            .arg(root.join("tools/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", python.display()));
         let moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

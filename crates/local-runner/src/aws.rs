@@ -1,0 +1,210 @@
+//! The AWS calls of discovery and of the on-failure destination.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+
+use crate::discovery::{
+    self, DiscoveryError, FunctionConfig, MappingConfig, Outputs, Overrides, Target,
+};
+use crate::mapping::Destination;
+
+/// An SDK configuration for `endpoint` (or AWS's) in `region` (or the SDK's chain, else
+/// us-east-1). Connections time out after 3 s so an unreachable endpoint is an error, not
+/// a hang; `attempts` is the SDK's own attempts per call.
+pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>, attempts: u32) -> SdkConfig {
+    let region = aws_config::meta::region::RegionProviderChain::first_try(
+        region.map(|r| aws_config::Region::new(r.to_owned())),
+    )
+    .or_default_provider()
+    .or_else("us-east-1");
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .build();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// One line for an SDK error and its causes, without the SDK's debug dump.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        let part = next.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        cause = next.source();
+    }
+    text
+}
+
+fn call_error(call: String) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> DiscoveryError {
+    move |err| DiscoveryError::Call {
+        call,
+        error: describe(err),
+    }
+}
+
+/// Finds what to run from stack `stack`.
+pub async fn discover(
+    config: &SdkConfig,
+    stack: &str,
+    overrides: &Overrides,
+) -> Result<Target, DiscoveryError> {
+    let outputs = stack_outputs(config, stack).await?;
+    let function_name =
+        outputs
+            .get("FunctionName")
+            .cloned()
+            .ok_or_else(|| DiscoveryError::Missing {
+                what: "output FunctionName".into(),
+                stack: stack.into(),
+                hint: "is the stack created (CREATE_COMPLETE)?".into(),
+            })?;
+    let function = function_config(config, &function_name).await?;
+    let mappings = mappings(config, &function_name).await?;
+    let mut target = discovery::target(stack, &outputs, &function, &mappings, overrides)?;
+    if let Some(name) = target
+        .settings
+        .on_failure
+        .as_deref()
+        .and_then(discovery::queue_name)
+    {
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let url = sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| call_error(format!("GetQueueUrl({name})"))(&e))?;
+        target.on_failure_url = url.queue_url().map(str::to_owned);
+    }
+    Ok(target)
+}
+
+async fn stack_outputs(config: &SdkConfig, stack: &str) -> Result<Outputs, DiscoveryError> {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    let described = cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| call_error(format!("DescribeStacks({stack})"))(&e))?;
+    let found = described
+        .stacks()
+        .first()
+        .ok_or_else(|| DiscoveryError::Missing {
+            what: "the stack".into(),
+            stack: stack.into(),
+            hint: "create it first (make local does)".into(),
+        })?;
+    Ok(found
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+        .collect())
+}
+
+async fn function_config(config: &SdkConfig, name: &str) -> Result<FunctionConfig, DiscoveryError> {
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let got = lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| call_error(format!("GetFunctionConfiguration({name})"))(&e))?;
+    Ok(FunctionConfig {
+        arn: got.function_arn().unwrap_or_default().to_owned(),
+        role: got.role().unwrap_or_default().to_owned(),
+        timeout_secs: got
+            .timeout()
+            .and_then(|t| u64::try_from(t).ok())
+            .unwrap_or(3),
+        environment: got
+            .environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default(),
+    })
+}
+
+async fn mappings(
+    config: &SdkConfig,
+    function: &str,
+) -> Result<Vec<MappingConfig>, DiscoveryError> {
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let listed = lambda
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| call_error(format!("ListEventSourceMappings({function})"))(&e))?;
+    Ok(listed
+        .event_source_mappings()
+        .iter()
+        .map(|m| MappingConfig {
+            event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+            batch_size: m.batch_size().unwrap_or(100),
+            window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
+            bisect: m.bisect_batch_on_function_error().unwrap_or(false),
+            max_retries: m.maximum_retry_attempts().unwrap_or(-1),
+            max_record_age_secs: m.maximum_record_age_in_seconds().unwrap_or(-1),
+            report_item_failures: m
+                .function_response_types()
+                .iter()
+                .any(|t| t.as_str() == "ReportBatchItemFailures"),
+            on_failure: m
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_owned),
+        })
+        .collect())
+}
+
+/// An SQS queue as the on-failure destination.
+pub struct QueueDestination {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl QueueDestination {
+    /// The queue at `url`.
+    pub fn new(config: &SdkConfig, url: String) -> QueueDestination {
+        QueueDestination {
+            client: aws_sdk_sqs::Client::new(config),
+            url,
+        }
+    }
+}
+
+impl Destination for QueueDestination {
+    async fn send(&self, record: &Value) -> Result<(), String> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(record.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e))
+    }
+}
+
+/// No destination configured: skipped records are only counted.
+pub struct NoDestination;
+
+impl Destination for NoDestination {
+    async fn send(&self, _: &Value) -> Result<(), String> {
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! The processor's handler, called in-process the way the Lambda runtime calls it: the
+//! event deserialized from Lambda's JSON, a deadline of the function's timeout, a fresh
+//! request ID; a panic or a timeout is a function error, as it is on Lambda.
+
+use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use futures_util::FutureExt;
+use processor::handler::{Handler, Invocation};
+use processor::metrics::InvocationStats;
+use processor::retry::Deadline;
+use processor::sinks::{QueueSender, TableWriter};
+
+use crate::lambda_event::{self, EventSource, StreamRecord};
+use crate::mapping::{self, Function};
+
+/// What Lambda keeps back from the timeout for the response (the processor's
+/// `SAFETY_MARGIN_MS` default).
+pub const SAFETY_MARGIN: Duration = Duration::from_millis(500);
+
+/// The processor with its sinks, and totals of what it reported.
+pub struct Processor<W, Q> {
+    /// The handler.
+    pub handler: Handler<W, Q>,
+    /// The event fields every record shares.
+    pub source: EventSource,
+    /// The function's timeout.
+    pub timeout: Duration,
+    /// Totals of the handler's per-invocation stats.
+    pub totals: RefCell<InvocationStats>,
+}
+
+impl<W: TableWriter, Q: QueueSender> Function for Processor<W, Q> {
+    async fn invoke(&self, records: &[StreamRecord]) -> Result<KinesisEventResponse, String> {
+        let event = lambda_event::kinesis_event(records, &self.source)
+            .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
+        let request_id = mapping::request_id();
+        let invocation = Invocation {
+            request_id: &request_id,
+            deadline: Deadline::after(self.timeout, SAFETY_MARGIN),
+            now_ms: now_ms(),
+        };
+        let run = AssertUnwindSafe(self.handler.handle(&event, invocation)).catch_unwind();
+        let outcome = match tokio::time::timeout(self.timeout, run).await {
+            Err(_) => {
+                return Err(format!(
+                    "Task timed out after {:.2} seconds",
+                    self.timeout.as_secs_f64()
+                ))
+            }
+            Ok(Err(_)) => return Err("the handler panicked".to_owned()),
+            Ok(Ok(outcome)) => outcome,
+        };
+        let mut totals = self.totals.borrow_mut();
+        totals.batch_size += outcome.stats.batch_size;
+        totals.processed += outcome.stats.processed;
+        totals.failed += outcome.stats.failed;
+        totals.duration_ms += outcome.stats.duration_ms;
+        Ok(outcome.response)
+    }
+}
+
+/// Epoch milliseconds now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,520 @@
+//! The event source mapping's semantics for one batch of one shard, as Lambda documents
+//! them for Kinesis:
+//!
+//! - a response naming a failed record (ReportBatchItemFailures) checkpoints the records
+//!   before it and retries from it; an identifier that is not in the batch fails the whole
+//!   batch;
+//! - a function error (an error, a panic, a timeout) retries the batch, first split in two
+//!   when BisectBatchOnFunctionError is on (splitting does not use up retries);
+//! - after MaximumRetryAttempts retries, or when a record is older than
+//!   MaximumRecordAgeInSeconds, the records are skipped and a description of them (not the
+//!   records) goes to the on-failure destination, in Lambda's JSON.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use serde_json::{json, Value};
+
+use crate::lambda_event::StreamRecord;
+
+/// The mapping's settings that shape delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Records per invocation at most.
+    pub batch_size: usize,
+    /// How long to gather records before invoking with fewer than `batch_size`.
+    pub batching_window: Duration,
+    /// Split a batch in two after a function error.
+    pub bisect_on_error: bool,
+    /// Retries of a failing batch; `None` retries until the records are too old.
+    pub max_retries: Option<u32>,
+    /// Records older than this are skipped; `None` keeps them.
+    pub max_record_age: Option<Duration>,
+    /// Whether the function's `batchItemFailures` are honoured.
+    pub report_item_failures: bool,
+    /// ARN of the on-failure destination.
+    pub on_failure: Option<String>,
+}
+
+/// The function as the mapping sees it.
+pub trait Function {
+    /// Invokes the function with `records`; `Err` is a function error.
+    fn invoke(
+        &self,
+        records: &[StreamRecord],
+    ) -> impl Future<Output = Result<KinesisEventResponse, String>>;
+}
+
+/// Where descriptions of skipped records go.
+pub trait Destination {
+    /// Sends one failure record (Lambda's JSON).
+    fn send(&self, record: &Value) -> impl Future<Output = Result<(), String>>;
+}
+
+/// What happened to the batches so far.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// Invocations.
+    pub invocations: usize,
+    /// Invocations that ended in a function error.
+    pub function_errors: usize,
+    /// Invocations whose response named a failed record.
+    pub partial_failures: usize,
+    /// Batches split in two.
+    pub bisections: usize,
+    /// Failure records sent to the destination.
+    pub skipped_batches: usize,
+    /// Records skipped (described at the destination, or dropped when there is none).
+    pub skipped_records: usize,
+}
+
+/// Why the batch's delivery stopped with records not handled: the runner must not go on
+/// past them.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot send the failure record for {records} skipped records to {destination}: {error}")]
+pub struct DestinationFailed {
+    /// The destination.
+    pub destination: String,
+    /// Records it was about.
+    pub records: usize,
+    /// Why.
+    pub error: String,
+}
+
+/// Delivers `batch` (records of one shard, in order) until every record is handled or
+/// skipped. `now_ms` tells the record ages; `pause` waits between retries.
+pub async fn deliver<F: Function, D: Destination>(
+    batch: Vec<StreamRecord>,
+    settings: &Settings,
+    function: &F,
+    destination: &D,
+    context: &Context<'_>,
+    counts: &mut Counts,
+) -> Result<(), DestinationFailed> {
+    let mut queue: VecDeque<(Vec<StreamRecord>, u32)> = VecDeque::from([(batch, 0)]);
+    while let Some((records, retries)) = queue.pop_front() {
+        if records.is_empty() {
+            continue;
+        }
+        let (expired, records) = split_expired(records, settings, (context.now_ms)());
+        if !expired.is_empty() {
+            skip(
+                &expired,
+                "RecordAgeExceeded",
+                retries,
+                settings,
+                destination,
+                context,
+                counts,
+            )
+            .await?;
+        }
+        if records.is_empty() {
+            continue;
+        }
+        counts.invocations += 1;
+        let retry = match function.invoke(&records).await {
+            Ok(response) => match first_failed(&response, &records, settings) {
+                None => continue,
+                Some(index) => {
+                    counts.partial_failures += 1;
+                    records[index..].to_vec()
+                }
+            },
+            Err(_) => {
+                counts.function_errors += 1;
+                if settings.bisect_on_error && records.len() > 1 {
+                    counts.bisections += 1;
+                    let mut first = records;
+                    let second = first.split_off(first.len() / 2);
+                    queue.push_front((second, retries));
+                    queue.push_front((first, retries));
+                    continue;
+                }
+                records
+            }
+        };
+        if settings.max_retries.is_some_and(|max| retries >= max) {
+            skip(
+                &retry,
+                "RetryAttemptsExhausted",
+                retries,
+                settings,
+                destination,
+                context,
+                counts,
+            )
+            .await?;
+            continue;
+        }
+        tokio::time::sleep(context.retry_pause.saturating_mul(retries + 1)).await;
+        queue.push_front((retry, retries + 1));
+    }
+    Ok(())
+}
+
+/// Facts the failure records need.
+pub struct Context<'a> {
+    /// The function's ARN.
+    pub function_arn: &'a str,
+    /// The stream's ARN.
+    pub stream_arn: &'a str,
+    /// Epoch milliseconds now.
+    pub now_ms: &'a (dyn Fn() -> i64 + Sync),
+    /// The first pause between retries; later ones grow linearly.
+    pub retry_pause: Duration,
+}
+
+fn split_expired(
+    records: Vec<StreamRecord>,
+    settings: &Settings,
+    now_ms: i64,
+) -> (Vec<StreamRecord>, Vec<StreamRecord>) {
+    match settings.max_record_age {
+        None => (Vec::new(), records),
+        Some(age) => {
+            let oldest_kept = now_ms - age.as_millis() as i64;
+            records
+                .into_iter()
+                .partition(|r| r.arrival_ms < oldest_kept)
+        }
+    }
+}
+
+/// The index of the first record the response reports as failed.
+fn first_failed(
+    response: &KinesisEventResponse,
+    records: &[StreamRecord],
+    settings: &Settings,
+) -> Option<usize> {
+    if !settings.report_item_failures {
+        return None;
+    }
+    let failure = response.batch_item_failures.first()?;
+    let position = failure
+        .item_identifier
+        .as_deref()
+        .and_then(|id| records.iter().position(|r| r.sequence_number == id));
+    // An identifier that names no record of the batch fails the whole batch.
+    Some(position.unwrap_or(0))
+}
+
+async fn skip<D: Destination>(
+    records: &[StreamRecord],
+    condition: &str,
+    retries: u32,
+    settings: &Settings,
+    destination: &D,
+    context: &Context<'_>,
+    counts: &mut Counts,
+) -> Result<(), DestinationFailed> {
+    counts.skipped_records += records.len();
+    let Some(arn) = &settings.on_failure else {
+        return Ok(());
+    };
+    let record = failure_record(records, condition, retries + 1, context);
+    destination
+        .send(&record)
+        .await
+        .map_err(|error| DestinationFailed {
+            destination: arn.clone(),
+            records: records.len(),
+            error,
+        })?;
+    counts.skipped_batches += 1;
+    Ok(())
+}
+
+/// Lambda's on-failure record for skipped Kinesis records: where they are, not what they
+/// hold (they stay in the stream until its retention ends).
+pub fn failure_record(
+    records: &[StreamRecord],
+    condition: &str,
+    invoke_count: u32,
+    context: &Context<'_>,
+) -> Value {
+    let first = records.first();
+    let last = records.last();
+    json!({
+        "requestContext": {
+            "requestId": request_id(),
+            "functionArn": context.function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "version": "1.0",
+        "timestamp": iso8601((context.now_ms)()),
+        "KinesisBatchInfo": {
+            "shardId": first.map(|r| r.shard_id.as_str()),
+            "startSequenceNumber": first.map(|r| r.sequence_number.as_str()),
+            "endSequenceNumber": last.map(|r| r.sequence_number.as_str()),
+            "approximateArrivalOfFirstRecord": first.map(|r| iso8601(r.arrival_ms)),
+            "approximateArrivalOfLastRecord": last.map(|r| iso8601(r.arrival_ms)),
+            "batchSize": records.len(),
+            "streamArn": context.stream_arn,
+        },
+    })
+}
+
+/// A random request ID in UUID form, as Lambda's.
+pub fn request_id() -> String {
+    let hex = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Epoch milliseconds as `2019-11-14T00:38:06.021Z`.
+pub fn iso8601(epoch_ms: i64) -> String {
+    let (days, ms_of_day) = (
+        epoch_ms.div_euclid(86_400_000),
+        epoch_ms.rem_euclid(86_400_000),
+    );
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, ms) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1_000 % 60,
+        ms_of_day % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::streams::KinesisBatchItemFailure;
+    use std::cell::RefCell;
+
+    fn records(n: usize) -> Vec<StreamRecord> {
+        (0..n)
+            .map(|i| StreamRecord {
+                shard_id: "shardId-000000000000".into(),
+                sequence_number: format!("{:04}", i),
+                partition_key: "k".into(),
+                data: vec![i as u8],
+                arrival_ms: 1_000_000 + i as i64,
+            })
+            .collect()
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            batch_size: 100,
+            batching_window: Duration::ZERO,
+            bisect_on_error: true,
+            max_retries: Some(3),
+            max_record_age: None,
+            report_item_failures: true,
+            on_failure: Some("arn:aws:sqs:us-east-1:123456789012:dlq".into()),
+        }
+    }
+
+    /// Fails each invocation that contains a "poison" record: with an error, or by naming
+    /// it in batchItemFailures. Keeps every invocation's first sequence numbers.
+    struct Poisoned {
+        poison: Vec<u8>,
+        report: bool,
+        seen: RefCell<Vec<Vec<u8>>>,
+    }
+
+    impl Function for Poisoned {
+        async fn invoke(&self, records: &[StreamRecord]) -> Result<KinesisEventResponse, String> {
+            self.seen
+                .borrow_mut()
+                .push(records.iter().map(|r| r.data[0]).collect());
+            let bad = records.iter().find(|r| self.poison.contains(&r.data[0]));
+            match bad {
+                None => Ok(KinesisEventResponse::default()),
+                Some(_) if !self.report => Err("boom".into()),
+                Some(bad) => {
+                    let mut response = KinesisEventResponse::default();
+                    let mut failure = KinesisBatchItemFailure::default();
+                    failure.item_identifier = Some(bad.sequence_number.clone());
+                    response.batch_item_failures.push(failure);
+                    Ok(response)
+                }
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(RefCell<Vec<Value>>);
+
+    impl Destination for Collect {
+        async fn send(&self, record: &Value) -> Result<(), String> {
+            self.0.borrow_mut().push(record.clone());
+            Ok(())
+        }
+    }
+
+    fn context(now: &'static (dyn Fn() -> i64 + Sync)) -> Context<'static> {
+        Context {
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+            now_ms: now,
+            retry_pause: Duration::ZERO,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reported_failure_retries_from_that_record_then_skips_it() {
+        let function = Poisoned {
+            poison: vec![3],
+            report: true,
+            seen: RefCell::default(),
+        };
+        let destination = Collect::default();
+        let mut counts = Counts::default();
+        deliver(
+            records(6),
+            &settings(),
+            &function,
+            &destination,
+            &context(&|| 1_000_100),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        let seen = function.seen.borrow();
+        assert_eq!(seen[0], [0, 1, 2, 3, 4, 5]);
+        // The initial call and 3 retries all start at the failed record.
+        assert_eq!(seen[1..], [vec![3, 4, 5], vec![3, 4, 5], vec![3, 4, 5]]);
+        let sent = destination.0.borrow();
+        assert_eq!(sent.len(), 1);
+        let info = &sent[0]["KinesisBatchInfo"];
+        assert_eq!(info["startSequenceNumber"], "0003");
+        assert_eq!(info["endSequenceNumber"], "0005");
+        assert_eq!(info["batchSize"], 3);
+        assert_eq!(
+            sent[0]["requestContext"]["condition"],
+            "RetryAttemptsExhausted"
+        );
+        assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 4);
+        assert_eq!(counts.partial_failures, 4);
+    }
+
+    #[tokio::test]
+    async fn function_errors_bisect_down_to_the_poison_record() {
+        let function = Poisoned {
+            poison: vec![5],
+            report: false,
+            seen: RefCell::default(),
+        };
+        let destination = Collect::default();
+        let mut counts = Counts::default();
+        deliver(
+            records(8),
+            &settings(),
+            &function,
+            &destination,
+            &context(&|| 1_000_100),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        let sent = destination.0.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], "0005");
+        assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 1);
+        let handled: Vec<u8> = function
+            .seen
+            .borrow()
+            .iter()
+            .filter(|batch| !batch.contains(&5))
+            .flatten()
+            .copied()
+            .collect();
+        let mut handled_sorted = handled.clone();
+        handled_sorted.sort();
+        handled_sorted.dedup();
+        assert_eq!(
+            handled_sorted,
+            [0, 1, 2, 3, 4, 6, 7],
+            "every good record delivered"
+        );
+        assert_eq!(counts.bisections, 3);
+        assert_eq!(counts.skipped_records, 1);
+    }
+
+    #[tokio::test]
+    async fn without_item_failures_a_response_counts_as_success() {
+        let function = Poisoned {
+            poison: vec![1],
+            report: true,
+            seen: RefCell::default(),
+        };
+        let mut no_reports = settings();
+        no_reports.report_item_failures = false;
+        let destination = Collect::default();
+        let mut counts = Counts::default();
+        deliver(
+            records(3),
+            &no_reports,
+            &function,
+            &destination,
+            &context(&|| 0),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        assert_eq!(counts.invocations, 1);
+        assert!(destination.0.borrow().is_empty());
+    }
+
+    #[tokio::test]
+    async fn records_older_than_the_maximum_age_are_skipped_unseen() {
+        let function = Poisoned {
+            poison: vec![],
+            report: true,
+            seen: RefCell::default(),
+        };
+        let mut aged = settings();
+        aged.max_record_age = Some(Duration::from_millis(10));
+        let destination = Collect::default();
+        let mut counts = Counts::default();
+        // Records arrive at 1_000_000 + i; now is 1_000_013, so records 0..=2 are too old.
+        deliver(
+            records(5),
+            &aged,
+            &function,
+            &destination,
+            &context(&|| 1_000_013),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        assert_eq!(function.seen.borrow()[0], [3, 4]);
+        let sent = destination.0.borrow();
+        assert_eq!(sent[0]["requestContext"]["condition"], "RecordAgeExceeded");
+        assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 3);
+    }
+
+    #[test]
+    fn timestamps_are_iso8601_utc_with_milliseconds() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_573_691_886_021), "2019-11-14T00:38:06.021Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}

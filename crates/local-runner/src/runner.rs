@@ -1,0 +1,226 @@
+//! The poll loop: read every shard, gather records into batches as the mapping's batch
+//! size and batching window say, deliver each batch with the mapping's semantics, and stop
+//! once the stream has been quiet for the idle time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::lambda_event::StreamRecord;
+use crate::mapping::{self, Context, Counts, Destination, DestinationFailed, Function, Settings};
+use crate::shards::StreamReader;
+
+/// Lambda's limit on an invocation's payload; base64 makes record data a third larger.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// Bytes of a record's JSON besides its data (ids, ARNs, field names).
+const RECORD_OVERHEAD_BYTES: usize = 512;
+
+/// How the loop paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Stop after this long without a new record (and nothing left to deliver).
+    pub idle_exit: Duration,
+    /// Wait between polls of a quiet stream.
+    pub poll_interval: Duration,
+    /// First wait before retrying a failed batch.
+    pub retry_pause: Duration,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Shards read.
+    pub shards: usize,
+    /// Records read from the stream.
+    pub records: usize,
+    /// What the mapping did.
+    pub counts: Counts,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counts;
+        write!(
+            f,
+            "summary: records={} shards={} invocations={} function_errors={} partial_failures={} \
+             bisections={} skipped_records={} failure_records_sent={} elapsed={:.2}s",
+            self.records,
+            self.shards,
+            c.invocations,
+            c.function_errors,
+            c.partial_failures,
+            c.bisections,
+            c.skipped_records,
+            c.skipped_batches,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Where the loop reads and what it calls.
+pub struct Wiring<'a, F, D> {
+    /// The stream.
+    pub reader: &'a mut StreamReader,
+    /// The mapping's settings.
+    pub settings: &'a Settings,
+    /// The function.
+    pub function: &'a F,
+    /// The on-failure destination.
+    pub destination: &'a D,
+    /// ARNs and clock for failure records.
+    pub context: Context<'a>,
+}
+
+/// Runs until the stream has been idle for `pacing.idle_exit`. `progress` sees the running
+/// summary after every delivered batch.
+pub async fn run<F: Function, D: Destination>(
+    wiring: Wiring<'_, F, D>,
+    pacing: Pacing,
+    progress: &mut dyn FnMut(&Summary),
+) -> Result<Summary, RunError> {
+    let Wiring {
+        reader,
+        settings,
+        function,
+        destination,
+        mut context,
+    } = wiring;
+    context.retry_pause = pacing.retry_pause;
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let mut buffers: BTreeMap<String, (Instant, Vec<StreamRecord>)> = BTreeMap::new();
+    let mut last_record = Instant::now();
+    loop {
+        reader.refresh().await.map_err(RunError::Stream)?;
+        let open = reader.shard_ids();
+        summary.shards = summary.shards.max(open.len());
+        let mut got = false;
+        for shard in &open {
+            let buffered = buffers.get(shard).map_or(0, |(_, b)| b.len());
+            if buffered >= settings.batch_size {
+                continue;
+            }
+            let records = reader
+                .next_records(shard, settings.batch_size - buffered)
+                .await
+                .map_err(RunError::Stream)?;
+            if records.is_empty() {
+                continue;
+            }
+            got = true;
+            last_record = Instant::now();
+            summary.records += records.len();
+            let (_, buffer) = buffers
+                .entry(shard.clone())
+                .or_insert_with(|| (Instant::now(), Vec::new()));
+            buffer.extend(records);
+        }
+        let still_open = reader.shard_ids();
+        let due: Vec<String> = buffers
+            .iter()
+            .filter(|(shard, (since, buffer))| {
+                buffer.len() >= settings.batch_size
+                    || since.elapsed() >= settings.batching_window
+                    || !still_open.contains(shard)
+            })
+            .map(|(shard, _)| shard.clone())
+            .collect();
+        for shard in due {
+            let Some((_, buffer)) = buffers.remove(&shard) else {
+                continue;
+            };
+            for batch in invocation_batches(buffer, settings.batch_size) {
+                mapping::deliver(
+                    batch,
+                    settings,
+                    function,
+                    destination,
+                    &context,
+                    &mut summary.counts,
+                )
+                .await
+                .map_err(RunError::Destination)?;
+                summary.elapsed = started.elapsed();
+                progress(&summary);
+            }
+        }
+        if !got {
+            if buffers.is_empty() && last_record.elapsed() >= pacing.idle_exit {
+                break;
+            }
+            tokio::time::sleep(pacing.poll_interval).await;
+        }
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Splits a shard's buffered records into invocations within the batch size and Lambda's
+/// payload limit, in order.
+pub fn invocation_batches(records: Vec<StreamRecord>, batch_size: usize) -> Vec<Vec<StreamRecord>> {
+    let mut batches: Vec<Vec<StreamRecord>> = Vec::new();
+    let mut current: Vec<StreamRecord> = Vec::new();
+    let mut bytes = 0;
+    for record in records {
+        let size = record.data.len().div_ceil(3) * 4 + RECORD_OVERHEAD_BYTES;
+        if !current.is_empty() && (current.len() >= batch_size || bytes + size > MAX_PAYLOAD_BYTES)
+        {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(record);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The stream could not be read.
+    #[error("{0}")]
+    Stream(String),
+    /// Skipped records could not be described at the destination; the runner stops rather
+    /// than lose track of them.
+    #[error(transparent)]
+    Destination(#[from] DestinationFailed),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(bytes: usize) -> StreamRecord {
+        StreamRecord {
+            shard_id: "shardId-000000000000".into(),
+            sequence_number: "1".into(),
+            partition_key: "k".into(),
+            data: vec![0; bytes],
+            arrival_ms: 0,
+        }
+    }
+
+    #[test]
+    fn batches_keep_to_the_batch_size_and_the_payload_limit() {
+        let small: Vec<StreamRecord> = (0..250).map(|_| record(500)).collect();
+        let sizes: Vec<usize> = invocation_batches(small, 100)
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        let large: Vec<StreamRecord> = (0..30).map(|_| record(430 * 1024)).collect();
+        let batches = invocation_batches(large, 100);
+        assert!(batches.len() > 1);
+        for batch in &batches {
+            let payload: usize = batch.iter().map(|r| r.data.len() * 4 / 3 + 512).sum();
+            assert!(payload <= MAX_PAYLOAD_BYTES, "{payload}");
+        }
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 30);
+    }
+}

@@ -1,0 +1,146 @@
+//! Reading a stream as Lambda's poller does: every shard from TRIM_HORIZON, a child shard
+//! only after its parents are read to their end (so a user's records stay in order across
+//! a split or merge).
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use aws_sdk_kinesis::Client;
+
+use crate::aws::describe;
+use crate::lambda_event::StreamRecord;
+
+/// A shard being read.
+#[derive(Debug)]
+struct Reader {
+    /// The next GetRecords iterator; `None` once the shard is closed and read to its end.
+    iterator: Option<String>,
+}
+
+/// The stream's shards and where each is.
+pub struct StreamReader {
+    client: Client,
+    stream: String,
+    readers: HashMap<String, Reader>,
+    parents: HashMap<String, Vec<String>>,
+    finished: HashSet<String>,
+}
+
+impl StreamReader {
+    /// A reader of `stream`; shards are listed by [`StreamReader::poll`].
+    pub fn new(client: Client, stream: String) -> StreamReader {
+        StreamReader {
+            client,
+            stream,
+            readers: HashMap::new(),
+            parents: HashMap::new(),
+            finished: HashSet::new(),
+        }
+    }
+
+    /// Shards in the order to read them.
+    pub fn shard_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.readers.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Lists the shards (new ones appear after a reshard) and starts readers for those
+    /// whose parents are done.
+    pub async fn refresh(&mut self) -> Result<(), String> {
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = self.client.list_shards();
+            request = match &token {
+                Some(token) => request.next_token(token),
+                None => request.stream_name(&self.stream),
+            };
+            let page = request
+                .send()
+                .await
+                .map_err(|e| format!("ListShards({}) failed: {}", self.stream, describe(&e)))?;
+            for shard in page.shards() {
+                let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()]
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect();
+                self.parents.insert(shard.shard_id().to_owned(), parents);
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let known: HashSet<String> = self.parents.keys().cloned().collect();
+        let ready: Vec<String> = self
+            .parents
+            .iter()
+            .filter(|(id, _)| !self.readers.contains_key(*id) && !self.finished.contains(*id))
+            .filter(|(_, parents)| {
+                // A parent that is no longer listed was trimmed: nothing left to wait for.
+                parents
+                    .iter()
+                    .all(|p| self.finished.contains(p) || !known.contains(p))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for shard in ready {
+            let iterator = self
+                .client
+                .get_shard_iterator()
+                .stream_name(&self.stream)
+                .shard_id(&shard)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .map_err(|e| format!("GetShardIterator({shard}) failed: {}", describe(&e)))?
+                .shard_iterator()
+                .map(str::to_owned);
+            self.readers.insert(shard, Reader { iterator });
+        }
+        Ok(())
+    }
+
+    /// The next records of `shard` (up to `limit`); empty when there are none yet. A shard
+    /// read to its end is marked finished, so its children start at the next refresh.
+    pub async fn next_records(
+        &mut self,
+        shard: &str,
+        limit: usize,
+    ) -> Result<Vec<StreamRecord>, String> {
+        let Some(iterator) = self.readers.get(shard).and_then(|r| r.iterator.clone()) else {
+            return Ok(Vec::new());
+        };
+        let page = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(i32::try_from(limit.clamp(1, 10_000)).unwrap_or(10_000))
+            .send()
+            .await
+            .map_err(|e| format!("GetRecords({shard}) failed: {}", describe(&e)))?;
+        let records = page
+            .records()
+            .iter()
+            .map(|r| StreamRecord {
+                shard_id: shard.to_owned(),
+                sequence_number: r.sequence_number().to_owned(),
+                partition_key: r.partition_key().unwrap_or_default().to_owned(),
+                data: r.data().as_ref().to_vec(),
+                arrival_ms: r
+                    .approximate_arrival_timestamp()
+                    .and_then(|t| t.to_millis().ok())
+                    .unwrap_or(0),
+            })
+            .collect();
+        let next = page.next_shard_iterator().map(str::to_owned);
+        if next.is_none() {
+            self.readers.remove(shard);
+            self.finished.insert(shard.to_owned());
+        } else if let Some(reader) = self.readers.get_mut(shard) {
+            reader.iterator = next;
+        }
+        Ok(records)
+    }
+}

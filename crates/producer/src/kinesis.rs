@@ -1,0 +1,173 @@
+//! [`PutRecords`] on Amazon Kinesis (or anything speaking its API, such as moto).
+
+use std::time::Duration;
+
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_sdk_kinesis::Client;
+
+use crate::send::{CallError, EntryResult, Placement, PutRecords};
+use crate::source::Record;
+
+/// Where to connect.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoint {
+    /// An endpoint URL instead of AWS's (`--endpoint-url`; the SDK also reads
+    /// `AWS_ENDPOINT_URL`).
+    pub url: Option<String>,
+    /// The region (`--region`; else the SDK's chain: `AWS_REGION`, the profile; else
+    /// us-east-1).
+    pub region: Option<String>,
+}
+
+impl Endpoint {
+    /// What to call the endpoint in messages.
+    pub fn describe(&self) -> String {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => "AWS".to_owned(),
+        }
+    }
+}
+
+/// A stream to put records on.
+pub struct Stream {
+    client: Client,
+    name: String,
+    endpoint: String,
+}
+
+impl Stream {
+    /// A client for `name` at `endpoint`. Connections time out after 3 s and calls after
+    /// 30 s, so an unreachable endpoint is an error, not a hang.
+    pub async fn connect(endpoint: &Endpoint, name: &str) -> Stream {
+        let region = aws_config::meta::region::RegionProviderChain::first_try(
+            endpoint.region.clone().map(aws_config::Region::new),
+        )
+        .or_default_provider()
+        .or_else("us-east-1");
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(region)
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            // Our own loop retries rejected entries; the SDK retries each call a little.
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
+        if let Some(url) = &endpoint.url {
+            loader = loader.endpoint_url(url);
+        }
+        Stream {
+            client: Client::new(&loader.load().await),
+            name: name.to_owned(),
+            endpoint: endpoint.describe(),
+        }
+    }
+
+    /// Checks that the stream exists and can take records, with a message saying what to
+    /// do when it cannot.
+    pub async fn check(&self) -> Result<(), CallError> {
+        let summary = self
+            .client
+            .describe_stream_summary()
+            .stream_name(&self.name)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let status = summary
+            .stream_description_summary()
+            .map(|s| s.stream_status().as_str().to_owned())
+            .unwrap_or_default();
+        match status.as_str() {
+            "ACTIVE" | "UPDATING" | "" => Ok(()),
+            other => Err(CallError::Fatal(format!(
+                "stream {} is {other}; it takes records only when ACTIVE",
+                self.name
+            ))),
+        }
+    }
+
+    fn classify<
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    >(
+        &self,
+        err: SdkError<E, R>,
+    ) -> CallError {
+        let code = err.code().unwrap_or_default().to_owned();
+        let detail = causes(&err);
+        match &err {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => CallError::Fatal(format!(
+                "cannot reach Kinesis at {}: {detail}",
+                self.endpoint
+            )),
+            _ if code == "ResourceNotFoundException" => CallError::Fatal(format!(
+                "stream {} not found at {} (is the stack deployed? `make outputs` names it)",
+                self.name, self.endpoint
+            )),
+            _ if is_transient(&code) => CallError::Transient(format!("{code}: {detail}")),
+            SdkError::ResponseError(_) => CallError::Transient(detail),
+            _ => CallError::Fatal(format!("PutRecords on {} failed: {detail}", self.name)),
+        }
+    }
+}
+
+/// An error and its causes in one line, without the SDK's debug dump: e.g. "dispatch
+/// failure: io error: tcp connect error: Connection refused (os error 111)".
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+fn is_transient(code: &str) -> bool {
+    matches!(
+        code,
+        "ProvisionedThroughputExceededException"
+            | "LimitExceededException"
+            | "InternalFailure"
+            | "ServiceUnavailable"
+            | "KMSThrottlingException"
+            | "ThrottlingException"
+    )
+}
+
+impl PutRecords for Stream {
+    async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+        let mut request = self.client.put_records().stream_name(&self.name);
+        for record in records {
+            let entry = PutRecordsRequestEntry::builder()
+                .partition_key(&record.partition_key)
+                .data(Blob::new(record.data.clone()))
+                .build()
+                .map_err(|e| CallError::Fatal(format!("bad record: {e}")))?;
+            request = request.records(entry);
+        }
+        let output = request.send().await.map_err(|e| self.classify(e))?;
+        Ok(output
+            .records()
+            .iter()
+            .map(|entry| match (entry.shard_id(), entry.sequence_number()) {
+                (Some(shard), Some(sequence)) if entry.error_code().is_none() => Ok(Placement {
+                    shard_id: shard.to_owned(),
+                    sequence_number: sequence.to_owned(),
+                }),
+                _ => Err(format!(
+                    "{}: {}",
+                    entry.error_code().unwrap_or("no sequence number"),
+                    entry.error_message().unwrap_or_default()
+                )),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,248 @@
+//! `producer`: puts realistic retail events on the pipeline's Kinesis stream.
+//!
+//! Exit status: 0 every record is in the stream, 1 some were not (or the stream could not be
+//! reached), 2 bad arguments.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+
+use producer::kinesis::{Endpoint, Stream};
+use producer::progress;
+use producer::run::{self, Input, Options};
+use producer::schedule::Schedule;
+use producer::send::{RetryPolicy, MAX_BATCH_RECORDS};
+use producer::source::{Generated, Lines};
+
+/// Put realistic retail events on a Kinesis stream (the recipe's test_data_producer).
+///
+/// Sends COUNT events DELAY seconds apart, or a burst for --duration seconds, or the lines
+/// of a JSON-lines file. Events come from 100 users with profiles, event types weighted
+/// view 60 / add_to_cart 20 / purchase 10 / wishlist 5 / share 3 / review 2, the product
+/// catalogue and 30-minute sessions; the partition key is the userId. Progress goes to
+/// stderr, the final summary line to stdout.
+#[derive(Debug, Parser)]
+#[command(name = "producer", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    /// Name of the Kinesis stream (the stack's StreamName output).
+    stream: String,
+
+    /// Number of events to send.
+    #[arg(default_value_t = 100, value_parser = clap::value_parser!(u64))]
+    count: u64,
+
+    /// Seconds between events (fractions allowed; 0 sends as fast as possible).
+    #[arg(value_parser = seconds, conflicts_with = "rate")]
+    delay: Option<f64>,
+
+    /// Send events back to back for --duration seconds instead of COUNT events.
+    #[arg(long, conflicts_with_all = ["rate", "from_file"])]
+    burst: bool,
+
+    /// How long a --burst lasts, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = positive_seconds, requires = "burst")]
+    duration: f64,
+
+    /// Events per second (instead of DELAY).
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    rate: Option<f64>,
+
+    /// Records per PutRecords call at most; events due at the same time share a call
+    /// (Kinesis allows 500 records and 5 MiB per call).
+    #[arg(long, value_name = "N", default_value_t = MAX_BATCH_RECORDS, value_parser = batch_size)]
+    batch: usize,
+
+    /// Share of deliberately invalid records, 0 to 1: not JSON, a missing userId, a
+    /// timestamp of the wrong type, an event over DynamoDB's 400 KB item limit.
+    #[arg(long, value_name = "RATIO", default_value = "0", value_parser = ratio)]
+    invalid_ratio: f64,
+
+    /// Seed of the generator: the same seed and --start-time give the same events.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Epoch milliseconds of the first event's clock (default: now). With --seed, makes a
+    /// run's records reproducible byte for byte.
+    #[arg(long, value_name = "EPOCH_MS")]
+    start_time: Option<i64>,
+
+    /// Send each non-empty line of FILE (JSON lines) as one record instead of generated
+    /// events; the partition key is the line's userId. Paced by DELAY or --rate when given,
+    /// else as fast as possible.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "invalid_ratio", "start_time"])]
+    from_file: Option<PathBuf>,
+
+    /// Retries of a record Kinesis did not accept before it counts as failed.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_retries: u32,
+
+    /// Endpoint URL instead of AWS's, e.g. a local moto server (also AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+
+    /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+}
+
+const AFTER_HELP: &str = "Examples:
+  producer retail-events-dev-events                      100 events, 0.1 s apart
+  producer retail-events-dev-events 1000 0               1000 events as fast as possible
+  producer retail-events-dev-events --burst --duration 10
+  producer retail-events-dev-events 5000 --rate 500 --invalid-ratio 0.1 --seed 42
+  producer retail-events-dev-events --from-file events.jsonl --endpoint-url http://127.0.0.1:5000
+
+Exit status: 0 every record sent, 1 some not sent or the stream unreachable, 2 bad arguments.";
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "must be a number of seconds from 0 to 3600, got {text:?}"
+        )),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match seconds(text) {
+        Ok(v) if v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "must be a number of seconds above 0 and up to 3600, got {text:?}"
+        )),
+    }
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1_000_000.0 => Ok(v),
+        _ => Err(format!(
+            "must be events per second above 0 and up to 1000000, got {text:?}"
+        )),
+    }
+}
+
+fn batch_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(v) if (1..=MAX_BATCH_RECORDS).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_BATCH_RECORDS}, got {text:?}"
+        )),
+    }
+}
+
+fn ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("must be a share from 0 to 1, got {text:?}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let input = match input(&cli) {
+        Ok(input) => input,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(send_all(cli, input))
+}
+
+fn input(cli: &Cli) -> Result<Input, String> {
+    if let Some(path) = &cli.from_file {
+        let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let reader: Box<dyn BufRead + Send> = Box::new(BufReader::new(file));
+        return Ok(Input::File(Lines::new(reader, path.display().to_string())));
+    }
+    let seed = cli.seed.unwrap_or_else(|| fastrand::u64(..));
+    Ok(Input::Generated {
+        source: Generated::new(seed, cli.invalid_ratio),
+        clock_start_ms: cli.start_time.unwrap_or_else(now_ms),
+    })
+}
+
+fn schedule(cli: &Cli) -> Schedule {
+    if cli.burst {
+        return Schedule::burst(Duration::from_secs_f64(cli.duration));
+    }
+    let interval = match (cli.rate, cli.delay) {
+        (Some(rate), _) => Duration::from_secs_f64(1.0 / rate),
+        (None, Some(delay)) => Duration::from_secs_f64(delay),
+        // A file goes as fast as it can unless paced; generated events keep the recipe's 0.1 s.
+        (None, None) if cli.from_file.is_some() => Duration::ZERO,
+        (None, None) => Duration::from_millis(100),
+    };
+    match cli.from_file {
+        Some(_) => Schedule {
+            interval,
+            limit: None,
+            until: None,
+        },
+        None => Schedule::count(cli.count, interval),
+    }
+}
+
+async fn send_all(cli: Cli, mut input: Input) -> ExitCode {
+    let endpoint = Endpoint {
+        url: cli.endpoint_url.clone(),
+        region: cli.region.clone(),
+    };
+    let stream = Stream::connect(&endpoint, &cli.stream).await;
+    if let Err(err) = stream.check().await {
+        eprintln!("error: {err}");
+        return ExitCode::FAILURE;
+    }
+    let options = Options {
+        schedule: schedule(&cli),
+        batch: cli.batch,
+        retry: RetryPolicy {
+            max_retries: cli.max_retries,
+            ..RetryPolicy::default()
+        },
+    };
+    let mut progress = progress::for_stderr(options.schedule.total());
+    match run::run(
+        &stream,
+        &mut input,
+        options,
+        progress.as_mut(),
+        &mut |_, _| {},
+    )
+    .await
+    {
+        Ok(summary) => {
+            println!("{summary}");
+            if summary.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
