@@ -1,35 +1,42 @@
-//! `synth`: prints the pipeline's CloudFormation template.
+//! `synth`: prints the pipeline's CloudFormation template, and reviews changes to it.
 //!
-//! Exit codes: 0 success, 1 the template failed synth-time validation (a bug in a
-//! construct), 2 bad input (arguments or configuration). Errors go to stderr only, so
-//! `synth > stack.yaml` never leaves half a template behind.
+//! With no subcommand it prints the template. Exit codes: 0 success, 1 the template failed
+//! synth-time validation (a bug in a construct), 2 bad input (arguments or configuration).
+//! Errors go to stderr only, so `synth > stack.yaml` never leaves half a template behind.
+//! The subcommands `diff`, `changeset-report` and `cost` document their own exit codes.
 
-use std::io::Write;
+mod commands;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use synth::config::{Config, PRESETS};
+use synth::config::Config;
+
+use commands::ConfigArgs;
 
 /// Synthesize the Kinesis → Lambda → DynamoDB pipeline as a CloudFormation template.
 ///
 /// With no arguments, prints the dev preset's template as YAML. Configuration composes in
 /// this order: the preset, then the TOML file, then each --set.
 #[derive(Debug, Parser)]
-#[command(name = "synth", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(
+    name = "synth",
+    version,
+    about,
+    long_about = None,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
-    /// TOML file of configuration keys (see crates/synth/docs/configuration.md).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// Review and estimate instead of printing the template.
+    #[command(subcommand)]
+    command: Option<Command>,
 
-    /// Preset to start from: dev, staging, prod, high-throughput or cost-optimized.
-    #[arg(long, value_name = "NAME")]
-    preset: Option<String>,
-
-    /// Override one key, e.g. --set kinesis_shard_count=4 (repeatable; applied last).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    overrides: Vec<String>,
+    /// Where the configuration comes from.
+    #[command(flatten)]
+    config: ConfigArgs,
 
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
@@ -45,13 +52,30 @@ struct Cli {
     get: Option<String>,
 }
 
+/// The subcommands. Their help text is the doc comment of their arguments' struct in
+/// src/commands/ (a doc comment here would replace it).
+#[derive(Debug, Subcommand)]
+enum Command {
+    Diff(commands::diff::DiffArgs),
+    #[command(name = "changeset-report")]
+    ChangesetReport(commands::changeset::ChangesetArgs),
+    Cost(commands::cost::CostArgs),
+}
+
 const AFTER_HELP: &str = "Examples:
   synth > stack.yaml                          the dev preset as YAML
   synth --preset prod --format json           the prod preset as JSON
   synth --config my.toml --set lambda_memory_size=1024
   synth --preset staging --out-dir cfn-out    writes cfn-out/stack.yaml and stack.json
+  synth diff templates/dev.yaml templates/prod.yaml
+                                              what changes, what is replaced, IAM changes
+  synth diff old.yaml new.yaml --format markdown > comment.md
+  aws cloudformation describe-change-set --stack-name S --change-set-name C \\
+    | synth changeset-report -                the change set as markdown, with warnings
+  synth cost --preset prod --events-per-second 500 --avg-event-bytes 800
 
-Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.";
+Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.
+synth diff: 0 equal, 1 different, 2 a file cannot be read or is not a template.";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
@@ -61,15 +85,15 @@ enum OutputFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load(cli.preset.as_deref(), cli.config.as_deref(), &cli.overrides) {
+    match &cli.command {
+        Some(Command::Diff(args)) => return commands::diff::run(args),
+        Some(Command::ChangesetReport(args)) => return commands::changeset::run(args),
+        Some(Command::Cost(args)) => return commands::cost::run(args),
+        None => {}
+    }
+    let config = match cli.config.load() {
         Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: {err}");
-            if cli.preset.as_deref().is_some_and(|p| !PRESETS.contains(&p)) {
-                eprintln!("hint: run `synth --help` for the options");
-            }
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if let Some(key) = &cli.get {
         return print_value(&config, key);
@@ -110,16 +134,7 @@ fn print(template: &cfn::Template, format: OutputFormat) -> anyhow::Result<()> {
     };
     let rendered = template.render(format)?;
     warn(&rendered.warnings);
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`synth | head`) is not an error worth a message.
-    if let Err(err) = stdout
-        .write_all(rendered.body.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if err.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(err.into());
-        }
-    }
+    commands::print_stdout(&rendered.body)?;
     Ok(())
 }
 

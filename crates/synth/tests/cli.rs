@@ -189,3 +189,33 @@ fn get_prints_one_resolved_value() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("nope"));
 }
+
+#[test]
+fn help_mentions_the_subcommands_and_their_flags() {
+    let text = String::from_utf8(synth(&["--help"]).stdout).unwrap();
+    for name in ["diff", "changeset-report", "cost"] {
+        assert!(text.contains(name), "--help lacks {name}");
+    }
+    let cost = String::from_utf8(synth(&["cost", "--help"]).stdout).unwrap();
+    for flag in [
+        "--events-per-second",
+        "--avg-event-bytes",
+        "--invalid-ratio",
+        "--preset",
+        "--set",
+        "--format",
+    ] {
+        assert!(cost.contains(flag), "cost --help lacks {flag}");
+    }
+    let diff = String::from_utf8(synth(&["diff", "--help"]).stdout).unwrap();
+    assert!(
+        diff.contains("--format") && diff.contains("Exit status"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn top_level_flags_do_not_mix_with_subcommands() {
+    let output = synth(&["--preset", "prod", "cost"]);
+    assert_eq!(output.status.code(), Some(2));
+}

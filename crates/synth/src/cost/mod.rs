@@ -1,0 +1,246 @@
+//! `synth cost`: a monthly (730-hour) estimate of what the configured stack costs at a given
+//! load, per service and line item, from a dated us-east-1 price table.
+//!
+//! The estimate is a model, not a bill: [`workload`] derives the month's traffic (events,
+//! invocations, durations), [`inventory`] counts what the synthesized template holds
+//! (alarms, keys, metrics, indexes), and each of [`services`] prices its part with the
+//! assumptions it states. docs/cost.md writes the formulas out.
+
+pub mod inventory;
+pub mod prices;
+pub mod readme;
+pub mod render;
+pub mod services;
+pub mod workload;
+
+use crate::config::Config;
+
+pub use inventory::Inventory;
+pub use prices::{Prices, PRICES_AS_OF, PRICES_REGION, US_EAST_1};
+pub use workload::{Load, LoadError, Workload, DEFAULT_LOAD, HOURS_PER_MONTH};
+
+/// One priced quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineItem {
+    /// What is billed, with the figures it depends on.
+    pub item: String,
+    /// How many units in the month.
+    pub quantity: f64,
+    /// The unit (`shard-hour`, `million requests`, `GB-month`).
+    pub unit: &'static str,
+    /// USD per unit.
+    pub unit_price_usd: f64,
+    /// quantity × unit price.
+    pub monthly_usd: f64,
+}
+
+impl LineItem {
+    /// A line item; the monthly cost is the quantity times the unit price.
+    pub fn new(item: String, quantity: f64, unit: &'static str, unit_price_usd: f64) -> Self {
+        LineItem {
+            item,
+            quantity,
+            unit,
+            unit_price_usd,
+            monthly_usd: quantity * unit_price_usd,
+        }
+    }
+}
+
+/// One service's line items and the assumptions behind them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceCost {
+    /// `Kinesis`, `Lambda`, `DynamoDB`, `CloudWatch`, `SQS` or `KMS`.
+    pub service: &'static str,
+    /// What it bills.
+    pub line_items: Vec<LineItem>,
+    /// What the figures assume.
+    pub assumptions: Vec<String>,
+}
+
+impl ServiceCost {
+    /// A service's cost from its line items.
+    pub fn new(service: &'static str, line_items: Vec<LineItem>) -> Self {
+        ServiceCost {
+            service,
+            line_items,
+            assumptions: Vec::new(),
+        }
+    }
+
+    /// Adds an assumption.
+    pub fn assume(mut self, assumption: impl Into<String>) -> Self {
+        self.assumptions.push(assumption.into());
+        self
+    }
+
+    /// The service's monthly total in USD.
+    pub fn monthly_usd(&self) -> f64 {
+        self.line_items.iter().map(|i| i.monthly_usd).sum()
+    }
+}
+
+/// A month of the stack at one load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// `{project_name}-{environment}`.
+    pub stack: String,
+    /// The configured region (prices are always us-east-1's).
+    pub region: String,
+    /// The traffic and what it means for Lambda.
+    pub workload: Workload,
+    /// Per service, in pipeline order.
+    pub services: Vec<ServiceCost>,
+    /// Estimate-wide assumptions, then each service's.
+    pub assumptions: Vec<String>,
+    /// Where the load does not fit the configuration (throttling).
+    pub warnings: Vec<String>,
+}
+
+impl Estimate {
+    /// The monthly total in USD.
+    pub fn total_usd(&self) -> f64 {
+        self.services.iter().map(ServiceCost::monthly_usd).sum()
+    }
+
+    /// One service's cost by name.
+    pub fn service(&self, name: &str) -> Option<&ServiceCost> {
+        self.services.iter().find(|s| s.service == name)
+    }
+}
+
+/// Why an estimate could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CostError {
+    /// The synthesized template failed validation (a bug in a construct).
+    #[error("the stack's template failed validation: {0}")]
+    Template(String),
+}
+
+/// Estimates the configured stack's month at `load`, with the us-east-1 prices.
+pub fn estimate(config: &Config, load: Load) -> Result<Estimate, CostError> {
+    estimate_with(config, load, &US_EAST_1)
+}
+
+/// Estimates with a given price table.
+pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Estimate, CostError> {
+    let document = crate::stack::build(config)
+        .to_document()
+        .map_err(|e| CostError::Template(e.to_string()))?;
+    let inventory = Inventory::of(&document);
+    let workload = Workload::derive(config, load);
+    let ctx = services::Context {
+        config,
+        workload: &workload,
+        inventory: &inventory,
+        prices,
+    };
+    let services = vec![
+        services::kinesis::estimate(&ctx),
+        services::lambda::estimate(&ctx),
+        services::dynamodb::estimate(&ctx),
+        services::cloudwatch::estimate(&ctx),
+        services::sqs::estimate(&ctx),
+        services::kms::estimate(&ctx),
+    ];
+    let mut assumptions = vec![format!(
+        "A month is {HOURS_PER_MONTH} hours at a steady {} events/s of {} bytes; \
+         {PRICES_REGION} on-demand list prices as of {PRICES_AS_OF}, in USD, no free tier, \
+         taxes or data transfer out",
+        load.events_per_second, load.avg_event_bytes
+    )];
+    if config.region != PRICES_REGION {
+        assumptions.push(format!(
+            "The stack is configured for {}, but the prices are {PRICES_REGION}'s",
+            config.region
+        ));
+    }
+    assumptions.extend(services.iter().flat_map(|s| s.assumptions.iter().cloned()));
+    Ok(Estimate {
+        stack: config.name_prefix(),
+        region: config.region.clone(),
+        warnings: warnings(&ctx),
+        workload,
+        services,
+        assumptions,
+    })
+}
+
+fn warnings(ctx: &services::Context) -> Vec<String> {
+    let mut found = Vec::new();
+    let w = ctx.workload;
+    if ctx.config.kinesis_stream_mode == crate::config::StreamMode::Provisioned
+        && w.exceeds_shards()
+    {
+        found.push(format!(
+            "{} events/s of {} bytes exceeds what {} shard(s) take (1,000 records/s and 1 MiB/s \
+             each): producers would be throttled; raise kinesis_shard_count",
+            w.load.events_per_second, w.load.avg_event_bytes, w.shards
+        ));
+    }
+    if services::dynamodb::write_capacity_short(ctx) {
+        found.push(format!(
+            "the write rate needs more than dynamodb_max_write_capacity ({}) write units a \
+             second: writes would be throttled",
+            ctx.config.dynamodb_max_write_capacity
+        ));
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_is_priced_and_the_total_is_their_sum() {
+        let estimate = estimate(&Config::default(), DEFAULT_LOAD).expect("estimates");
+        let names: Vec<&str> = estimate.services.iter().map(|s| s.service).collect();
+        assert_eq!(
+            names,
+            ["Kinesis", "Lambda", "DynamoDB", "CloudWatch", "SQS", "KMS"]
+        );
+        let sum: f64 = estimate
+            .services
+            .iter()
+            .flat_map(|s| &s.line_items)
+            .map(|i| i.monthly_usd)
+            .sum();
+        assert!((estimate.total_usd() - sum).abs() < 1e-9);
+        assert!(estimate.warnings.is_empty(), "{:?}", estimate.warnings);
+    }
+
+    #[test]
+    fn more_traffic_costs_more_and_overloads_are_warned_about() {
+        let low = estimate(&Config::default(), DEFAULT_LOAD).unwrap();
+        let load = Load::new(5000.0, 500.0, 0.0).unwrap();
+        let high = estimate(&Config::default(), load).unwrap();
+        assert!(high.total_usd() > low.total_usd());
+        assert!(
+            high.warnings[0].contains("kinesis_shard_count"),
+            "{:?}",
+            high.warnings
+        );
+    }
+
+    #[test]
+    fn an_idle_stack_costs_only_its_fixed_parts() {
+        let idle = estimate(&Config::default(), Load::new(0.0, 500.0, 0.0).unwrap()).unwrap();
+        assert_eq!(idle.service("Lambda").unwrap().monthly_usd(), 0.0);
+        assert!(idle.service("Kinesis").unwrap().monthly_usd() > 10.0);
+    }
+
+    #[test]
+    fn provisioned_capacity_follows_the_rate_within_its_bounds() {
+        let config = Config::from_preset("high-throughput").unwrap();
+        let estimate = estimate(&config, DEFAULT_LOAD).unwrap();
+        let dynamodb = estimate.service("DynamoDB").unwrap();
+        // 100 writes/s at 70 % target: 143 WCU, above the base of 100.
+        assert!(
+            dynamodb.line_items[0].item.contains("143 WCU"),
+            "{:?}",
+            dynamodb.line_items[0]
+        );
+        assert_eq!(dynamodb.line_items[0].quantity, 143.0 * 3.0 * 730.0);
+    }
+}

@@ -1,0 +1,235 @@
+//! `synth cost`: the dev stack's estimate against a calculation written out by hand, flag
+//! checking, and the README block that must match the code.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use synth::config::Config;
+use synth::cost::{self, readme, US_EAST_1 as P};
+
+fn synth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(args)
+        .output()
+        .expect("synth runs")
+}
+
+fn json_estimate(args: &[&str]) -> Value {
+    let mut all = vec!["cost", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = synth(&all);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+fn service_usd(estimate: &Value, name: &str) -> f64 {
+    estimate["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))["monthly_usd"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn dev_cost_matches_a_hand_calculation() {
+    let dev = Config::from_preset("dev").unwrap();
+    // The load: 100 events/s of 500 bytes for 730 hours.
+    let events = 100.0 * 730.0 * 3600.0; // 262,800,000
+    let gib = 1024.0 * 1024.0 * 1024.0;
+
+    // Kinesis, PROVISIONED: shard-hours, and one 25 KB PUT payload unit per 500-byte record.
+    let shards = f64::from(dev.kinesis_shard_count); // 1
+    let kinesis =
+        shards * 730.0 * P.kinesis_shard_hour + events / 1e6 * P.kinesis_million_put_payload_units;
+
+    // Lambda: 1 shard × parallelization 1 = one lane at 100 events/s. The 5 s window would
+    // gather 500, so batches close at the batch size (100): one invocation a second.
+    let batch = f64::from(dev.lambda_batch_size).min(100.0 * 5.0);
+    let invocations = events / batch; // 2,628,000
+                                      // 5 ms overhead + 100 records × 0.01 ms + one wave of 4 BatchWriteItem calls (15 ms).
+    let ms = 5.0 + batch * 0.01 + 15.0;
+    let gb_seconds = invocations * ms / 1000.0 * f64::from(dev.lambda_memory_size) / 1024.0;
+    let lambda =
+        invocations / 1e6 * P.lambda_million_requests + gb_seconds * P.lambda_gb_second_arm64; // dev is arm64
+
+    // DynamoDB on demand: a 500-byte event makes an 847-byte item (500 + 347 bytes of
+    // keys, copied fields and enrichment): 1 WRU, written to the table and its 2 GSIs.
+    let item = 500.0 + 347.0;
+    let copies = 3.0;
+    let table_gb = events * (item + 100.0) / gib; // 100 bytes of overhead per item
+    let dynamodb = events * 1.0 * copies / 1e6 * P.dynamodb_million_write_request_units
+        + table_gb * copies * P.dynamodb_storage_gb_month
+        + table_gb * P.dynamodb_pitr_gb_month; // PITR is on in dev
+
+    // CloudWatch: 1,450 log bytes per invocation (platform 700 + EMF 450 + summary 300) and
+    // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics and 2
+    // shard-level metrics on 1 shard; 7 standard alarms; 1 dashboard.
+    let log_gb = (invocations * 1450.0 + events / 100.0 * 250.0) / gib;
+    let cloudwatch = log_gb * P.logs_ingest_gb
+        + log_gb * f64::from(dev.cloudwatch_log_retention_days) / (730.0 / 24.0)
+            * P.logs_storage_gb_month
+        + (5.0 + 2.0 * shards) * P.cloudwatch_metric_month
+        + 7.0 * P.cloudwatch_alarm_standard_month
+        + P.cloudwatch_dashboard_month;
+
+    // SQS: no invalid events, no dead letters.
+    let sqs = 0.0;
+
+    // KMS: the data key (no alert address in dev, so no alerts key), and requests every 5
+    // minutes (8,760 a month) for the stream's producer and consumer, DynamoDB and the log
+    // group, plus 730 environment decryptions for the one lane.
+    let kms_requests = (2.0 * shards + 1.0 + 1.0) * 8760.0 + 730.0;
+    let kms = P.kms_key_month + kms_requests / 10_000.0 * P.kms_10k_requests;
+
+    let by_hand = kinesis + lambda + dynamodb + cloudwatch + sqs + kms;
+    let estimate = json_estimate(&[
+        "--preset",
+        "dev",
+        "--events-per-second",
+        "100",
+        "--avg-event-bytes",
+        "500",
+    ]);
+    let total = estimate["total_usd"].as_f64().unwrap();
+    assert!(
+        (total - by_hand).abs() <= by_hand * 0.01,
+        "synth cost says {total:.2}, by hand {by_hand:.2}"
+    );
+    for (name, expected) in [
+        ("Kinesis", kinesis),
+        ("Lambda", lambda),
+        ("DynamoDB", dynamodb),
+        ("CloudWatch", cloudwatch),
+        ("SQS", sqs),
+        ("KMS", kms),
+    ] {
+        let got = service_usd(&estimate, name);
+        assert!(
+            (got - expected).abs() <= expected * 0.01 + 0.01,
+            "{name}: synth cost says {got:.2}, by hand {expected:.2}"
+        );
+    }
+}
+
+#[test]
+fn the_default_load_is_100_events_of_500_bytes() {
+    let default = json_estimate(&[]);
+    assert_eq!(default["load"]["events_per_second"], 100.0);
+    assert_eq!(default["load"]["avg_event_bytes"], 500.0);
+    assert_eq!(default["load"]["invalid_ratio"], 0.0);
+    assert_eq!(default["stack"], "retail-events-dev");
+    for line in default["services"][0]["line_items"].as_array().unwrap() {
+        for key in ["item", "quantity", "unit", "unit_price_usd", "monthly_usd"] {
+            assert!(!line[key].is_null(), "{key} missing in {line}");
+        }
+    }
+}
+
+#[test]
+fn counts_follow_the_template() {
+    let with_alerts = json_estimate(&["--set", "sns_email_endpoint=ops@example.com"]);
+    let kms = &with_alerts["services"][5];
+    assert_eq!(kms["service"], "KMS");
+    assert_eq!(
+        kms["line_items"][0]["quantity"], 2.0,
+        "the alerts key exists with alerts"
+    );
+    let high = json_estimate(&["--preset", "high-throughput"]);
+    assert!(high["services"][2]["line_items"][0]["unit"] == "WCU-hour");
+}
+
+#[test]
+fn invalid_events_cost_sqs_requests() {
+    let estimate = json_estimate(&["--invalid-ratio", "0.1"]);
+    // 10 % of 262.8 M events, 10 per SendMessageBatch: 2.628 M requests.
+    let sqs = service_usd(&estimate, "SQS");
+    assert!((sqs - 2.628 * P.sqs_million_requests).abs() < 0.01, "{sqs}");
+}
+
+#[test]
+fn bad_flag_values_exit_2_with_the_flag_named() {
+    for (args, flag) in [
+        (
+            &["cost", "--events-per-second", "-5"][..],
+            "--events-per-second",
+        ),
+        (&["cost", "--avg-event-bytes", "0"][..], "--avg-event-bytes"),
+        (&["cost", "--avg-event-bytes=-10"][..], "--avg-event-bytes"),
+        (&["cost", "--invalid-ratio", "2"][..], "--invalid-ratio"),
+        (
+            &["cost", "--set", "lambda_memory_size=1"][..],
+            "lambda_memory_size",
+        ),
+    ] {
+        let output = synth(args);
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(flag), "{args:?}: {message}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn the_table_shows_line_items_and_assumptions() {
+    let output = synth(&["cost", "--preset", "prod"]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("Monthly cost estimate for retail-events-prod"),
+        "{text}"
+    );
+    assert!(text.contains("Extended retention (168 h > 24 h)"), "{text}");
+    assert!(
+        text.contains("Assumptions:") && text.contains("free tier"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("Total")), "{text}");
+}
+
+/// README.md's cost section is generated; `UPDATE_DOCS=1` rewrites it.
+#[test]
+fn readme_cost_estimate_is_current() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).expect("read README.md");
+    let block = readme::block().expect("estimates every preset");
+    let updated = readme::splice(&readme, &block).unwrap_or_else(|| {
+        panic!(
+            "README.md lacks the {} / {} markers",
+            readme::BEGIN_MARKER,
+            readme::END_MARKER
+        )
+    });
+    if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
+        if updated != readme {
+            std::fs::write(&path, updated).expect("write README.md");
+        }
+        return;
+    }
+    assert!(
+        updated == readme,
+        "README.md's cost estimate is out of date; run \
+         `UPDATE_DOCS=1 cargo test -p synth --test cost` and commit the result"
+    );
+}
+
+#[test]
+fn every_preset_has_an_estimate() {
+    for preset in synth::config::PRESETS {
+        let config = Config::from_preset(preset).unwrap();
+        let estimate = cost::estimate(&config, cost::DEFAULT_LOAD).unwrap();
+        assert!(estimate.total_usd() > 0.0, "{preset}");
+        assert!(
+            estimate.warnings.is_empty(),
+            "{preset}: {:?}",
+            estimate.warnings
+        );
+    }
+}

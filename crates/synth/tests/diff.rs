@@ -1,0 +1,397 @@
+//! `synth diff` as a reviewer relies on it: every changed resource named, replacement
+//! predicted from the schemas' create-only properties (and not predicted for in-place
+//! updates), and the exit status scripts branch on.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use synth::config::Config;
+use synth::diff::{self, ChangeKind, Replacement, TemplateDiff};
+
+fn synth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("synth runs")
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A committed template parsed independently of synth's loader.
+fn committed(preset: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join(format!("templates/{preset}.yaml")))
+        .expect("committed template");
+    serde_yaml::from_str(&text).expect("YAML")
+}
+
+/// The template synth builds for a configuration, as a generic document.
+fn synthesized(config: &Config) -> Value {
+    config.validate().expect("valid config");
+    synth::stack::build(config)
+        .to_document()
+        .expect("synthesizes")
+}
+
+fn with(edit: impl FnOnce(&mut Config)) -> Config {
+    let mut config = Config::default();
+    edit(&mut config);
+    config
+}
+
+fn resource<'d>(diff: &'d TemplateDiff, id: &str) -> &'d diff::ResourceChange {
+    diff.resources
+        .iter()
+        .find(|r| r.logical_id == id)
+        .unwrap_or_else(|| panic!("{id} is not in the diff: {:?}", ids(diff)))
+}
+
+fn ids(diff: &TemplateDiff) -> Vec<&str> {
+    diff.resources
+        .iter()
+        .map(|r| r.logical_id.as_str())
+        .collect()
+}
+
+/// Resource IDs whose definitions differ, or that exist on one side only.
+fn changed_ids(old: &Value, new: &Value) -> BTreeSet<String> {
+    let old = old["Resources"].as_object().expect("old resources");
+    let new = new["Resources"].as_object().expect("new resources");
+    old.keys()
+        .chain(new.keys())
+        .filter(|id| old.get(*id) != new.get(*id))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn dev_to_prod_names_every_changed_resource() {
+    let (dev, prod) = (committed("dev"), committed("prod"));
+    let expected = changed_ids(&dev, &prod);
+    let all: BTreeSet<String> = dev["Resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(
+        expected.len() >= 10,
+        "dev and prod should differ widely: {expected:?}"
+    );
+
+    let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    let listed: BTreeSet<String> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("[~] AWS::") || l.starts_with("[+] AWS::") || l.starts_with("[-] AWS::")
+        })
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<&String> = expected.difference(&listed).collect();
+    assert!(missing.is_empty(), "not named: {missing:?}\n{text}");
+
+    // Anything else listed must be a dependent replaced through a reference, never an
+    // unchanged resource listed by mistake.
+    let library = diff::diff(&dev, &prod);
+    for id in listed.difference(&expected) {
+        let change = resource(&library, id);
+        assert_ne!(
+            change.replacement,
+            Replacement::None,
+            "{id} listed without a change"
+        );
+        assert!(change.changes.is_empty(), "{id}");
+        assert!(
+            change
+                .reasons
+                .iter()
+                .all(|r| r.why.starts_with("references ")),
+            "{id}"
+        );
+    }
+    let untouched: Vec<&String> = all.difference(&listed).collect();
+    assert!(
+        !untouched.is_empty(),
+        "every resource listed: the policies did not change"
+    );
+
+    let markdown = stdout(&synth(&[
+        "diff",
+        "templates/dev.yaml",
+        "templates/prod.yaml",
+        "--format",
+        "markdown",
+    ]));
+    for id in &expected {
+        assert!(
+            markdown.contains(&format!("| `{id}` |")),
+            "markdown lacks {id}"
+        );
+    }
+    assert!(markdown.contains("**Summary:** "), "{markdown}");
+}
+
+#[test]
+fn dev_to_prod_calls_out_the_iam_statement_changes() {
+    let d = diff::diff(&committed("dev"), &committed("prod"));
+    // The function name sits in the role's KMS condition and the key policy's log group.
+    assert!(
+        d.iam.added.iter().any(|s| s.resource == "ProcessorRole"
+            && s.condition
+                .as_deref()
+                .unwrap_or("")
+                .contains("retail-events-prod-processor")),
+        "{:?}",
+        d.iam.added
+    );
+    assert!(d
+        .iam
+        .removed
+        .iter()
+        .any(|s| s.resource == "DataKey" && s.document == "KeyPolicy"));
+    let text = stdout(&synth(&[
+        "diff",
+        "templates/dev.yaml",
+        "templates/prod.yaml",
+    ]));
+    assert!(text.contains("IAM statement changes"), "{text}");
+}
+
+#[test]
+fn renamed_stream_queue_and_function_are_replaced() {
+    let old = synthesized(&Config::default());
+    let new = synthesized(&with(|c| c.project_name = "orders".into()));
+    let d = diff::diff(&old, &new);
+    for (id, property) in [
+        ("EventStream", "Name"),
+        ("DeadLetterQueue", "QueueName"),
+        ("ProcessorFunction", "FunctionName"),
+        ("EventTable", "TableName"),
+    ] {
+        let change = resource(&d, id);
+        assert_eq!(change.replacement, Replacement::Will, "{id}");
+        assert!(
+            change.reasons.iter().any(|r| r.property == property),
+            "{id}: {:?}",
+            change.reasons
+        );
+        let path = format!("Properties.{property}");
+        let property_change = change
+            .changes
+            .iter()
+            .find(|c| c.change.path.to_string() == path)
+            .unwrap_or_else(|| panic!("{id} lacks a change of {path}"));
+        assert_eq!(property_change.replacement, Replacement::Will, "{id}");
+    }
+    // The mapping's EventSourceArn is unchanged text but points at the new stream.
+    assert_eq!(resource(&d, "StreamMapping").replacement, Replacement::Will);
+}
+
+#[test]
+fn a_changed_key_schema_replaces_the_table() {
+    let old = synthesized(&Config::default());
+    let mut new = old.clone();
+    let keys = &mut new["Resources"]["EventTable"]["Properties"]["KeySchema"];
+    assert_eq!(
+        keys[1]["AttributeName"], "eventKey",
+        "the sort key moved: fix the test"
+    );
+    keys[1]["AttributeName"] = "eventTimestamp".into();
+    let d = diff::diff(&old, &new);
+    assert_eq!(ids(&d), ["EventTable"]);
+    let table = resource(&d, "EventTable");
+    assert_eq!(table.replacement, Replacement::Will);
+    assert_eq!(table.reasons[0].property, "KeySchema");
+    assert_eq!(
+        table.changes[0].change.path.to_string(),
+        "Properties.KeySchema[1].AttributeName"
+    );
+    assert_eq!(table.changes[0].replacement, Replacement::Will);
+    assert!(table.loses_data(), "dev deletes a replaced table");
+    let text = diff::text::render(&d, "a", "b", false);
+    assert!(
+        text.contains("[~] AWS::DynamoDB::Table EventTable (replace)"),
+        "{text}"
+    );
+    assert!(text.contains("WARNING"), "{text}");
+}
+
+#[test]
+fn capacity_memory_and_batch_size_update_in_place() {
+    let base = synthesized(&Config::default());
+    let cases: [(Config, &str, &str); 3] = [
+        (
+            with(|c| c.kinesis_shard_count = 4),
+            "EventStream",
+            "Properties.ShardCount",
+        ),
+        (
+            with(|c| c.lambda_memory_size = 1024),
+            "ProcessorFunction",
+            "Properties.MemorySize",
+        ),
+        (
+            with(|c| c.lambda_batch_size = 500),
+            "StreamMapping",
+            "Properties.BatchSize",
+        ),
+    ];
+    for (config, id, path) in cases {
+        let d = diff::diff(&base, &synthesized(&config));
+        let change = resource(&d, id);
+        assert_eq!(change.kind, ChangeKind::Modified);
+        assert_eq!(
+            change.replacement,
+            Replacement::None,
+            "{id}: {:?}",
+            change.reasons
+        );
+        assert!(
+            change
+                .changes
+                .iter()
+                .any(|c| c.change.path.to_string() == path),
+            "{id} lacks {path}"
+        );
+        assert!(
+            d.resources
+                .iter()
+                .all(|r| r.replacement == Replacement::None),
+            "{id}: something is replaced: {:?}",
+            d.resources
+        );
+        assert!(
+            d.summary().starts_with("1 resource modified"),
+            "{}",
+            d.summary()
+        );
+    }
+}
+
+#[test]
+fn an_unresolvable_name_may_replace() {
+    let old = synthesized(&Config::default());
+    let mut new = old.clone();
+    new["Resources"]["DeadLetterQueue"]["Properties"]["QueueName"] =
+        serde_json::json!({"Fn::Sub": "${AWS::StackName}-dlq"});
+    let d = diff::diff(&old, &new);
+    assert_eq!(
+        resource(&d, "DeadLetterQueue").replacement,
+        Replacement::May
+    );
+}
+
+#[test]
+fn equal_templates_exit_0() {
+    let d = diff::diff(&committed("dev"), &committed("dev"));
+    assert!(d.is_empty());
+    let output = synth(&["diff", "templates/dev.yaml", "templates/dev.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("no changes"));
+}
+
+#[test]
+fn yaml_and_json_of_one_template_are_equal_and_stdin_works() {
+    let json = synth(&["--format", "json"]).stdout;
+    let path = std::env::temp_dir().join(format!("synth-diff-{}.json", std::process::id()));
+    std::fs::write(&path, json).unwrap();
+    let output = synth(&["diff", "templates/dev.yaml", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    std::fs::remove_file(&path).ok();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synth"))
+        .args(["diff", "-", "templates/prod.yaml"])
+        .current_dir(repo_root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dev = std::fs::read(repo_root().join("templates/dev.yaml")).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &dev).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("Template diff: <stdin> → templates/prod.yaml"));
+}
+
+#[test]
+fn short_form_tags_read_like_long_form() {
+    let dir = std::env::temp_dir().join(format!("synth-short-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let short = "Parameters:\n  P:\n    Type: String\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub '${P}-q'\n      Tags:\n        - Key: arn\n          Value: !GetAtt T.TopicArn\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref P\n";
+    let long = r#"{"Parameters": {"P": {"Type": "String"}}, "Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${P}-q"},
+              "Tags": [{"Key": "arn", "Value": {"Fn::GetAtt": ["T", "TopicArn"]}}]}},
+        "T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "P"}}}}}"#;
+    std::fs::write(dir.join("short.yaml"), short).unwrap();
+    std::fs::write(dir.join("long.json"), long).unwrap();
+    let output = synth(&[
+        "diff",
+        dir.join("short.yaml").to_str().unwrap(),
+        dir.join("long.json").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file_and_the_problem() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["diff", "templates/dev.yaml", "/nonexistent/new.yaml"],
+            "/nonexistent/new.yaml: cannot read",
+        ),
+        (
+            &[
+                "diff",
+                "crates/synth/presets/prod.toml",
+                "templates/dev.yaml",
+            ],
+            "crates/synth/presets/prod.toml: not",
+        ),
+        (
+            &[
+                "diff",
+                "crates/synth/tests/fixtures/changeset-prod.json",
+                "templates/dev.yaml",
+            ],
+            "changeset-prod.json: not a CloudFormation template: no Resources section",
+        ),
+        (&["diff", "-", "-"], "only one of OLD and NEW"),
+    ];
+    for (args, expected) in cases {
+        let output = synth(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty(), "{args:?} printed a diff");
+    }
+}
