@@ -60,10 +60,16 @@ impl Stream {
         if let Some(url) = &endpoint.url {
             loader = loader.endpoint_url(url);
         }
+        Stream::with_config(&loader.load().await, name, endpoint.describe())
+    }
+
+    /// A client for `name` from an SDK configuration made elsewhere (tests); `endpoint`
+    /// names it in messages.
+    pub fn with_config(config: &aws_config::SdkConfig, name: &str, endpoint: String) -> Stream {
         Stream {
-            client: Client::new(&loader.load().await),
+            client: Client::new(config),
             name: name.to_owned(),
-            endpoint: endpoint.describe(),
+            endpoint,
         }
     }
 

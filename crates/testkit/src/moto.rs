@@ -65,3 +65,31 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// Creates `bucket` (if needed) and stores `body` at `key` in moto's S3, with plain
+/// path-style HTTP requests (moto does not check signatures): enough to give a stack's
+/// Lambda function its code without an S3 client.
+pub fn put_object(port: u16, bucket: &str, key: &str, body: &[u8]) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    for (path, content) in [
+        (format!("/{bucket}"), &[][..]),
+        (format!("/{bucket}/{key}"), body),
+    ] {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            content.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(content)?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        // Creating a bucket that exists answers 409; anything else but 200 is a failure.
+        let ok = response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.1 409");
+        if !ok {
+            let status = response.lines().next().unwrap_or_default().to_owned();
+            return Err(std::io::Error::other(format!("PUT {path}: {status}")));
+        }
+    }
+    Ok(())
+}
