@@ -18,7 +18,7 @@ ARCH        = $(shell $(CARGO) run -q -p synth -- $(SYNTH_ARGS) --get lambda_arc
 RUST_TARGET = $(if $(filter x86_64,$(ARCH)),x86_64-unknown-linux-gnu,aarch64-unknown-linux-gnu)
 LAMBDA_FLAG = $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
 
-.PHONY: help venv build synth templates codegen lint check test bench clean
+.PHONY: help venv build synth templates codegen lint check test local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,11 @@ test: venv check ## Everything CI runs: format, clippy, unit and integration tes
 	tools/lint-templates.sh target/debug/synth
 	$(MAKE) --no-print-directory build
 	tools/check-zip.sh cfn-out/processor.zip
+	EVENTS=500 $(MAKE) --no-print-directory local
+
+local: build ## The whole pipeline on moto: stack, producer, local-runner, report (EVENTS=1000)
+	$(CARGO) build -q -j$(JOBS) -p synth -p producer -p local-runner
+	tools/local.sh cfn-out/processor.zip target/debug/synth target/debug/producer target/debug/local-runner $(SYNTH_ARGS)
 
 bench: ## Time the release synth binary over repeated runs (needs hyperfine)
 	$(CARGO) build -q -j$(JOBS) --release -p synth
