@@ -11,19 +11,29 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PRESET ?= dev
 CONFIG ?=
-SYNTH_ARGS := --preset $(PRESET) $(if $(CONFIG),--config $(CONFIG),)
+# SET="lambda_memory_size=512 kinesis_shard_count=2" adds one --set per word.
+SET    ?=
+SYNTH_ARGS := --preset $(PRESET) $(if $(CONFIG),--config $(CONFIG),) $(addprefix --set ,$(SET))
 SYNTH_BIN  := target/debug/synth
+ZIP        := cfn-out/processor.zip
+# The deploy targets (tools/stack.sh) also read, from the command line or the environment:
+# STACK (default <project_name>-<environment>), REGION (default the config's), ALERT_EMAIL
+# (default the config's sns_email_endpoint), ARTIFACT_BUCKET, AWS_ENDPOINT_URL (moto), SINCE
+# and FOLLOW (logs), CHANGESET_NAME, FORCE=1 (destroy without asking).
 # The processor's architecture follows the configuration (arm64 unless it says x86_64).
 ARCH        = $(shell $(CARGO) run -q -p synth -- $(SYNTH_ARGS) --get lambda_architecture)
 RUST_TARGET = $(if $(filter x86_64,$(ARCH)),x86_64-unknown-linux-gnu,aarch64-unknown-linux-gnu)
 LAMBDA_FLAG = $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
 
-.PHONY: help venv build synth templates codegen lint check test local bench clean
+.PHONY: help venv build synth templates codegen lint check test local bench clean \
+	package deploy changeset destroy outputs logs synth-bin
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Variables: PRESET=dev CONFIG=file.toml SET='key=value ...'; for the deploy targets also"
+	@echo "  STACK ALERT_EMAIL ARTIFACT_BUCKET REGION AWS_ENDPOINT_URL SINCE (see README, Deploy and review)"
 
-venv: $(VENV)/.installed ## Install the pinned Python tools (cfn-lint, checkov) into .venv
+venv: $(VENV)/.installed ## Install the pinned Python tools (cfn-lint, checkov, moto, aws CLI, cargo-lambda) into .venv
 
 $(VENV)/.installed: tools/requirements.txt tools/venv.sh
 	tools/venv.sh $(VENV)
@@ -45,25 +55,53 @@ codegen: venv ## Re-export the resource schemas from the pinned cfn-lint and reg
 	$(PY) tools/export_schemas.py
 	$(CARGO) run -q -j$(JOBS) -p cfn-codegen
 
-lint: venv ## cfn-lint, checkov and the YAML/JSON equivalence check on every preset's template
+lint: venv ## cfn-lint, checkov and the YAML/JSON check on every preset's template; the workflow lint
 	$(CARGO) build -q -j$(JOBS) -p synth
 	tools/lint-templates.sh target/debug/synth
+	tools/lint-workflows.sh target/debug/synth
 
 check: ## Formatting and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q -j$(JOBS) --workspace --all-targets -- -D warnings
 
-test: venv check ## Everything CI runs: format, clippy, unit and integration tests (moto included), template lint, the Lambda zip
+test: venv check ## Everything CI runs: format, clippy, tests (moto included), template and workflow lint, the Lambda zip, deploy on moto
 	$(PY) tools/export_schemas.py --check
 	$(CARGO) test -j$(JOBS) --workspace
 	tools/lint-templates.sh target/debug/synth
+	tools/lint-workflows.sh target/debug/synth
 	$(MAKE) --no-print-directory build
 	tools/check-zip.sh cfn-out/processor.zip
 	EVENTS=500 $(MAKE) --no-print-directory local
+	tools/deploy-on-moto.sh
 
 local: build ## The whole pipeline on moto: stack, producer, local-runner, report (EVENTS=1000)
 	$(CARGO) build -q -j$(JOBS) -p synth -p producer -p local-runner
 	tools/local.sh cfn-out/processor.zip target/debug/synth target/debug/producer target/debug/local-runner $(SYNTH_ARGS)
+
+package: venv synth-bin $(ZIP) ## Upload cfn-out/processor.zip to S3 as processor/<sha256>.zip (ARTIFACT_BUCKET or a new one)
+	tools/stack.sh package $(SYNTH_BIN) $(SYNTH_ARGS)
+
+deploy: venv synth-bin $(ZIP) ## Synth, package, aws cloudformation deploy (STACK, ALERT_EMAIL), print the outputs
+	tools/stack.sh deploy $(SYNTH_BIN) $(SYNTH_ARGS)
+
+changeset: venv synth-bin $(ZIP) ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
+	tools/stack.sh changeset $(SYNTH_BIN) $(SYNTH_ARGS)
+
+destroy: venv synth-bin ## Delete the stack and name the resources its DeletionPolicy keeps (FORCE=1: no prompt)
+	tools/stack.sh destroy $(SYNTH_BIN) $(SYNTH_ARGS)
+
+outputs: venv synth-bin ## The stack's outputs as a table
+	tools/stack.sh outputs $(SYNTH_BIN) $(SYNTH_ARGS)
+
+logs: venv synth-bin ## Follow the processor's log (SINCE=10m; FOLLOW=0 prints and exits)
+	tools/stack.sh logs $(SYNTH_BIN) $(SYNTH_ARGS)
+
+# The deploy targets take the zip as it is: `make build` makes it, they never rebuild it.
+$(ZIP):
+	@echo "error: $(ZIP) not found; run make build" >&2; exit 1
+
+synth-bin:
+	@$(CARGO) build -q -j$(JOBS) -p synth
 
 bench: ## Time the release synth binary over repeated runs (needs hyperfine)
 	$(CARGO) build -q -j$(JOBS) --release -p synth

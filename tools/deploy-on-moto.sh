@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The deploy targets against moto, through the Makefile as a user runs them:
+#   make deploy                                   creates the dev stack, prints its outputs
+#   make deploy                                   again: no changes, the upload skipped
+#   make changeset SET=lambda_memory_size=512     lists the function as Modify, left unexecuted
+#   make changeset                                no changes
+#   make outputs, make logs FOLLOW=0              the outputs table, the log group's events
+#   make destroy                                  the stack is gone, nothing was retained
+#   make deploy/destroy PRESET=prod               destroy names what DeletionPolicy Retain keeps
+# and that a missing zip stops make deploy with "run make build". moto runs on a free loopback
+# port with dummy credentials and is stopped on exit; nothing else is contacted.
+#
+# Usage: tools/deploy-on-moto.sh   (needs cfn-out/processor.zip from make build; never builds it)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv="$root/.venv"
+[ -f cfn-out/processor.zip ] || { echo "error: cfn-out/processor.zip not found; run make build" >&2; exit 1; }
+
+work=$(mktemp -d)
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint="http://127.0.0.1:$port"
+# moto_deploy_server.py is moto_server.py plus a fix for the outputs of change-set stacks.
+"$venv/bin/python" tools/moto_deploy_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto=$!
+stop() { kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true; rm -rf "$work"; }
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+# Only moto and dummy credentials: none of the caller's AWS settings or make variables count.
+unset STACK REGION ALERT_EMAIL ARTIFACT_BUCKET CHANGESET_NAME SINCE FOLLOW FORCE PRESET CONFIG SET
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE MAKEFLAGS MFLAGS
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN=local
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_ENDPOINT_URL=$endpoint
+aws() { "$venv/bin/aws" --endpoint-url "$endpoint" --region us-east-1 "$@"; }
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+echo "moto listening on $endpoint"
+
+passed=0 failed=0
+fail() { failed=$((failed + 1)); echo "FAILED  $*"; }
+ok() { passed=$((passed + 1)); echo "ok      $*"; }
+
+# Runs `make ARGS` into $work/NAME.out, shows it indented; stops everything when it fails.
+step() {
+  local name=$1; shift
+  echo "--- make $*"
+  local status=0
+  make --no-print-directory -s "$@" >"$work/$name.out" 2>&1 </dev/null || status=$?
+  sed 's/^/    /' "$work/$name.out"
+  if [ "$status" -ne 0 ]; then
+    fail "make $* exited with $status"
+    echo "deploy on moto: $passed passed, $failed failed"
+    exit 1
+  fi
+}
+
+# check NAME PATTERN WHAT: NAME's output (or file) matches the extended regular expression.
+check() {
+  local file=$work/$1.out
+  [ -f "$file" ] || file=$1
+  if grep -qE -- "$2" "$file"; then ok "$3"; else fail "$3 (no match for /$2/ in $1)"; fi
+}
+
+step deploy deploy
+check deploy 'Successfully created/updated stack - retail-events-dev' "make deploy creates stack retail-events-dev"
+check deploy '^package: uploaded .*processor/[0-9a-f]{64}\.zip' "make deploy uploads the zip under its SHA-256"
+check deploy 'LogGroupName +\| +/aws/lambda/retail-events-dev-processor' "make deploy prints the outputs table"
+
+step redeploy deploy
+check redeploy 'No changes to deploy' "a second make deploy has no changes"
+check redeploy 'already there; upload skipped' "a second make deploy skips the upload"
+
+step changeset changeset SET=lambda_memory_size=512
+# shellcheck disable=SC2016 # backquotes are markdown
+check cfn-out/changeset.md '^\| Modify \| `ProcessorFunction` \| AWS::Lambda::Function' \
+  "make changeset SET=lambda_memory_size=512 lists ProcessorFunction as Modify"
+check cfn-out/changeset.json '"ExecutionStatus": "AVAILABLE"' "the change set is left unexecuted (AVAILABLE)"
+memory=$(aws lambda get-function-configuration --function-name retail-events-dev-processor --query MemorySize)
+if [ "$memory" = 256 ]; then ok "the function keeps 256 MB until the change set is executed"; else fail "memory is $memory after make changeset"; fi
+
+step nochange changeset
+check nochange 'No changes\.' "make changeset without a change reports no changes"
+
+step outputs outputs
+check outputs 'FunctionName +\| +retail-events-dev-processor' "make outputs prints the outputs table"
+
+group=/aws/lambda/retail-events-dev-processor
+aws logs create-log-stream --log-group-name "$group" --log-stream-name deploy-on-moto
+aws logs put-log-events --log-group-name "$group" --log-stream-name deploy-on-moto >/dev/null \
+  --log-events "[{\"timestamp\": $(date +%s000), \"message\": \"hello from deploy-on-moto\"}]"
+step logs logs FOLLOW=0 SINCE=1h
+check logs 'deploy-on-moto hello from deploy-on-moto' "make logs prints the log group's events"
+
+step destroy destroy
+check destroy 'stack retail-events-dev deleted' "make destroy deletes the stack"
+check destroy 'No resource had DeletionPolicy Retain' "make destroy says nothing of dev is kept"
+if aws cloudformation describe-stacks --stack-name retail-events-dev >/dev/null 2>&1; then
+  fail "retail-events-dev still exists after make destroy"
+else
+  ok "retail-events-dev no longer exists"
+fi
+
+step prod deploy PRESET=prod
+step prod-destroy destroy PRESET=prod
+check prod-destroy 'EventTable +AWS::DynamoDB::Table +retail-events-prod-events' \
+  "make destroy PRESET=prod names the retained table"
+if aws dynamodb describe-table --table-name retail-events-prod-events >/dev/null 2>&1; then
+  ok "the retained table outlives the prod stack"
+else
+  fail "the prod table was deleted despite DeletionPolicy Retain"
+fi
+
+echo "--- make deploy ZIP=cfn-out/missing.zip (must fail)"
+if make --no-print-directory -s deploy ZIP=cfn-out/missing.zip >"$work/nozip.out" 2>&1 </dev/null; then
+  fail "make deploy without the zip succeeded"
+else
+  check nozip 'cfn-out/missing.zip not found; run make build' "make deploy without the zip says to run make build"
+fi
+
+echo "deploy on moto: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
