@@ -54,11 +54,22 @@ async fn deploy(moto: &Moto, project: &str) -> Deployed {
         .expect("the template synthesizes")
         .body;
     // moto stores the function's code; the processor itself runs in-process here.
-    put_object(moto.port, "code", "processor/e2e.zip", b"PK\x05\x06placeholder").expect("upload");
+    put_object(
+        moto.port,
+        "code",
+        "processor/e2e.zip",
+        b"PK\x05\x06placeholder",
+    )
+    .expect("upload");
     let config = testkit::sdk_config(&moto.endpoint).await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let stack = format!("{project}-stack");
-    let parameter = |k: &str, v: &str| Parameter::builder().parameter_key(k).parameter_value(v).build();
+    let parameter = |k: &str, v: &str| {
+        Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
     cfn.create_stack()
         .stack_name(&stack)
         .template_body(body)
@@ -69,18 +80,29 @@ async fn deploy(moto: &Moto, project: &str) -> Deployed {
         .await
         .expect("create-stack");
     for _ in 0..120 {
-        let described = cfn.describe_stacks().stack_name(&stack).send().await.expect("describe");
+        let described = cfn
+            .describe_stacks()
+            .stack_name(&stack)
+            .send()
+            .await
+            .expect("describe");
         let status = described.stacks()[0].stack_status().cloned();
         match status {
             Some(StackStatus::CreateComplete) => break,
-            Some(StackStatus::CreateInProgress) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Some(StackStatus::CreateInProgress) => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
             other => panic!("stack {stack} ended {other:?}"),
         }
     }
     let target = local_runner::aws::discover(&config, &stack, &Overrides::default())
         .await
         .expect("the stack names the stream, table, queue and mapping");
-    Deployed { config, stack, target }
+    Deployed {
+        config,
+        stack,
+        target,
+    }
 }
 
 /// What the producer got into the stream.
@@ -89,7 +111,11 @@ struct Sent {
 }
 
 async fn produce(deployed: &Deployed, count: u64) -> Sent {
-    let stream = Stream::with_config(&deployed.config, &deployed.target.stream_name, "moto".into());
+    let stream = Stream::with_config(
+        &deployed.config,
+        &deployed.target.stream_name,
+        "moto".into(),
+    );
     stream.check().await.expect("the stream is active");
     let mut input = Input::Generated {
         source: Generated::new(SEED, 0.1),
@@ -112,7 +138,11 @@ async fn produce(deployed: &Deployed, count: u64) -> Sent {
 }
 
 /// Runs the mapping over the whole stream with `table` as the processor's table sink.
-async fn drain<W: TableWriter>(deployed: &Deployed, table: W, sinks: &SdkConfig) -> runner::Summary {
+async fn drain<W: TableWriter>(
+    deployed: &Deployed,
+    table: W,
+    sinks: &SdkConfig,
+) -> runner::Summary {
     let target = &deployed.target;
     let processor = Processor {
         handler: Handler {
@@ -132,9 +162,15 @@ async fn drain<W: TableWriter>(deployed: &Deployed, table: W, sinks: &SdkConfig)
     };
     let destination = QueueDestination::new(
         &deployed.config,
-        target.on_failure_url.clone().expect("the mapping's destination is the DLQ"),
+        target
+            .on_failure_url
+            .clone()
+            .expect("the mapping's destination is the DLQ"),
     );
-    let mut reader = StreamReader::new(aws_sdk_kinesis::Client::new(&deployed.config), target.stream_name.clone());
+    let mut reader = StreamReader::new(
+        aws_sdk_kinesis::Client::new(&deployed.config),
+        target.stream_name.clone(),
+    );
     let mut settings = target.settings.clone();
     // The stream is drained at once; waiting out dev's 5 s window per shard only slows CI.
     settings.batching_window = Duration::from_millis(200);
@@ -155,11 +191,16 @@ async fn drain<W: TableWriter>(deployed: &Deployed, table: W, sinks: &SdkConfig)
         poll_interval: Duration::from_millis(100),
         retry_pause: Duration::from_millis(50),
     };
-    runner::run(wiring, pacing, &mut |_| {}).await.expect("the runner drains the stream")
+    runner::run(wiring, pacing, &mut |_| {})
+        .await
+        .expect("the runner drains the stream")
 }
 
 fn table_sink(deployed: &Deployed, sinks: &SdkConfig) -> DynamoTable {
-    DynamoTable::new(aws_sdk_dynamodb::Client::new(sinks), deployed.target.table_name.clone())
+    DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(sinks),
+        deployed.target.table_name.clone(),
+    )
 }
 
 type Key = (String, String);
@@ -179,12 +220,19 @@ async fn table_items(deployed: &Deployed) -> BTreeMap<Key, HashMap<String, Attri
             .await
             .expect("scan");
         for item in page.items() {
-            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let text = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
             let mut item = item.clone();
             item.remove("processedAt");
             item.remove("processingLatency");
             assert!(
-                items.insert((text("userId"), text("eventKey")), item).is_none(),
+                items
+                    .insert((text("userId"), text("eventKey")), item)
+                    .is_none(),
                 "a key appears twice in the scan"
             );
         }
@@ -220,13 +268,18 @@ async fn dead_letters(deployed: &Deployed) -> Vec<serde_json::Value> {
 
 /// The key DESIGN.md gives the item of a valid event: userId, then timestamp#eventId.
 fn expected_key(record: &Record) -> Key {
-    let event: events::RetailEvent = serde_json::from_slice(&record.data).expect("valid events parse");
+    let event: events::RetailEvent =
+        serde_json::from_slice(&record.data).expect("valid events parse");
     let id = event.event_id.expect("generated events carry an eventId");
     (event.user_id, events::event_key(event.timestamp, &id))
 }
 
 /// Compares the table and the queue with what was sent; every discrepancy is listed.
-fn check(sent: &Sent, table: &BTreeMap<Key, HashMap<String, AttributeValue>>, letters: &[serde_json::Value]) -> Result<(), String> {
+fn check(
+    sent: &Sent,
+    table: &BTreeMap<Key, HashMap<String, AttributeValue>>,
+    letters: &[serde_json::Value],
+) -> Result<(), String> {
     let mut problems = Vec::new();
     let valid: BTreeMap<Key, &Record> = sent
         .records
@@ -257,7 +310,9 @@ fn check(sent: &Sent, table: &BTreeMap<Key, HashMap<String, AttributeValue>>, le
         }
         let sequence = letter["sequenceNumber"].as_str().unwrap_or_default();
         let Some(record) = invalid.get(sequence) else {
-            problems.push(format!("dead letter for a record that is not invalid: {sequence}"));
+            problems.push(format!(
+                "dead letter for a record that is not invalid: {sequence}"
+            ));
             continue;
         };
         *seen.entry(sequence).or_default() += 1;
@@ -265,8 +320,12 @@ fn check(sent: &Sent, table: &BTreeMap<Key, HashMap<String, AttributeValue>>, le
         let data = base64::engine::general_purpose::STANDARD
             .decode(letter["data"].as_str().unwrap_or_default())
             .unwrap_or_default();
-        if !(data == record.data || truncated && record.invalid == Some(producer::invalid::InvalidKind::Oversized)) {
-            problems.push(format!("dead letter {sequence} does not carry the record's bytes"));
+        if !(data == record.data
+            || truncated && record.invalid == Some(producer::invalid::InvalidKind::Oversized))
+        {
+            problems.push(format!(
+                "dead letter {sequence} does not carry the record's bytes"
+            ));
         }
     }
     let undelivered = invalid.keys().filter(|s| !seen.contains_key(*s)).count();
@@ -289,17 +348,35 @@ async fn every_event_lands_once_and_a_replay_changes_nothing() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "e2e-clean").await;
     let sent = produce(&deployed, 2_000).await;
-    let invalid = sent.records.iter().filter(|(r, _)| r.invalid.is_some()).count();
+    let invalid = sent
+        .records
+        .iter()
+        .filter(|(r, _)| r.invalid.is_some())
+        .count();
     assert!((150..=250).contains(&invalid), "{invalid} invalid of 2000");
-    let summary = drain(&deployed, table_sink(&deployed, &deployed.config), &deployed.config).await;
+    let summary = drain(
+        &deployed,
+        table_sink(&deployed, &deployed.config),
+        &deployed.config,
+    )
+    .await;
     assert_eq!(summary.records, 2_000, "{summary}");
     let table = table_items(&deployed).await;
     check(&sent, &table, &dead_letters(&deployed).await).unwrap();
 
     // Lambda retries and a rewound mapping deliver the same records again.
-    let replay = drain(&deployed, table_sink(&deployed, &deployed.config), &deployed.config).await;
+    let replay = drain(
+        &deployed,
+        table_sink(&deployed, &deployed.config),
+        &deployed.config,
+    )
+    .await;
     assert_eq!(replay.records, 2_000);
-    assert_eq!(table_items(&deployed).await, table, "the replay changed the table");
+    assert_eq!(
+        table_items(&deployed).await,
+        table,
+        "the replay changed the table"
+    );
     assert_eq!(deployed.stack, "e2e-clean-stack");
 }
 
@@ -316,7 +393,12 @@ async fn faults_between_the_processor_and_aws_lose_and_duplicate_nothing() {
     let proxy = Proxy::start(moto.port, faults).await;
     let through_proxy = testkit::sdk_config(&proxy.endpoint).await;
     let sent = produce(&deployed, 2_000).await;
-    drain(&deployed, table_sink(&deployed, &through_proxy), &through_proxy).await;
+    drain(
+        &deployed,
+        table_sink(&deployed, &through_proxy),
+        &through_proxy,
+    )
+    .await;
     let counts = &proxy.counts;
     use std::sync::atomic::Ordering::Relaxed;
     assert!(counts.throttled.load(Relaxed) > 0 && counts.partial.load(Relaxed) > 0);
@@ -326,9 +408,18 @@ async fn faults_between_the_processor_and_aws_lose_and_duplicate_nothing() {
 
     // The producer sends the same events again (a producer retry): same keys, same items.
     let again = produce(&deployed, 2_000).await;
-    drain(&deployed, table_sink(&deployed, &through_proxy), &through_proxy).await;
+    drain(
+        &deployed,
+        table_sink(&deployed, &through_proxy),
+        &through_proxy,
+    )
+    .await;
     assert_eq!(again.records.len(), sent.records.len());
-    assert_eq!(table_items(&deployed).await, table, "sending the events again changed the table");
+    assert_eq!(
+        table_items(&deployed).await,
+        table,
+        "sending the events again changed the table"
+    );
 }
 
 /// A table sink that silently drops every `n`-th item while reporting success: the bug the
@@ -362,7 +453,11 @@ async fn a_handler_that_drops_every_hundredth_record_fails_the_checks() {
         seen: Default::default(),
     };
     drain(&deployed, broken, &deployed.config).await;
-    let problems = check(&sent, &table_items(&deployed).await, &dead_letters(&deployed).await)
-        .expect_err("dropped records must fail the check");
+    let problems = check(
+        &sent,
+        &table_items(&deployed).await,
+        &dead_letters(&deployed).await,
+    )
+    .expect_err("dropped records must fail the check");
     assert!(problems.contains("missing"), "{problems}");
 }
