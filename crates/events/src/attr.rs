@@ -1,30 +1,35 @@
-//! DynamoDB attribute values, independent of any AWS SDK (the processor converts them at
-//! the edge), with DynamoDB's rules for sizes and numbers.
+//! DynamoDB attribute values, independent of any AWS SDK, with DynamoDB's rules for sizes
+//! and numbers. An item reads its values in place ([`AttrRef`](crate::AttrRef)); an
+//! [`AttrValue`] is a value of its own.
 
 use std::borrow::Cow;
 
-/// One attribute value.
+/// One attribute value: a parsed document ([`json::parse`](crate::json::parse)), an item's
+/// attribute made a value ([`AttrRef::to_value`](crate::AttrRef::to_value)), or one taken
+/// out of an item ([`Item::into_attributes`](crate::Item::into_attributes)).
 ///
-/// Strings and numbers are owned so an [`Item`](crate::Item) outlives the record's bytes;
-/// numbers are their exact decimal text, never rounded through a float, so
-/// `0.1000000000000000055511` or `12345678901234567890` reach the table digit for digit.
+/// Strings may borrow from the text they were read from (a string without escapes, a
+/// number) or be owned; [`AttrValue::into_owned`] gives a value free of that text
+/// (`AttrValue<'static>`). Numbers are their exact decimal text, never rounded through a
+/// float, so `0.1000000000000000055511` or `12345678901234567890` reach the table digit
+/// for digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrValue {
+pub enum AttrValue<'a> {
     /// A string.
-    S(String),
+    S(Cow<'a, str>),
     /// A number as its exact decimal text (JSON number syntax).
-    N(String),
+    N(Cow<'a, str>),
     /// A boolean.
     Bool(bool),
     /// JSON null.
     Null,
     /// A map, in the order the source had it (a repeated key keeps its last value).
-    M(Vec<(String, AttrValue)>),
+    M(Vec<(Cow<'a, str>, AttrValue<'a>)>),
     /// A list.
-    L(Vec<AttrValue>),
+    L(Vec<AttrValue<'a>>),
 }
 
-impl AttrValue {
+impl AttrValue<'_> {
     /// Bytes DynamoDB counts for this value toward its 400 KB item limit.
     ///
     /// Strings count their UTF-8 length; numbers one byte per two digits plus one (every
@@ -45,278 +50,23 @@ impl AttrValue {
             AttrValue::L(values) => 3 + values.iter().map(|v| 1 + v.size_bytes()).sum::<usize>(),
         }
     }
-}
 
-/// An attribute value that borrows from the record's bytes where it can: strings without
-/// escapes and all numbers are slices of the input, so building one allocates almost
-/// nothing. [`process_record_ref`](crate::process_record_ref) returns these; convert with
-/// [`AttrRef::to_value`] when an owned value is needed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrRef<'a> {
-    /// A string.
-    S(Cow<'a, str>),
-    /// A number as its exact decimal text (JSON number syntax).
-    N(Cow<'a, str>),
-    /// A boolean.
-    Bool(bool),
-    /// JSON null.
-    Null,
-    /// A map, in the order the source had it (a repeated key keeps its last value).
-    M(Vec<(Cow<'a, str>, AttrRef<'a>)>),
-    /// A list.
-    L(Vec<AttrRef<'a>>),
-}
-
-impl AttrRef<'_> {
-    /// The owned equivalent.
-    pub fn to_value(&self) -> AttrValue {
+    /// The same value owning all its text, free of the record it was read from.
+    pub fn into_owned(self) -> AttrValue<'static> {
         match self {
-            AttrRef::S(s) => AttrValue::S(String::from(&**s)),
-            AttrRef::N(n) => AttrValue::N(String::from(&**n)),
-            AttrRef::Bool(b) => AttrValue::Bool(*b),
-            AttrRef::Null => AttrValue::Null,
-            AttrRef::M(entries) => AttrValue::M(
+            AttrValue::S(s) => AttrValue::S(Cow::Owned(s.into_owned())),
+            AttrValue::N(n) => AttrValue::N(Cow::Owned(n.into_owned())),
+            AttrValue::Bool(b) => AttrValue::Bool(b),
+            AttrValue::Null => AttrValue::Null,
+            AttrValue::M(entries) => AttrValue::M(
                 entries
-                    .iter()
-                    .map(|(k, v)| (String::from(&**k), v.to_value()))
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
                     .collect(),
             ),
-            AttrRef::L(values) => AttrValue::L(values.iter().map(AttrRef::to_value).collect()),
-        }
-    }
-
-    /// Bytes DynamoDB counts for this value (as [`AttrValue::size_bytes`]).
-    pub fn size_bytes(&self) -> usize {
-        match self {
-            AttrRef::S(s) => s.len(),
-            AttrRef::N(n) => number_size(n),
-            AttrRef::Bool(_) | AttrRef::Null => 1,
-            AttrRef::M(entries) => {
-                3 + entries
-                    .iter()
-                    .map(|(k, v)| 1 + k.len() + v.size_bytes())
-                    .sum::<usize>()
+            AttrValue::L(values) => {
+                AttrValue::L(values.into_iter().map(AttrValue::into_owned).collect())
             }
-            AttrRef::L(values) => 3 + values.iter().map(|v| 1 + v.size_bytes()).sum::<usize>(),
-        }
-    }
-}
-
-/// `part` as a slice of `whole` with `whole`'s lifetime when it lies inside it (a string
-/// without escapes, a number), else a copy. Lets the borrowed item's top-level attributes
-/// point into the record although validation read them from the parsed document.
-fn reborrow<'a>(part: &str, whole: &'a str) -> Cow<'a, str> {
-    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-    match start
-        .checked_add(part.len())
-        .and_then(|end| whole.get(start..end))
-    {
-        Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(String::from(part)),
-    }
-}
-
-/// What validation needs to see of a value, whichever representation holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum View<'v> {
-    S(&'v str),
-    N(&'v str),
-    Bool(bool),
-    Null,
-    M,
-    L,
-}
-
-/// The two representations the pure path builds, owned ([`AttrValue`]) and borrowed
-/// ([`AttrRef`]): one parser and one item builder serve both, each compiled for each.
-pub(crate) trait Repr<'a>: Sized {
-    /// A map key.
-    type Key;
-    /// A string slice of the input.
-    fn text(s: &'a str) -> Self;
-    /// A string made here (unescaped text, the insight, the event key).
-    fn owned_text(s: String) -> Self;
-    /// A constant string.
-    fn static_text(s: &'static str) -> Self;
-    /// A constant number.
-    fn static_number(s: &'static str) -> Self;
-    /// A string read from the parsed document: a slice of `source` (the record) unless it
-    /// had escapes.
-    fn field_text(s: &str, source: &'a str) -> Self;
-    /// A number read from the parsed document (always a slice of `source`).
-    fn field_number(s: &str, source: &'a str) -> Self;
-    /// A number slice of the input.
-    fn number(s: &'a str) -> Self;
-    /// A number made here.
-    fn owned_number(s: String) -> Self;
-    fn boolean(b: bool) -> Self;
-    fn null() -> Self;
-    fn key(s: &'a str) -> Self::Key;
-    fn owned_key(s: String) -> Self::Key;
-    fn key_str(key: &Self::Key) -> &str;
-    fn map(entries: Vec<(Self::Key, Self)>) -> Self;
-    fn list(values: Vec<Self>) -> Self;
-    /// The map's entries, when this is a map.
-    fn entries(&self) -> Option<&[(Self::Key, Self)]>;
-    /// Each element with its name (maps) or index (lists), for locating a bad value.
-    fn children(&self) -> Vec<(Child<'_>, &Self)>;
-    fn view(&self) -> View<'_>;
-}
-
-/// Where a child value sits in its parent.
-pub(crate) enum Child<'v> {
-    Key(&'v str),
-    Index(usize),
-}
-
-impl<'a> Repr<'a> for AttrValue {
-    type Key = String;
-    fn text(s: &'a str) -> Self {
-        AttrValue::S(String::from(s))
-    }
-    fn owned_text(s: String) -> Self {
-        AttrValue::S(s)
-    }
-    fn static_text(s: &'static str) -> Self {
-        AttrValue::S(String::from(s))
-    }
-    fn static_number(s: &'static str) -> Self {
-        AttrValue::N(String::from(s))
-    }
-    fn field_text(s: &str, _: &'a str) -> Self {
-        AttrValue::S(String::from(s))
-    }
-    fn field_number(s: &str, _: &'a str) -> Self {
-        AttrValue::N(String::from(s))
-    }
-    fn number(s: &'a str) -> Self {
-        AttrValue::N(String::from(s))
-    }
-    fn owned_number(s: String) -> Self {
-        AttrValue::N(s)
-    }
-    fn boolean(b: bool) -> Self {
-        AttrValue::Bool(b)
-    }
-    fn null() -> Self {
-        AttrValue::Null
-    }
-    fn key(s: &'a str) -> String {
-        String::from(s)
-    }
-    fn owned_key(s: String) -> String {
-        s
-    }
-    fn key_str(key: &String) -> &str {
-        key
-    }
-    fn map(entries: Vec<(String, Self)>) -> Self {
-        AttrValue::M(entries)
-    }
-    fn list(values: Vec<Self>) -> Self {
-        AttrValue::L(values)
-    }
-    fn entries(&self) -> Option<&[(String, Self)]> {
-        match self {
-            AttrValue::M(entries) => Some(entries),
-            _ => None,
-        }
-    }
-    fn children(&self) -> Vec<(Child<'_>, &Self)> {
-        match self {
-            AttrValue::M(entries) => entries.iter().map(|(k, v)| (Child::Key(k), v)).collect(),
-            AttrValue::L(values) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Child::Index(i), v))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    fn view(&self) -> View<'_> {
-        match self {
-            AttrValue::S(s) => View::S(s),
-            AttrValue::N(n) => View::N(n),
-            AttrValue::Bool(b) => View::Bool(*b),
-            AttrValue::Null => View::Null,
-            AttrValue::M(_) => View::M,
-            AttrValue::L(_) => View::L,
-        }
-    }
-}
-
-impl<'a> Repr<'a> for AttrRef<'a> {
-    type Key = Cow<'a, str>;
-    fn text(s: &'a str) -> Self {
-        AttrRef::S(Cow::Borrowed(s))
-    }
-    fn owned_text(s: String) -> Self {
-        AttrRef::S(Cow::Owned(s))
-    }
-    fn static_text(s: &'static str) -> Self {
-        AttrRef::S(Cow::Borrowed(s))
-    }
-    fn static_number(s: &'static str) -> Self {
-        AttrRef::N(Cow::Borrowed(s))
-    }
-    fn field_text(s: &str, source: &'a str) -> Self {
-        AttrRef::S(reborrow(s, source))
-    }
-    fn field_number(s: &str, source: &'a str) -> Self {
-        AttrRef::N(reborrow(s, source))
-    }
-    fn number(s: &'a str) -> Self {
-        AttrRef::N(Cow::Borrowed(s))
-    }
-    fn owned_number(s: String) -> Self {
-        AttrRef::N(Cow::Owned(s))
-    }
-    fn boolean(b: bool) -> Self {
-        AttrRef::Bool(b)
-    }
-    fn null() -> Self {
-        AttrRef::Null
-    }
-    fn key(s: &'a str) -> Cow<'a, str> {
-        Cow::Borrowed(s)
-    }
-    fn owned_key(s: String) -> Cow<'a, str> {
-        Cow::Owned(s)
-    }
-    fn key_str<'k>(key: &'k Cow<'a, str>) -> &'k str {
-        key
-    }
-    fn map(entries: Vec<(Cow<'a, str>, Self)>) -> Self {
-        AttrRef::M(entries)
-    }
-    fn list(values: Vec<Self>) -> Self {
-        AttrRef::L(values)
-    }
-    fn entries(&self) -> Option<&[(Cow<'a, str>, Self)]> {
-        match self {
-            AttrRef::M(entries) => Some(entries),
-            _ => None,
-        }
-    }
-    fn children(&self) -> Vec<(Child<'_>, &Self)> {
-        match self {
-            AttrRef::M(entries) => entries.iter().map(|(k, v)| (Child::Key(k), v)).collect(),
-            AttrRef::L(values) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Child::Index(i), v))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    fn view(&self) -> View<'_> {
-        match self {
-            AttrRef::S(s) => View::S(s),
-            AttrRef::N(n) => View::N(n),
-            AttrRef::Bool(b) => View::Bool(*b),
-            AttrRef::Null => View::Null,
-            AttrRef::M(_) => View::M,
-            AttrRef::L(_) => View::L,
         }
     }
 }
@@ -334,7 +84,13 @@ pub(crate) fn number_size(text: &str) -> usize {
             _ => {}
         }
     }
-    digits.div_ceil(2) + 1 + sign
+    mantissa_size(digits, sign == 1)
+}
+
+/// [`number_size`] from what a reader already counted: the mantissa's digits (integer and
+/// fraction) and whether it is negative.
+pub(crate) fn mantissa_size(digits: usize, negative: bool) -> usize {
+    digits.div_ceil(2) + 1 + usize::from(negative)
 }
 
 /// Whether DynamoDB can store the JSON number `text` exactly: at most 38 significant
@@ -391,17 +147,59 @@ pub(crate) fn number_fits(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn s(text: &str) -> AttrValue<'_> {
+        AttrValue::S(text.into())
+    }
+
     #[test]
     fn sizes_follow_dynamodbs_rules() {
-        assert_eq!(AttrValue::S("héllo".into()).size_bytes(), 6);
+        assert_eq!(s("héllo").size_bytes(), 6);
         assert_eq!(AttrValue::N("12345".into()).size_bytes(), 4);
         assert_eq!(AttrValue::N("-1.5e10".into()).size_bytes(), 3);
         assert_eq!(AttrValue::Bool(true).size_bytes(), 1);
         assert_eq!(AttrValue::Null.size_bytes(), 1);
-        let map = AttrValue::M(vec![("a".into(), AttrValue::S("xy".into()))]);
+        let map = AttrValue::M(vec![("a".into(), s("xy"))]);
         assert_eq!(map.size_bytes(), 3 + 1 + 1 + 2);
         assert_eq!(AttrValue::L(vec![AttrValue::Null]).size_bytes(), 3 + 1 + 1);
         assert_eq!(AttrValue::M(vec![]).size_bytes(), 3);
+    }
+
+    #[test]
+    fn the_counted_size_is_the_numbers_size() {
+        for (text, digits, negative) in [
+            ("0", 1, false),
+            ("-0", 1, true),
+            ("12345", 5, false),
+            ("-1.5e10", 2, true),
+            ("59.99", 4, false),
+            ("1E+300", 1, false),
+        ] {
+            assert_eq!(mantissa_size(digits, negative), number_size(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn owned_values_equal_borrowed_ones() {
+        let text = String::from("borrowed");
+        let value = AttrValue::M(vec![
+            (Cow::Borrowed(&text[..3]), s(&text)),
+            (
+                "l".into(),
+                AttrValue::L(vec![AttrValue::N("1.5".into()), AttrValue::Null]),
+            ),
+        ]);
+        let owned: AttrValue<'static> = value.clone().into_owned();
+        drop(text);
+        let AttrValue::M(entries) = &owned else {
+            panic!("a map stays a map")
+        };
+        assert!(
+            matches!(&entries[0], (Cow::Owned(k), AttrValue::S(Cow::Owned(v))) if k == "bor" && v == "borrowed")
+        );
+        assert_eq!(
+            owned.size_bytes(),
+            3 + (1 + 3 + 8) + (1 + 1 + 3 + (1 + 2) + (1 + 1))
+        );
     }
 
     #[test]

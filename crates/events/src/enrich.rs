@@ -43,13 +43,24 @@ pub fn action(event_type: &str) -> &'static str {
 /// `User U <action> product P`; P is `unknown` when the event names no product, as in the
 /// recipe.
 pub fn insight(user_id: &str, event_type: &str, product_id: Option<&str>) -> String {
+    let mut text = String::new();
+    write_insight(&mut text, user_id, event_type, product_id);
+    text
+}
+
+/// [`insight`], appended to `out`.
+pub(crate) fn write_insight(
+    out: &mut String,
+    user_id: &str,
+    event_type: &str,
+    product_id: Option<&str>,
+) {
     let action = action(event_type);
     let product = product_id.unwrap_or("unknown");
-    let mut text = String::with_capacity(5 + user_id.len() + 1 + action.len() + 9 + product.len());
+    out.reserve(5 + user_id.len() + 1 + action.len() + 9 + product.len());
     for part in ["User ", user_id, " ", action, " product ", product] {
-        text.push_str(part);
+        out.push_str(part);
     }
-    text
 }
 
 #[cfg(test)]

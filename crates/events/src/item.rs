@@ -1,31 +1,63 @@
 //! The DynamoDB item of one event, keyed as DESIGN.md says.
 
-use crate::attr::{AttrRef, AttrValue};
+use std::fmt;
+
+use crate::attr::AttrValue;
+use crate::tape::{AttrRef, Tape};
 
 /// DynamoDB's largest item, in bytes (400 KB).
 pub const MAX_ITEM_BYTES: usize = 409_600;
 
+/// The item's attributes, in its order. `productId` and `sessionId` are absent when the
+/// event has none; `originalEvent` is the whole event.
+pub(crate) const ATTRIBUTES: [&str; 13] = [
+    "userId",
+    "eventKey",
+    "eventTimestamp",
+    "eventType",
+    "productId",
+    "sessionId",
+    "eventScore",
+    "engagementLevel",
+    "insight",
+    "processedAt",
+    "processingLatency",
+    "version",
+    "originalEvent",
+];
+
 /// One table item: `userId` and `eventKey` first, then the other attributes in a fixed
 /// order. Built only by [`process_record`](crate::process_record), so its keys are always
 /// present, non-empty and within DynamoDB's key sizes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It keeps a copy of the record's text and reads its values in place ([`AttrRef`]): an
+/// item is two allocations (the text, with the enrichment's text after it, and the
+/// values' nodes) however many values the event has. The processor copies each string
+/// once, into the SDK's request, when it writes.
+#[derive(Clone)]
 pub struct Item {
-    attributes: Vec<(&'static str, AttrValue)>,
+    /// Node `i` is the `i`-th of [`ATTRIBUTES`]; the last, `originalEvent`, is the event's
+    /// root, whose nodes follow.
+    tape: Tape,
+    /// Bit `i` is set when the `i`-th of [`ATTRIBUTES`] is present.
+    present: u16,
 }
 
 impl Item {
-    /// An item of these attributes; the first two must be `userId` and `eventKey` as
-    /// strings (the one caller, in this crate, guarantees it).
-    pub(crate) fn new(attributes: Vec<(&'static str, AttrValue)>) -> Item {
-        debug_assert!(
-            attributes.len() >= 2 && attributes[0].0 == "userId" && attributes[1].0 == "eventKey"
-        );
-        Item { attributes }
+    /// An item of these attributes (see [`Item::tape`]); the one caller, in this crate,
+    /// makes `userId` and `eventKey` non-empty strings.
+    pub(crate) fn new(tape: Tape, present: u16) -> Item {
+        let item = Item { tape, present };
+        debug_assert!(matches!(
+            (item.get("userId"), item.get("eventKey")),
+            (Some(AttrRef::S(_)), Some(AttrRef::S(_)))
+        ));
+        item
     }
 
     fn key(&self, index: usize) -> &str {
-        match self.attributes.get(index) {
-            Some((_, AttrValue::S(value))) => value,
+        match self.tape.view(index) {
+            AttrRef::S(value) => value,
             _ => "",
         }
     }
@@ -41,102 +73,57 @@ impl Item {
     }
 
     /// Every attribute, keys included, in the item's order.
-    pub fn attributes(&self) -> impl Iterator<Item = (&str, &AttrValue)> {
-        self.attributes.iter().map(|(name, value)| (*name, value))
+    pub fn attributes(&self) -> impl Iterator<Item = (&'static str, AttrRef<'_>)> {
+        ATTRIBUTES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.present & (1 << i) != 0)
+            .map(|(i, name)| (*name, self.tape.view(i)))
     }
 
     /// One attribute by name.
-    pub fn get(&self, name: &str) -> Option<&AttrValue> {
-        self.attributes
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
+    pub fn get(&self, name: &str) -> Option<AttrRef<'_>> {
+        let i = ATTRIBUTES.iter().position(|n| *n == name)?;
+        (self.present & (1 << i) != 0).then(|| self.tape.view(i))
     }
 
     /// The item's size by DynamoDB's rules: attribute names' UTF-8 lengths plus the
     /// values' sizes (see [`AttrValue::size_bytes`]; conservative for numbers).
     pub fn size_bytes(&self) -> usize {
-        self.attributes
-            .iter()
+        self.attributes()
             .map(|(name, value)| name.len() + value.size_bytes())
             .sum()
     }
 
-    /// The attributes, taken out of the item (for a caller that converts them and has no
-    /// further use for the item: no clones needed).
-    pub fn into_attributes(self) -> Vec<(&'static str, AttrValue)> {
-        self.attributes
+    /// The text the item's values are slices of: the record's, then what the item made.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.tape.text
+    }
+
+    /// The attributes as values of their own, free of the item (for a caller that keeps
+    /// them apart from it).
+    pub fn into_attributes(self) -> Vec<(&'static str, AttrValue<'static>)> {
+        self.attributes()
+            .map(|(name, value)| (name, value.to_value().into_owned()))
+            .collect()
     }
 }
 
-/// An [`Item`] whose strings and numbers borrow from the record's bytes where they can:
-/// what [`process_record_ref`](crate::process_record_ref) returns, for a caller that converts
-/// the attributes into its SDK's values right away (each string is then copied once, not
-/// twice) or wants the pure path without ~40 small allocations per record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemRef<'a> {
-    attributes: Vec<(&'static str, AttrRef<'a>)>,
+/// Items are equal when their attributes are.
+impl PartialEq for Item {
+    fn eq(&self, other: &Item) -> bool {
+        self.present == other.present && self.attributes().eq(other.attributes())
+    }
 }
 
-impl<'a> ItemRef<'a> {
-    pub(crate) fn new(attributes: Vec<(&'static str, AttrRef<'a>)>) -> ItemRef<'a> {
-        debug_assert!(
-            attributes.len() >= 2 && attributes[0].0 == "userId" && attributes[1].0 == "eventKey"
-        );
-        ItemRef { attributes }
-    }
+impl Eq for Item {}
 
-    fn key(&self, index: usize) -> &str {
-        match self.attributes.get(index) {
-            Some((_, AttrRef::S(value))) => value,
-            _ => "",
-        }
-    }
-
-    /// The partition key: `userId`.
-    pub fn partition_key(&self) -> &str {
-        self.key(0)
-    }
-
-    /// The sort key: `eventKey` = 13-digit zero-padded epoch ms, `#`, event id.
-    pub fn sort_key(&self) -> &str {
-        self.key(1)
-    }
-
-    /// Every attribute, keys included, in the item's order.
-    pub fn attributes(&self) -> impl Iterator<Item = (&str, &AttrRef<'a>)> {
-        self.attributes.iter().map(|(name, value)| (*name, value))
-    }
-
-    /// One attribute by name.
-    pub fn get(&self, name: &str) -> Option<&AttrRef<'a>> {
-        self.attributes
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
-    }
-
-    /// The item's size by DynamoDB's rules (as [`Item::size_bytes`]).
-    pub fn size_bytes(&self) -> usize {
-        self.attributes
-            .iter()
-            .map(|(name, value)| name.len() + value.size_bytes())
-            .sum()
-    }
-
-    /// The attributes, taken out of the item.
-    pub fn into_attributes(self) -> Vec<(&'static str, AttrRef<'a>)> {
-        self.attributes
-    }
-
-    /// The owned item: the same attributes, every string copied.
-    pub fn to_item(&self) -> Item {
-        Item::new(
-            self.attributes
-                .iter()
-                .map(|(name, value)| (*name, value.to_value()))
-                .collect(),
-        )
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Item")
+            .field("attributes", &self.attributes().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -144,63 +131,40 @@ impl<'a> ItemRef<'a> {
 /// (until the year 2286), then `#` and the event id, so two events of one user in one
 /// millisecond never collide while a replay of the same event lands on the same key.
 pub fn event_key(timestamp_ms: i64, event_id: &str) -> String {
-    let mut digits = [0u8; 20];
-    let text = decimal(timestamp_ms.unsigned_abs(), &mut digits);
-    let mut key = String::with_capacity(14 + text.len().max(13) + event_id.len());
-    if timestamp_ms < 0 {
-        // Never from a validated event; only a caller's odd arrival time can get here.
-        key.push('-');
-    }
-    for _ in text.len()..13 {
-        key.push('0');
-    }
-    key.push_str(text);
-    key.push('#');
-    key.push_str(event_id);
+    let mut key = String::with_capacity(15 + 20 + event_id.len());
+    write_event_key(&mut key, timestamp_ms, event_id);
     key
 }
 
-/// `n` as decimal text, exactly sized: numbers on the hot path skip `format!`.
-pub(crate) fn integer_text(n: i64) -> String {
-    let mut digits = [0u8; 20];
-    let text = decimal(n.unsigned_abs(), &mut digits);
-    let mut out = String::with_capacity(text.len() + usize::from(n < 0));
-    if n < 0 {
+/// [`event_key`], appended to `out`.
+pub(crate) fn write_event_key(out: &mut String, timestamp_ms: i64, event_id: &str) {
+    if timestamp_ms < 0 {
+        // Never from a validated event; only a caller's odd arrival time can get here.
         out.push('-');
     }
-    out.push_str(text);
-    out
+    let mut digits = itoa::Buffer::new();
+    write_key(out, digits.format(timestamp_ms.unsigned_abs()), event_id);
 }
 
-/// Writes `n`'s digits at the end of `buffer` and returns them, two digits per division.
-fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &str {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut start = buffer.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        start -= 2;
-        buffer[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        start -= 2;
-        buffer[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        start -= 1;
-        buffer[start] = b'0' + n as u8;
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
+/// [`event_key`] from a timestamp's digits (a validated timestamp's, as the record wrote
+/// them), appended to `out`.
+pub(crate) fn write_key(out: &mut String, digits: &str, event_id: &str) {
+    const ZEROS: &str = "0000000000000";
+    out.push_str(&ZEROS[digits.len().min(13)..]);
+    out.push_str(digits);
+    out.push('#');
+    out.push_str(event_id);
+}
+
+/// `n` as decimal text, appended to `out` (numbers on the hot path skip `format!`).
+pub(crate) fn write_integer(out: &mut String, n: i64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tape::{span, Node};
 
     #[test]
     fn event_keys_pad_to_13_digits() {
@@ -228,19 +192,30 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            assert_eq!(integer_text(n), n.to_string());
+            let mut text = String::from("x");
+            write_integer(&mut text, n);
+            assert_eq!(text, format!("x{n}"));
         }
+    }
+
+    /// An item of `userId` `u`, `eventKey` `k` and `eventScore` 10 only.
+    fn small_item() -> Item {
+        let mut nodes = vec![Node::Null; ATTRIBUTES.len()];
+        nodes[0] = Node::S(span(0, 1));
+        nodes[1] = Node::S(span(1, 1));
+        nodes[6] = Node::N(span(2, 2));
+        let tape = Tape {
+            text: "uk10".to_owned(),
+            nodes,
+        };
+        Item::new(tape, 1 | 1 << 1 | 1 << 6)
     }
 
     #[test]
     fn keys_and_attributes() {
-        let item = Item::new(vec![
-            ("userId", AttrValue::S("u".into())),
-            ("eventKey", AttrValue::S("k".into())),
-            ("eventScore", AttrValue::N("10".into())),
-        ]);
+        let item = small_item();
         assert_eq!((item.partition_key(), item.sort_key()), ("u", "k"));
-        assert_eq!(item.get("eventScore"), Some(&AttrValue::N("10".into())));
+        assert_eq!(item.get("eventScore"), Some(AttrRef::N("10")));
         assert_eq!(item.get("nope"), None);
         assert_eq!(item.size_bytes(), 6 + 1 + 8 + 1 + 10 + 2);
         let names: Vec<&str> = item.attributes().map(|(n, _)| n).collect();

@@ -1,19 +1,20 @@
-//! A JSON reader that produces attribute values directly, in one pass.
+//! A JSON reader that stores a document as the item's `originalEvent`, in one pass.
 //!
 //! Why not serde_json: a general JSON library either rounds numbers through a float
 //! (`0.1000000000000000055511`, `12345678901234567890`) or, with `arbitrary_precision`,
 //! builds a tree that must then be walked again to become attribute values. This reader
-//! turns the record's bytes straight into the item's `originalEvent`, keeps every number's
-//! exact text and every object's key order, and on the way adds up the document's DynamoDB
-//! size and notices anything DynamoDB cannot store, so nothing walks the tree twice.
+//! turns the record's bytes straight into the item's storage (a [`Tape`](crate::tape)),
+//! keeps every number's exact text and every object's key order, and on the way adds up the
+//! document's DynamoDB size and notices anything DynamoDB cannot store, so nothing walks
+//! the document twice.
 //!
 //! It accepts exactly RFC 8259 JSON (the property tests hold it to serde_json), and refuses
 //! nesting deeper than DynamoDB stores, which also keeps hostile input off the stack.
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
 
-use crate::attr::{number_fits, number_size, AttrRef, AttrValue, Repr};
+use crate::attr::{mantissa_size, number_fits, AttrValue};
+use crate::tape::{span, AttrRef, Node, Span, Tape};
 
 /// How deep arrays and objects may nest, the record's own object being level 1:
 /// DynamoDB stores nested attributes up to 32 levels deep.
@@ -41,9 +42,9 @@ const TOO_DEEP: &str = "nested deeper than 32 levels";
 
 /// A parsed document and what was learned about it on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document<V = AttrValue> {
-    /// The value.
-    pub value: V,
+pub struct Document<'a> {
+    /// The value; strings without escapes and all numbers borrow from the text.
+    pub value: AttrValue<'a>,
     /// Its DynamoDB size, as [`AttrValue::size_bytes`] computes it.
     pub size_bytes: usize,
     /// False when some number is beyond DynamoDB's range or precision, or some object has
@@ -51,58 +52,112 @@ pub struct Document<V = AttrValue> {
     pub storable: bool,
 }
 
-/// Parses a whole document (surrounding white space allowed) into owned values.
-pub fn parse(text: &str) -> Result<Document, JsonError> {
-    parse_as(text)
+/// The longest text the reader takes: its spans are 32-bit, and the text an item keeps may
+/// be up to twice the record (unescaped strings are added to it). Kinesis records are at
+/// most a few MiB, so no record comes near.
+const MAX_TEXT_BYTES: usize = (u32::MAX / 4) as usize;
+
+/// Parses a whole document (surrounding white space allowed) into a value. (The pure path
+/// reads a record straight onto its item's storage instead; this reads the same way, then
+/// builds the value.)
+pub fn parse(text: &str) -> Result<Document<'_>, JsonError> {
+    let mut tape = Tape::default();
+    let read = read_into(text, &mut tape)?;
+    Ok(Document {
+        value: borrowed(tape.view(read.root), &tape, text),
+        size_bytes: read.size_bytes,
+        storable: read.storable,
+    })
 }
 
-/// Parses a whole document into values that borrow from `text` where they can.
-pub fn parse_borrowed(text: &str) -> Result<Document<AttrRef<'_>>, JsonError> {
-    parse_as(text)
+/// A view of `tape` (whose text begins with `text`) as a value borrowing from `text`:
+/// strings the tape holds verbatim are slices of `text`, unescaped ones copies.
+fn borrowed<'a>(view: AttrRef<'_>, tape: &Tape, text: &'a str) -> AttrValue<'a> {
+    let slice = |s: &str| {
+        let Span { start, len } = tape.span_of(s);
+        let (start, len) = (start as usize, len as usize);
+        match text.get(start..start + len) {
+            Some(verbatim) => Cow::Borrowed(verbatim),
+            None => Cow::Owned(s.to_owned()),
+        }
+    };
+    match view {
+        AttrRef::S(s) => AttrValue::S(slice(s)),
+        AttrRef::N(n) => AttrValue::N(slice(n)),
+        AttrRef::Bool(b) => AttrValue::Bool(b),
+        AttrRef::Null => AttrValue::Null,
+        AttrRef::M(map) => AttrValue::M(
+            map.iter()
+                .map(|(k, v)| (slice(k), borrowed(v, tape, text)))
+                .collect(),
+        ),
+        AttrRef::L(list) => AttrValue::L(list.iter().map(|v| borrowed(v, tape, text)).collect()),
+    }
 }
 
-pub(crate) fn parse_as<'a, T: Repr<'a>>(text: &'a str) -> Result<Document<T>, JsonError> {
-    let mut parser = Parser::<T> {
-        bytes: text.as_bytes(),
+/// What [`read_into`] learned about the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Read {
+    /// The document's first node.
+    pub(crate) root: usize,
+    /// Its DynamoDB size, as [`AttrValue::size_bytes`] computes it (or a little more when
+    /// an object repeats a key: a replaced value stays counted).
+    pub(crate) size_bytes: usize,
+    /// As [`Document::storable`].
+    pub(crate) storable: bool,
+}
+
+/// Reads the document `text` onto the end of `tape`, whose text must be empty: the tape's
+/// text becomes `text` (strings are spans of it), followed by any unescaped strings.
+pub(crate) fn read_into(text: &str, tape: &mut Tape) -> Result<Read, JsonError> {
+    debug_assert!(tape.text.is_empty());
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(JsonError {
+            offset: 0,
+            reason: "document longer than 1 GiB",
+        });
+    }
+    tape.text.push_str(text);
+    let root = tape.nodes.len();
+    let mut parser = Parser {
         text,
-        pos: 0,
+        tape,
         size: 0,
         storable: true,
-        reason: "",
-        repr: PhantomData,
+        error: JsonError {
+            offset: 0,
+            reason: "",
+        },
     };
-    let fail = |parser: &Parser<T>| JsonError {
-        offset: parser.pos,
-        reason: parser.reason,
+    let start = parser.skip_ws(0);
+    let Ok(end) = parser.value(start, 0) else {
+        return Err(parser.error);
     };
-    parser.skip_ws();
-    let Ok(value) = parser.value(0) else {
-        return Err(fail(&parser));
-    };
-    parser.skip_ws();
-    if parser.pos != parser.bytes.len() {
-        parser.reason = "trailing characters after the JSON value";
-        return Err(fail(&parser));
+    let end = parser.skip_ws(end);
+    if end != text.len() {
+        return Err(JsonError {
+            offset: end,
+            reason: "trailing characters after the JSON value",
+        });
     }
-    Ok(Document {
-        value,
+    Ok(Read {
+        root,
         size_bytes: parser.size,
         storable: parser.storable,
     })
 }
 
-/// The reader state. Errors are kept here and the recursive functions return only
-/// `Result<_, Failed>`: a small result keeps the hot path's values in registers.
-struct Parser<'a, T> {
-    bytes: &'a [u8],
+/// The reader state. Positions are passed along and returned (a value's reader gets
+/// where it starts and answers where it ends), so the hot loop keeps them in registers;
+/// an error is kept here and the functions return only `Result<_, Failed>`.
+struct Parser<'a, 't> {
     text: &'a str,
-    pos: usize,
+    tape: &'t mut Tape,
     /// The DynamoDB size of everything read so far (a value's size is the sum of what
     /// its parts add, so one running total serves the whole tree).
     size: usize,
     storable: bool,
-    reason: &'static str,
-    repr: PhantomData<T>,
+    error: JsonError,
 }
 
 /// The document is not JSON; the reason and position are in the parser.
@@ -110,209 +165,242 @@ struct Failed;
 
 type Parsed<T> = Result<T, Failed>;
 
-impl<'a, T: Repr<'a>> Parser<'a, T> {
+impl Parser<'_, '_> {
     #[cold]
-    fn fail<R>(&mut self, reason: &'static str) -> Parsed<R> {
-        self.reason = reason;
+    fn fail<R>(&mut self, at: usize, reason: &'static str) -> Parsed<R> {
+        self.error = JsonError { offset: at, reason };
         Err(Failed)
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.pos += 1;
-        }
-    }
-
-    /// Any value. Inlined into the container loops so a scalar (most values) is built
-    /// in place; only nested containers cost a call.
     #[inline(always)]
-    fn value(&mut self, depth: usize) -> Parsed<T> {
-        match self.peek() {
-            Some(b'"') => {
-                let s = self.string()?;
-                self.size += s.len();
-                Ok(text_value(s))
-            }
-            Some(b'-' | b'0'..=b'9') => self.number_text().map(T::number),
-            Some(b'{') => self.object(depth + 1),
-            Some(b'[') => self.array(depth + 1),
-            Some(b't') => self.literal(b"true", T::boolean(true)),
-            Some(b'f') => self.literal(b"false", T::boolean(false)),
-            Some(b'n') => self.literal(b"null", T::null()),
-            Some(_) => self.fail("expected a JSON value"),
-            None => self.fail("unexpected end of input"),
-        }
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
     }
 
-    fn literal(&mut self, word: &[u8], value: T) -> Parsed<T> {
-        if self.bytes[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            self.size += 1;
-            Ok(value)
-        } else {
-            self.fail("expected true, false or null")
-        }
-    }
-
-    /// An object; a repeated key keeps its last value, as most JSON readers do.
-    #[inline(never)]
-    fn object(&mut self, depth: usize) -> Parsed<T> {
-        if depth > MAX_DEPTH {
-            return self.fail(TOO_DEEP);
-        }
-        self.pos += 1;
-        self.size += 3;
-        // Retail events have about a dozen fields; nested objects fewer.
-        let mut entries: Vec<(T::Key, T)> = Vec::with_capacity(if depth == 1 { 16 } else { 6 });
-        // One bit per (key length, first byte) seen: a new key whose bit is clear cannot
-        // repeat an earlier one, so the search for duplicates is almost never run.
-        let mut seen: u64 = 0;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(T::map(entries));
-        }
-        loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return self.fail("expected a string key");
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return self.fail("expected ':' after a key");
-            }
-            self.pos += 1;
-            self.skip_ws();
-            // A repeated key's earlier value stays counted in the size: harmless (the
-            // total only errs high), and repeated keys are rare.
-            self.size += 1 + key.len();
-            let first = key.as_bytes().first().copied().unwrap_or(0);
-            let bit = 1u64 << ((key.len() * 7 + usize::from(first)) % 64);
-            let repeated = if seen & bit == 0 {
-                None
-            } else {
-                entries.iter().position(|(k, _)| T::key_str(k) == key)
-            };
-            seen |= bit;
-            match repeated {
-                None => {
-                    if key.is_empty() {
-                        self.storable = false;
-                    }
-                    let key = match key {
-                        Cow::Borrowed(k) => T::key(k),
-                        Cow::Owned(k) => T::owned_key(k),
-                    };
-                    self.push_value(depth, |value| entries.push((key, value)))?;
-                }
-                Some(index) => self.push_value(depth, |value| entries[index].1 = value)?,
-            }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(T::map(entries));
-                }
-                _ => return self.fail("expected ',' or '}' in an object"),
-            }
-        }
-    }
-
-    #[inline(never)]
-    fn array(&mut self, depth: usize) -> Parsed<T> {
-        if depth > MAX_DEPTH {
-            return self.fail(TOO_DEEP);
-        }
-        self.pos += 1;
-        self.size += 3;
-        let mut values = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(T::list(values));
-        }
-        loop {
-            self.skip_ws();
-            self.push_value(depth, |value| values.push(value))?;
-            self.size += 1;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(T::list(values));
-                }
-                _ => return self.fail("expected ',' or ']' in an array"),
-            }
-        }
-    }
-
-    /// Reads a value and hands it to `put`. Strings and numbers (nearly every value of an
-    /// event) are built right where `put` stores them; going through
-    /// [`value`](Self::value)'s `Result<AttrValue, _>` costs a copy through memory per
-    /// value, which measurably slowed the whole path.
+    /// The first position at or after `at` that is not white space. Records from
+    /// producers are usually compact, so the first byte is checked before any loop.
     #[inline(always)]
-    fn push_value(&mut self, depth: usize, put: impl FnOnce(T)) -> Parsed<()> {
-        match self.peek() {
+    fn skip_ws(&self, at: usize) -> usize {
+        match self.byte(at) {
+            Some(b) if b > b' ' => at,
+            _ => self.skip_ws_run(at),
+        }
+    }
+
+    fn skip_ws_run(&self, mut at: usize) -> usize {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.byte(at) {
+            at += 1;
+        }
+        at
+    }
+
+    fn push(&mut self, node: Node) {
+        self.tape.nodes.push(node);
+    }
+
+    /// Reads the value starting at `at` onto the tape; where it ends. Inlined into the
+    /// container loops, so a scalar (most values) costs no call.
+    #[inline(always)]
+    fn value(&mut self, at: usize, depth: usize) -> Parsed<usize> {
+        match self.byte(at) {
             Some(b'"') => {
-                let s = self.string()?;
-                self.size += s.len();
-                put(text_value(s));
+                let (s, end) = self.string(at)?;
+                self.size += s.len as usize;
+                self.push(Node::S(s));
+                Ok(end)
             }
             Some(b'-' | b'0'..=b'9') => {
-                let n = self.number_text()?;
-                put(T::number(n));
+                let (n, end) = self.number(at)?;
+                self.push(Node::N(n));
+                Ok(end)
             }
-            _ => put(self.value(depth)?),
+            Some(b'{') => self.object(at, depth + 1),
+            Some(b'[') => self.array(at, depth + 1),
+            Some(b't') => self.literal(at, b"true", Node::Bool(true)),
+            Some(b'f') => self.literal(at, b"false", Node::Bool(false)),
+            Some(b'n') => self.literal(at, b"null", Node::Null),
+            Some(_) => self.fail(at, "expected a JSON value"),
+            None => self.fail(at, "unexpected end of input"),
         }
-        Ok(())
     }
 
-    #[inline(always)]
-    fn string(&mut self) -> Parsed<Cow<'a, str>> {
-        self.pos += 1; // the opening quote
-        let start = self.pos;
-        self.pos = find_special(self.bytes, self.pos);
-        // Fast path: no escapes, so the text between the quotes is the string (the input
-        // is already known to be UTF-8, and a quote is never inside a multi-byte char).
-        if self.peek() == Some(b'"') {
-            let s = &self.text[start..self.pos];
-            self.pos += 1;
-            return Ok(Cow::Borrowed(s));
+    /// `word` at `at`; where it ends.
+    fn literal(&mut self, at: usize, word: &[u8], node: Node) -> Parsed<usize> {
+        if self.text.as_bytes()[at..].starts_with(word) {
+            self.size += 1;
+            self.push(node);
+            Ok(at + word.len())
+        } else {
+            self.fail(at, "expected true, false or null")
         }
-        self.escaped_string(start).map(Cow::Owned)
     }
 
+    /// The object whose `{` is at `open`; a repeated key keeps its last value, in the
+    /// first one's place, as most JSON readers do.
     #[inline(never)]
-    fn escaped_string(&mut self, start: usize) -> Parsed<String> {
-        let mut out = String::with_capacity(self.pos - start + 16);
-        out.push_str(&self.text[start..self.pos]);
+    fn object(&mut self, open: usize, depth: usize) -> Parsed<usize> {
+        if depth > MAX_DEPTH {
+            return self.fail(open, TOO_DEEP);
+        }
+        self.size += 3;
+        let map = self.tape.nodes.len();
+        self.push(Node::M { len: 0, end: 0 });
+        let mut len = 0;
+        // One bit per (key length, first byte) seen: a new key whose bit is clear cannot
+        // repeat an earlier one, so the search for repeats is almost never run.
+        let mut seen: u64 = 0;
+        let mut at = self.skip_ws(open + 1);
+        if self.byte(at) == Some(b'}') {
+            self.close(map, len);
+            return Ok(at + 1);
+        }
         loop {
-            match self.peek() {
-                None => return self.fail("unterminated string"),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                Some(b'\\') => self.escape(&mut out)?,
-                Some(_) => return self.fail("control character in a string"),
+            at = self.skip_ws(at);
+            if self.byte(at) != Some(b'"') {
+                return self.fail(at, "expected a string key");
             }
-            let run = self.pos;
-            self.pos = find_special(self.bytes, self.pos);
-            out.push_str(&self.text[run..self.pos]);
+            let (key, after_key) = self.string(at)?;
+            at = self.skip_ws(after_key);
+            if self.byte(at) != Some(b':') {
+                return self.fail(at, "expected ':' after a key");
+            }
+            at = self.skip_ws(at + 1);
+            // A repeated key's earlier value stays counted in the size: harmless (the
+            // total only errs high), and repeated keys are rare.
+            self.size += 1 + key.len as usize;
+            let first = self.tape.bytes(key).first().copied().unwrap_or(0);
+            let bit = 1u64 << ((key.len as usize * 7 + usize::from(first)) % 64);
+            let earlier = if seen & bit == 0 {
+                None
+            } else {
+                self.find_key(map, key)
+            };
+            seen |= bit;
+            let value = self.tape.nodes.len() + 1;
+            match earlier {
+                None => {
+                    if key.len == 0 {
+                        self.storable = false;
+                    }
+                    len += 1;
+                    self.push(Node::Key(key));
+                }
+                Some((earlier, earlier_key)) => {
+                    self.tape.nodes[earlier] = Node::KeyAt(earlier_key, value as u32);
+                    self.push(Node::Repeated);
+                }
+            }
+            at = self.value(at, depth)?;
+            at = self.skip_ws(at);
+            match self.byte(at) {
+                Some(b',') => at += 1,
+                Some(b'}') => {
+                    self.close(map, len);
+                    return Ok(at + 1);
+                }
+                _ => return self.fail(at, "expected ',' or '}' in an object"),
+            }
         }
     }
 
-    fn escape(&mut self, out: &mut String) -> Parsed<()> {
-        self.pos += 1;
-        let Some(b) = self.peek() else {
-            return self.fail("unterminated escape");
+    /// The key node (and its span) of the entry of the map at `map` (being read) whose key
+    /// reads as `key` does.
+    #[cold]
+    fn find_key(&self, map: usize, key: Span) -> Option<(usize, Span)> {
+        let tape = &*self.tape;
+        let mut at = map + 1;
+        while at < tape.nodes.len() {
+            if let Node::Key(k) | Node::KeyAt(k, _) = tape.nodes[at] {
+                if tape.bytes(k) == tape.bytes(key) {
+                    return Some((at, k));
+                }
+            }
+            at = tape.skip(at + 1);
+        }
+        None
+    }
+
+    /// Completes the container whose node is at `index`: `len` values, ending here.
+    fn close(&mut self, index: usize, len: u32) {
+        let end = self.tape.nodes.len() as u32;
+        self.tape.nodes[index] = match self.tape.nodes[index] {
+            Node::L { .. } => Node::L { len, end },
+            _ => Node::M { len, end },
+        };
+    }
+
+    /// The array whose `[` is at `open`.
+    #[inline(never)]
+    fn array(&mut self, open: usize, depth: usize) -> Parsed<usize> {
+        if depth > MAX_DEPTH {
+            return self.fail(open, TOO_DEEP);
+        }
+        self.size += 3;
+        let list = self.tape.nodes.len();
+        self.push(Node::L { len: 0, end: 0 });
+        let mut len = 0;
+        let mut at = self.skip_ws(open + 1);
+        if self.byte(at) == Some(b']') {
+            self.close(list, len);
+            return Ok(at + 1);
+        }
+        loop {
+            at = self.skip_ws(at);
+            at = self.value(at, depth)?;
+            len += 1;
+            self.size += 1;
+            at = self.skip_ws(at);
+            match self.byte(at) {
+                Some(b',') => at += 1,
+                Some(b']') => {
+                    self.close(list, len);
+                    return Ok(at + 1);
+                }
+                _ => return self.fail(at, "expected ',' or ']' in an array"),
+            }
+        }
+    }
+
+    /// The string whose opening quote is at `quote`, and where it ends.
+    #[inline(always)]
+    fn string(&mut self, quote: usize) -> Parsed<(Span, usize)> {
+        let start = quote + 1;
+        let end = find_special(self.text.as_bytes(), start);
+        // Fast path: no escapes, so the text between the quotes is the string, and the
+        // tape's text begins with the document's.
+        if self.byte(end) == Some(b'"') {
+            return Ok((span(start, end - start), end + 1));
+        }
+        self.escaped_string(start, end)
+    }
+
+    /// The rest of a string that has an escape (or is malformed) at `at`: unescaped onto
+    /// the end of the tape's text.
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, mut at: usize) -> Parsed<(Span, usize)> {
+        let from = self.tape.text.len();
+        self.tape.text.push_str(&self.text[start..at]);
+        loop {
+            match self.byte(at) {
+                None => return self.fail(at, "unterminated string"),
+                Some(b'"') => {
+                    let len = self.tape.text.len() - from;
+                    return Ok((span(from, len), at + 1));
+                }
+                Some(b'\\') => at = self.escape(at + 1)?,
+                Some(_) => return self.fail(at, "control character in a string"),
+            }
+            let run = at;
+            at = find_special(self.text.as_bytes(), at);
+            self.tape.text.push_str(&self.text[run..at]);
+        }
+    }
+
+    /// The escape whose letter is at `at` (just after the backslash), appended to the
+    /// tape's text; where it ends.
+    fn escape(&mut self, at: usize) -> Parsed<usize> {
+        let Some(b) = self.byte(at) else {
+            return self.fail(at, "unterminated escape");
         };
         let c = match b {
             b'"' => '"',
@@ -324,20 +412,20 @@ impl<'a, T: Repr<'a>> Parser<'a, T> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                self.pos += 1;
-                out.push(self.unicode_escape()?);
-                return Ok(());
+                let (c, end) = self.unicode_escape(at + 1)?;
+                self.tape.text.push(c);
+                return Ok(end);
             }
-            _ => return self.fail("invalid escape"),
+            _ => return self.fail(at, "invalid escape"),
         };
-        self.pos += 1;
-        out.push(c);
-        Ok(())
+        self.tape.text.push(c);
+        Ok(at + 1)
     }
 
-    fn hex4(&mut self) -> Parsed<u32> {
-        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
-            return self.fail("short \\u escape");
+    /// Four hex digits at `at`.
+    fn hex4(&mut self, at: usize) -> Parsed<u32> {
+        let Some(digits) = self.text.as_bytes().get(at..at + 4) else {
+            return self.fail(at, "short \\u escape");
         };
         let mut value = 0;
         for &d in digits {
@@ -345,137 +433,142 @@ impl<'a, T: Repr<'a>> Parser<'a, T> {
                 b'0'..=b'9' => d - b'0',
                 b'a'..=b'f' => d - b'a' + 10,
                 b'A'..=b'F' => d - b'A' + 10,
-                _ => return self.fail("invalid \\u escape"),
+                _ => return self.fail(at, "invalid \\u escape"),
             };
             value = value << 4 | u32::from(nibble);
         }
-        self.pos += 4;
         Ok(value)
     }
 
-    fn unicode_escape(&mut self) -> Parsed<char> {
-        let first = self.hex4()?;
+    /// The character of a `\u` escape whose digits start at `at` (a surrogate pair takes
+    /// two escapes), and where it ends.
+    fn unicode_escape(&mut self, at: usize) -> Parsed<(char, usize)> {
+        let first = self.hex4(at)?;
+        let mut end = at + 4;
         let code = match first {
             0xD800..=0xDBFF => {
-                if !self.bytes[self.pos..].starts_with(b"\\u") {
-                    return self.fail("unpaired surrogate in \\u escape");
+                if !self.text.as_bytes()[end..].starts_with(b"\\u") {
+                    return self.fail(end, "unpaired surrogate in \\u escape");
                 }
-                self.pos += 2;
-                let second = self.hex4()?;
+                let second = self.hex4(end + 2)?;
+                end += 6;
                 if !(0xDC00..=0xDFFF).contains(&second) {
-                    return self.fail("unpaired surrogate in \\u escape");
+                    return self.fail(end, "unpaired surrogate in \\u escape");
                 }
                 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             }
-            0xDC00..=0xDFFF => return self.fail("unpaired surrogate in \\u escape"),
+            0xDC00..=0xDFFF => return self.fail(end, "unpaired surrogate in \\u escape"),
             _ => first,
         };
         match char::from_u32(code) {
-            Some(c) => Ok(c),
-            None => self.fail("invalid \\u escape"),
+            Some(c) => Ok((c, end)),
+            None => self.fail(end, "invalid \\u escape"),
         }
     }
 
-    /// A number, checked against JSON's grammar and kept as its text.
+    /// The number starting at `at`, checked against JSON's grammar and kept as its text,
+    /// and where it ends. Its size is added from the digits counted on the way, and only
+    /// a number that is not a short integer is checked against DynamoDB's range.
     #[inline(always)]
-    fn number_text(&mut self) -> Parsed<&'a str> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return self.fail("invalid number"),
-        }
+    fn number(&mut self, start: usize) -> Parsed<(Span, usize)> {
+        let negative = self.byte(start) == Some(b'-');
+        let mut at = start + usize::from(negative);
+        let mut digits = match self.byte(at) {
+            Some(b'0') => 1,
+            Some(b'1'..=b'9') => self.digits(at),
+            _ => return self.fail(at, "invalid number"),
+        };
+        at += digits;
         let mut plain = true;
-        if self.peek() == Some(b'.') {
+        if self.byte(at) == Some(b'.') {
             plain = false;
-            self.pos += 1;
-            if self.digits() == 0 {
-                return self.fail("invalid number: no digits after '.'");
+            let fraction = self.digits(at + 1);
+            at += 1 + fraction;
+            if fraction == 0 {
+                return self.fail(at, "invalid number: no digits after '.'");
+            }
+            digits += fraction;
+        }
+        if let Some(b'e' | b'E') = self.byte(at) {
+            plain = false;
+            at += 1;
+            if let Some(b'+' | b'-') = self.byte(at) {
+                at += 1;
+            }
+            let exponent = self.digits(at);
+            at += exponent;
+            if exponent == 0 {
+                return self.fail(at, "invalid number: no digits in the exponent");
             }
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            plain = false;
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return self.fail("invalid number: no digits in the exponent");
-            }
-        }
-        let text = &self.text[start..self.pos];
-        self.size += number_size(text);
+        self.size += mantissa_size(digits, negative);
         // An integer of up to 38 digits always fits; only the rest needs the full check.
-        if !(plain && text.len() <= 38 || number_fits(text)) {
+        if !(plain && digits <= 38 || number_fits(&self.text[start..at])) {
             self.storable = false;
         }
-        Ok(text)
+        Ok((span(start, at - start), at))
     }
 
-    fn digits(&mut self) -> usize {
-        let from = self.pos;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
-        }
-        self.pos - from
-    }
-}
-
-/// A string value from its text, borrowed or unescaped.
-fn text_value<'a, T: Repr<'a>>(text: Cow<'a, str>) -> T {
-    match text {
-        Cow::Borrowed(s) => T::text(s),
-        Cow::Owned(s) => T::owned_text(s),
+    /// How many ASCII digits start at `at`.
+    fn digits(&self, at: usize) -> usize {
+        let rest = self.text.as_bytes().get(at..).unwrap_or_default();
+        rest.iter().take_while(|b| b.is_ascii_digit()).count()
     }
 }
 
 /// The index of the first `"`, `\` or control character at or after `from` (or the end).
 ///
-/// Reads eight bytes at a time: most strings in an event are plain ASCII words and ids,
-/// and this loop is the reader's hottest.
-fn find_special(bytes: &[u8], mut from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = bytes.get(from..from + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        let quote = v ^ (ONES * u64::from(b'"'));
-        let backslash = v ^ (ONES * u64::from(b'\\'));
-        // Per byte: high bit set where the byte is zero (quote, backslash) or below 0x20.
-        // Borrows can only mark bytes above a real hit, so the lowest mark is exact.
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (v.wrapping_sub(ONES * 0x20) & !v);
-        let hits = hits & HIGH;
-        if hits != 0 {
-            return from + (hits.trailing_zeros() / 8) as usize;
+/// This loop is the reader's hottest: most of an event is the text of its strings. It
+/// reads sixteen bytes at a time as two words, testing eight bytes per word at once.
+fn find_special(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        let (low, high) = chunk.split_at(8);
+        let (low, high) = (special_bytes(low), special_bytes(high));
+        if low | high != 0 {
+            let (offset, marks) = if low != 0 { (0, low) } else { (8, high) };
+            return at + offset + (marks.trailing_zeros() / 8) as usize;
         }
-        from += 8;
+        at += 16;
     }
-    while let Some(&b) = bytes.get(from) {
+    while let Some(&b) = bytes.get(at) {
         if b == b'"' || b == b'\\' || b < 0x20 {
             break;
         }
-        from += 1;
+        at += 1;
     }
-    from
+    at
+}
+
+/// The high bit of each of these eight bytes that is `"`, `\` or a control character (and
+/// perhaps of bytes after the first such byte: only the lowest mark is exact).
+#[inline(always)]
+fn special_bytes(chunk: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    let v = u64::from_le_bytes(word);
+    // Per byte, a high bit where the byte is below a bound: XOR with 0x02 moves `"` (0x22)
+    // to 0x20 and keeps control characters below 0x20 (everything else stays at 0x21 or
+    // above), so one test below 0x21 finds both; XOR with `\` makes a backslash zero, below
+    // 0x01. A borrow only marks bytes above a real hit, so the lowest mark is exact.
+    let quote_or_control = v ^ (ONES * 0x02);
+    let backslash = v ^ (ONES * u64::from(b'\\'));
+    let hits = (quote_or_control.wrapping_sub(ONES * 0x21) & !quote_or_control)
+        | (backslash.wrapping_sub(ONES) & !backslash);
+    hits & HIGH
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn s(text: &str) -> AttrValue {
+    fn s(text: &str) -> AttrValue<'_> {
         AttrValue::S(text.into())
     }
 
-    fn value(text: &str) -> AttrValue {
+    fn value(text: &str) -> AttrValue<'_> {
         parse(text).unwrap_or_else(|e| panic!("{text}: {e}")).value
     }
 
@@ -597,5 +690,24 @@ mod tests {
         assert_eq!(find_special("é\"".as_bytes(), 0), 2);
         assert_eq!(find_special(b"abcdefghij", 0), 10);
         assert_eq!(find_special(b"\x7f\x80\xff\"", 0), 3);
+        // Every byte value, at every position of a chunk and of the tail.
+        for special in 0..=255u8 {
+            let expected = special < 0x20 || special == b'"' || special == b'\\';
+            for at in 0..20 {
+                let mut text = vec![b'a'; 20];
+                text[at] = special;
+                let found = find_special(&text, 0);
+                assert_eq!(
+                    found,
+                    if expected { at } else { 20 },
+                    "{special:#x} at {at}"
+                );
+                if at > 0 {
+                    assert_eq!(find_special(&text, at), if expected { at } else { 20 });
+                }
+            }
+        }
+        assert_eq!(find_special(b"abc", 3), 3);
+        assert_eq!(find_special(b"abc", 4), 4);
     }
 }

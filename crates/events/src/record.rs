@@ -2,15 +2,19 @@
 //! rejected. Never panics; every refusal is a [`Rejection`] naming the field, the rule and
 //! the value.
 //!
-//! It runs once per record at stream speed, so it parses once (straight into attribute
-//! values, measuring size and storability on the way), looks the known fields up in one
-//! pass, and allocates only the strings the item must own.
+//! It runs once per record at stream speed, so it parses once (straight into the item's
+//! storage, measuring size and storability on the way), looks the known fields up in one
+//! pass, and writes what the item adds after the record's text: an item costs two
+//! allocations, not one per string.
 
-use crate::attr::{AttrRef, AttrValue, Repr};
+use std::borrow::Cow;
+
+use crate::attr::mantissa_size;
 use crate::enrich;
-use crate::item::{event_key, integer_text, Item, ItemRef, MAX_ITEM_BYTES};
+use crate::item::{write_event_key, write_integer, write_key, Item, ATTRIBUTES, MAX_ITEM_BYTES};
 use crate::json;
 use crate::rejection::{Rejection, RejectionKind};
+use crate::tape::{AttrRef, Node, Span, Tape};
 use crate::validate::{self, describe};
 
 /// The `version` attribute, as the recipe writes it: the enrichment's schema version.
@@ -38,23 +42,6 @@ pub struct RecordContext<'a> {
 /// in the `validate` module's docs. The item has the keys of DESIGN.md (`userId`,
 /// `eventKey`), the recipe's enrichment and the whole event as `originalEvent`.
 pub fn process_record(data: &[u8], ctx: &RecordContext) -> Result<Item, Rejection> {
-    build::<AttrValue>(data, ctx).map(Item::new)
-}
-
-/// [`process_record`], but the item borrows from `data` where it can (see [`ItemRef`]):
-/// the same validation, enrichment, keys and size limit, at a fraction of the allocations.
-pub fn process_record_ref<'a>(
-    data: &'a [u8],
-    ctx: &RecordContext,
-) -> Result<ItemRef<'a>, Rejection> {
-    build::<AttrRef<'a>>(data, ctx).map(ItemRef::new)
-}
-
-/// The pure path for either representation: the item's attributes in order.
-fn build<'a, T: Repr<'a>>(
-    data: &'a [u8],
-    ctx: &RecordContext,
-) -> Result<Vec<(&'static str, T)>, Rejection> {
     let text = std::str::from_utf8(data).map_err(|e| {
         Rejection::new(
             RejectionKind::NotUtf8,
@@ -65,7 +52,36 @@ fn build<'a, T: Repr<'a>>(
             ),
         )
     })?;
-    let document = json::parse_as::<T>(text).map_err(|e| {
+    let (mut tape, read) = read(text)?;
+    let fields = Fields::of(&tape, read)?;
+    let present = add_attributes(&mut tape, &fields, ctx, text);
+    // The event's size as the reader added it up (a repeated key's replaced value stays
+    // counted: the total only errs high), plus what the item adds.
+    let size = added_size(&tape, present) + "originalEvent".len() + read.size_bytes;
+    if size > MAX_ITEM_BYTES {
+        return Err(Rejection::new(
+            RejectionKind::ItemTooLarge,
+            format!(
+                "item must be at most {MAX_ITEM_BYTES} bytes (DynamoDB's 400 KB), got {size} bytes \
+                 from a {}-byte record",
+                data.len()
+            ),
+        ));
+    }
+    Ok(Item::new(tape, present))
+}
+
+/// The record's JSON document, read onto a tape whose first nodes are kept for the item's
+/// own attributes (all but `originalEvent`, which is the document).
+fn read(text: &str) -> Result<(Tape, json::Read), Rejection> {
+    // Room for what the item adds to the text (keys, insight, times): about 200 bytes
+    // besides the ids it repeats. Values take about a node per ten bytes of an event.
+    let mut tape = Tape {
+        text: String::with_capacity(text.len() + 256),
+        nodes: Vec::with_capacity(ATTRIBUTES.len() + text.len() / 10),
+    };
+    tape.nodes.resize(ATTRIBUTES.len() - 1, Node::Null);
+    let read = json::read_into(text, &mut tape).map_err(|e| {
         if e.is_too_deep() {
             Rejection::new(
                 RejectionKind::InvalidField,
@@ -82,113 +98,132 @@ fn build<'a, T: Repr<'a>>(
             )
         }
     })?;
-    let Some(entries) = document.value.entries() else {
-        return Err(Rejection::new(
-            RejectionKind::NotAnObject,
-            format!(
-                "record must be a JSON object, got {}",
-                describe(document.value.view())
-            ),
-        ));
-    };
-    let fields = validate::fields(entries)?;
-    if !document.storable {
-        return Err(validate::unstorable(&document.value));
-    }
-    let timestamp = fields.timestamp.unwrap_or(ctx.arrival_ms);
-    let event_id = fields.event_id.unwrap_or(ctx.event_id);
-    let score = enrich::score(fields.event_type);
-    let level = enrich::engagement_level(score);
-    let insight = enrich::insight(fields.user_id, fields.event_type, fields.product_id);
-    let processed_at = integer_text(ctx.processed_at_ms);
-    let latency = integer_text(ctx.processed_at_ms.saturating_sub(timestamp));
-    let (key, timestamp_value, timestamp_size) = match fields.timestamp_text {
-        Some(digits) => (
-            padded_key(digits, event_id),
-            T::field_number(digits, text),
-            crate::attr::number_size(digits),
-        ),
-        None => {
-            let digits = integer_text(timestamp);
-            let size = crate::attr::number_size(&digits);
-            (
-                event_key(timestamp, event_id),
-                T::owned_number(digits),
-                size,
-            )
-        }
-    };
-
-    // Sizes of what is added to the original event, from lengths already known.
-    let number = |text: &str| crate::attr::number_size(text);
-    let size = "userId".len()
-        + fields.user_id.len()
-        + "eventKey".len()
-        + key.len()
-        + "eventTimestamp".len()
-        + timestamp_size
-        + "eventType".len()
-        + fields.event_type.len()
-        + fields.product_id.map_or(0, |p| "productId".len() + p.len())
-        + fields.session_id.map_or(0, |s| "sessionId".len() + s.len())
-        + "eventScore".len()
-        + number(score_text(score))
-        + "engagementLevel".len()
-        + level.len()
-        + "insight".len()
-        + insight.len()
-        + "processedAt".len()
-        + number(&processed_at)
-        + "processingLatency".len()
-        + number(&latency)
-        + "version".len()
-        + ENRICHMENT_VERSION.len()
-        + "originalEvent".len()
-        + document.size_bytes;
-    if size > MAX_ITEM_BYTES {
-        return Err(Rejection::new(
-            RejectionKind::ItemTooLarge,
-            format!(
-                "item must be at most {MAX_ITEM_BYTES} bytes (DynamoDB's 400 KB), got {size} bytes \
-                 from a {}-byte record",
-                data.len()
-            ),
-        ));
-    }
-
-    // `fields` borrows from `document`, so these are made before the document moves in:
-    // copies (owned representation) or slices of the record (borrowed).
-    let mut attributes: Vec<(&'static str, T)> = Vec::with_capacity(14);
-    attributes.push(("userId", T::field_text(fields.user_id, text)));
-    attributes.push(("eventKey", T::owned_text(key)));
-    attributes.push(("eventTimestamp", timestamp_value));
-    attributes.push(("eventType", T::field_text(fields.event_type, text)));
-    if let Some(product_id) = fields.product_id {
-        attributes.push(("productId", T::field_text(product_id, text)));
-    }
-    if let Some(session_id) = fields.session_id {
-        attributes.push(("sessionId", T::field_text(session_id, text)));
-    }
-    attributes.push(("eventScore", T::static_number(score_text(score))));
-    attributes.push(("engagementLevel", T::static_text(level)));
-    attributes.push(("insight", T::owned_text(insight)));
-    attributes.push(("processedAt", T::owned_number(processed_at)));
-    attributes.push(("processingLatency", T::owned_number(latency)));
-    attributes.push(("version", T::static_text(ENRICHMENT_VERSION)));
-    attributes.push(("originalEvent", document.value));
-    Ok(attributes)
+    debug_assert_eq!(read.root, ATTRIBUTES.len() - 1);
+    Ok((tape, read))
 }
 
-/// [`event_key`] from a validated timestamp's digits, without formatting it again.
-fn padded_key(digits: &str, event_id: &str) -> String {
-    let mut key = String::with_capacity(digits.len().max(13) + 1 + event_id.len());
-    for _ in digits.len()..13 {
-        key.push('0');
+/// The validated fields, as places in the tape (so the tape can grow while they are used).
+struct Fields {
+    user_id: Span,
+    event_type: Span,
+    product_id: Option<Span>,
+    session_id: Option<Span>,
+    event_id: Option<Span>,
+    /// The timestamp and its digits as the record wrote them.
+    timestamp: Option<(i64, Span)>,
+}
+
+impl Fields {
+    /// The fields of the document `read` onto `tape`, if it is an event the rules accept
+    /// and DynamoDB can store.
+    fn of(tape: &Tape, read: json::Read) -> Result<Fields, Rejection> {
+        let document = tape.view(read.root);
+        let AttrRef::M(event) = document else {
+            return Err(Rejection::new(
+                RejectionKind::NotAnObject,
+                format!("record must be a JSON object, got {}", describe(document)),
+            ));
+        };
+        let fields = validate::fields(event)?;
+        if !read.storable {
+            return Err(validate::unstorable(document));
+        }
+        let span = |text: &str| tape.span_of(text);
+        Ok(Fields {
+            user_id: span(fields.user_id),
+            event_type: span(fields.event_type),
+            product_id: fields.product_id.map(span),
+            session_id: fields.session_id.map(span),
+            event_id: fields.event_id.map(span),
+            timestamp: fields.timestamp.zip(fields.timestamp_text.map(span)),
+        })
     }
-    key.push_str(digits);
-    key.push('#');
-    key.push_str(event_id);
-    key
+}
+
+/// Writes the item's own attributes into the tape's first nodes, their text onto the end
+/// of its text; which of [`ATTRIBUTES`] the item has (a bit each).
+fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record: &str) -> u16 {
+    let text = |span| field_text(record, tape, span);
+    let user_id = text(fields.user_id);
+    let event_type = text(fields.event_type);
+    let product_id = fields.product_id.map(text);
+    let event_id = fields.event_id.map(text);
+    let event_id = event_id.as_deref().unwrap_or(ctx.event_id);
+    let timestamp = fields.timestamp.map_or(ctx.arrival_ms, |(ms, _)| ms);
+    let score = enrich::score(&event_type);
+
+    let key = tape.append(|out| match fields.timestamp {
+        Some((_, digits)) => write_key(out, &record[digits.range()], event_id),
+        None => write_event_key(out, timestamp, event_id),
+    });
+    let event_timestamp = match fields.timestamp {
+        Some((_, digits)) => digits,
+        None => tape.append(|out| write_integer(out, timestamp)),
+    };
+    let score_text = tape.append(|out| out.push_str(score_text(score)));
+    let level = tape.append(|out| out.push_str(enrich::engagement_level(score)));
+    let insight =
+        tape.append(|out| enrich::write_insight(out, &user_id, &event_type, product_id.as_deref()));
+    let processed_at = tape.append(|out| write_integer(out, ctx.processed_at_ms));
+    let latency =
+        tape.append(|out| write_integer(out, ctx.processed_at_ms.saturating_sub(timestamp)));
+    let version = tape.append(|out| out.push_str(ENRICHMENT_VERSION));
+
+    let nodes = [
+        Some(Node::S(fields.user_id)),
+        Some(Node::S(key)),
+        Some(Node::N(event_timestamp)),
+        Some(Node::S(fields.event_type)),
+        fields.product_id.map(Node::S),
+        fields.session_id.map(Node::S),
+        Some(Node::N(score_text)),
+        Some(Node::S(level)),
+        Some(Node::S(insight)),
+        Some(Node::N(processed_at)),
+        Some(Node::N(latency)),
+        Some(Node::S(version)),
+    ];
+    let mut present = 1 << (ATTRIBUTES.len() - 1); // originalEvent
+    for (i, node) in nodes.into_iter().enumerate() {
+        if let Some(node) = node {
+            tape.nodes[i] = node;
+            present |= 1 << i;
+        }
+    }
+    present
+}
+
+/// The DynamoDB size of the attributes [`add_attributes`] wrote (names included), from
+/// their lengths: their strings count their length, and their numbers are integers.
+fn added_size(tape: &Tape, present: u16) -> usize {
+    let nodes = tape.nodes.iter().zip(ATTRIBUTES).take(ATTRIBUTES.len() - 1);
+    nodes
+        .enumerate()
+        .filter(|(i, _)| present & (1 << i) != 0)
+        .map(|(_, (node, name))| {
+            name.len()
+                + match *node {
+                    Node::S(text) => text.len as usize,
+                    Node::N(digits) => integer_size(tape.str(digits)),
+                    _ => 0,
+                }
+        })
+        .sum()
+}
+
+/// The DynamoDB size of an integer's text (digits after an optional `-`), from its length.
+fn integer_size(text: &str) -> usize {
+    let negative = text.starts_with('-');
+    mantissa_size(text.len() - usize::from(negative), negative)
+}
+
+/// The text of a field: read from the record where the record has it verbatim (so the tape
+/// is free to grow while it is used); an unescaped string is only on the tape.
+fn field_text<'r>(record: &'r str, tape: &Tape, span: Span) -> Cow<'r, str> {
+    match record.get(span.range()) {
+        Some(verbatim) => Cow::Borrowed(verbatim),
+        None => Cow::Owned(tape.str(span).to_owned()),
+    }
 }
 
 fn score_text(score: u8) -> &'static str {
@@ -206,6 +241,7 @@ fn score_text(score: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AttrValue;
 
     const CTX: RecordContext<'static> = RecordContext {
         event_id: "shardId-000000000000:49590338271490256608559692538361571095921575989136588898",
@@ -221,16 +257,21 @@ mod tests {
         process_record(data, &CTX).expect_err("must be rejected")
     }
 
-    fn s(value: &str) -> AttrValue {
-        AttrValue::S(value.into())
+    fn s(value: &str) -> AttrValue<'static> {
+        AttrValue::S(value.to_owned().into())
     }
 
-    fn n(value: &str) -> AttrValue {
-        AttrValue::N(value.into())
+    fn n(value: &str) -> AttrValue<'static> {
+        AttrValue::N(value.to_owned().into())
     }
 
-    fn original(item: &Item) -> &[(String, AttrValue)] {
-        match item.get("originalEvent") {
+    /// An attribute as a value (maps and lists built, strings borrowed from the item).
+    fn value<'i>(item: &'i Item, name: &str) -> Option<AttrValue<'i>> {
+        item.get(name).map(|v| v.to_value())
+    }
+
+    fn original(item: &Item) -> Vec<(Cow<'_, str>, AttrValue<'_>)> {
+        match value(item, "originalEvent") {
             Some(AttrValue::M(entries)) => entries,
             other => panic!("originalEvent must be a map, got {other:?}"),
         }
@@ -254,15 +295,18 @@ mod tests {
             ("processingLatency", n("877")),
             ("version", s("1.0")),
         ];
-        let got: Vec<(&str, &AttrValue)> = item.attributes().collect();
+        let got: Vec<(&str, AttrValue)> = item
+            .attributes()
+            .map(|(name, value)| (name, value.to_value()))
+            .collect();
         assert_eq!(got.len(), expected.len() + 1);
         for ((name, value), (want_name, want)) in got.iter().zip(&expected) {
-            assert_eq!((*name, *value), (*want_name, want));
+            assert_eq!((*name, value), (*want_name, want));
         }
         assert_eq!(item.partition_key(), "u1");
         assert_eq!(item.sort_key(), format!("1700000000123#{}", CTX.event_id));
         let original = original(&item);
-        let names: Vec<&str> = original.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = original.iter().map(|(k, _)| &**k).collect();
         assert_eq!(
             names,
             [
@@ -303,11 +347,11 @@ mod tests {
             let item = ok(&format!(
                 r#"{{"userId":"u","eventType":"{event_type}","productId":"p"}}"#
             ));
-            assert_eq!(item.get("eventScore"), Some(&n(score)));
-            assert_eq!(item.get("engagementLevel"), Some(&s(level)));
+            assert_eq!(value(&item, "eventScore"), Some(n(score)));
+            assert_eq!(value(&item, "engagementLevel"), Some(s(level)));
             assert_eq!(
-                item.get("insight"),
-                Some(&s(&format!("User u {verb} product p")))
+                value(&item, "insight"),
+                Some(s(&format!("User u {verb} product p")))
             );
         }
     }
@@ -315,11 +359,11 @@ mod tests {
     #[test]
     fn absent_optional_fields_are_absent_attributes() {
         let item = ok(r#"{"userId":"u1","eventType":"view"}"#);
-        assert_eq!(item.get("productId"), None);
-        assert_eq!(item.get("sessionId"), None);
+        assert_eq!(value(&item, "productId"), None);
+        assert_eq!(value(&item, "sessionId"), None);
         assert_eq!(
-            item.get("insight"),
-            Some(&s("User u1 viewed product unknown"))
+            value(&item, "insight"),
+            Some(s("User u1 viewed product unknown"))
         );
         assert_eq!(item.attributes().count(), 11);
     }
@@ -328,8 +372,8 @@ mod tests {
     fn the_events_own_id_wins_and_a_missing_timestamp_uses_the_arrival_time() {
         let item = ok(r#"{"userId":"u1","eventType":"view","eventId":"e-7"}"#);
         assert_eq!(item.sort_key(), "1700000000500#e-7");
-        assert_eq!(item.get("eventTimestamp"), Some(&n("1700000000500")));
-        assert_eq!(item.get("processingLatency"), Some(&n("500")));
+        assert_eq!(value(&item, "eventTimestamp"), Some(n("1700000000500")));
+        assert_eq!(value(&item, "processingLatency"), Some(n("500")));
         assert!(original(&item).iter().all(|(k, _)| k != "timestamp"));
     }
 
@@ -559,58 +603,62 @@ mod tests {
     }
 
     #[test]
-    fn the_borrowed_item_is_the_same_item() {
+    fn the_item_outlives_the_record() {
         for json in [
             r#"{"userId":"u1","eventType":"purchase","productId":"p1","sessionId":"s1","timestamp":1700000000123,"price":59.99,"m":{"k":[1,"x",null]}}"#,
             r#"{"userId":"\u00fcser","eventType":"vi\"ew","productId":"p\n","caf\u00e9":"\t"}"#,
             r#"{"userId":"u","eventType":"view"}"#,
         ] {
-            let owned = process_record(json.as_bytes(), &CTX).unwrap();
-            let borrowed = process_record_ref(json.as_bytes(), &CTX).unwrap();
-            assert_eq!(borrowed.to_item(), owned, "{json}");
-            assert_eq!(borrowed.size_bytes(), owned.size_bytes());
+            let record = json.as_bytes().to_vec();
+            let item = process_record(&record, &CTX).unwrap();
+            let expected = format!("{item:?}");
+            let size = item.size_bytes();
+            let keys = (item.partition_key().to_owned(), item.sort_key().to_owned());
+            drop(record);
+            let clone = item.clone();
+            drop(item);
+            assert_eq!(format!("{clone:?}"), expected, "{json}");
+            assert_eq!(clone.size_bytes(), size);
             assert_eq!(
-                (borrowed.partition_key(), borrowed.sort_key()),
-                (owned.partition_key(), owned.sort_key())
+                (clone.partition_key(), clone.sort_key()),
+                (&*keys.0, &*keys.1)
             );
-        }
-        for data in [
-            &b"{oops"[..],
-            br#"{"userId":"u"}"#,
-            br#"{"userId":"u","eventType":"v","timestamp":5}"#,
-        ] {
-            assert_eq!(
-                process_record_ref(data, &CTX).unwrap_err(),
-                process_record(data, &CTX).unwrap_err()
-            );
+            let before: Vec<String> = clone
+                .attributes()
+                .map(|(name, value)| format!("{name}={value:?}"))
+                .collect();
+            let detached: Vec<String> = clone
+                .into_attributes()
+                .iter()
+                .map(|(name, value)| format!("{name}={value:?}"))
+                .collect();
+            assert_eq!(detached, before);
         }
     }
 
     #[test]
-    fn the_borrowed_item_copies_only_what_it_must() {
-        use std::borrow::Cow;
+    fn the_item_keeps_the_record_and_adds_only_what_it_makes() {
         let json = r#"{"userId":"u1","eventType":"view","productId":"p\u0031","n":12.5}"#;
-        let item = process_record_ref(json.as_bytes(), &CTX).unwrap();
-        assert!(matches!(
-            item.get("userId"),
-            Some(AttrRef::S(Cow::Borrowed("u1")))
-        ));
-        assert!(matches!(
-            item.get("eventType"),
-            Some(AttrRef::S(Cow::Borrowed("view")))
-        ));
-        assert!(matches!(item.get("productId"), Some(AttrRef::S(Cow::Owned(p))) if p == "p1"));
-        assert!(matches!(
-            item.get("version"),
-            Some(AttrRef::S(Cow::Borrowed("1.0")))
-        ));
-        let Some(AttrRef::M(original)) = item.get("originalEvent") else {
-            panic!("originalEvent must be a map")
+        let item = process_record(json.as_bytes(), &CTX).unwrap();
+        let text = item.text();
+        assert!(text.starts_with(json));
+        let at = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+        let Some(AttrRef::S(user)) = item.get("userId") else {
+            panic!("userId is a string")
         };
-        assert!(matches!(
-            &original[3],
-            (Cow::Borrowed("n"), AttrRef::N(Cow::Borrowed("12.5")))
-        ));
+        assert_eq!((user, at(user)), ("u1", json.find("u1").unwrap()));
+        let Some(AttrRef::S(product)) = item.get("productId") else {
+            panic!("productId is a string")
+        };
+        assert_eq!(product, "p1");
+        assert!(at(product) >= json.len(), "an unescaped string is made");
+        let Some(AttrRef::M(original)) = item.get("originalEvent") else {
+            panic!("originalEvent is a map")
+        };
+        let Some(AttrRef::N(n)) = original.get("n") else {
+            panic!("n is a number")
+        };
+        assert_eq!((n, at(n)), ("12.5", json.find("12.5").unwrap()));
     }
 
     #[test]
@@ -622,8 +670,8 @@ mod tests {
         };
         let item = process_record(br#"{"userId":"u","eventType":"view"}"#, &ctx).unwrap();
         assert_eq!(
-            item.get("processingLatency"),
-            Some(&n(&i64::MAX.to_string()))
+            value(&item, "processingLatency"),
+            Some(n(&i64::MAX.to_string()))
         );
     }
 }

@@ -19,8 +19,9 @@
 //!   keys cannot be empty strings either, so an empty `productId` is refused.
 //! - `sessionId` is an ordinary attribute: any string, even empty.
 
-use crate::attr::{Child, Repr, View};
+use crate::attr::number_fits;
 use crate::rejection::{Rejection, RejectionKind};
+use crate::tape::{AttrRef, MapRef};
 
 /// The latest timestamp accepted: 9999-12-31T23:59:59.999Z in epoch milliseconds.
 pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
@@ -48,24 +49,55 @@ pub(crate) struct Fields<'a> {
     pub timestamp_text: Option<&'a str>,
 }
 
+/// The top-level fields the rules are about.
+#[derive(Clone, Copy)]
+enum Known {
+    UserId,
+    EventType,
+    ProductId,
+    SessionId,
+    EventId,
+    Timestamp,
+}
+
+impl Known {
+    /// Which known field `key` names, if any. Most keys of an event are looked up here, so
+    /// the length and first byte pick the one candidate to compare.
+    fn of(key: &[u8]) -> Option<Known> {
+        let known = match (key.len(), key.first()) {
+            (6, _) if key == b"userId" => Known::UserId,
+            (7, _) if key == b"eventId" => Known::EventId,
+            (9, Some(b'e')) if key == b"eventType" => Known::EventType,
+            (9, Some(b'p')) if key == b"productId" => Known::ProductId,
+            (9, Some(b's')) if key == b"sessionId" => Known::SessionId,
+            (9, Some(b't')) if key == b"timestamp" => Known::Timestamp,
+            _ => return None,
+        };
+        Some(known)
+    }
+}
+
 /// Checks the record's top-level fields (one pass over them) against the rules.
-pub(crate) fn fields<'v, 'a, T: Repr<'a>>(
-    entries: &'v [(T::Key, T)],
-) -> Result<Fields<'v>, Rejection> {
+pub(crate) fn fields(event: MapRef<'_>) -> Result<Fields<'_>, Rejection> {
     let (mut user_id, mut event_type, mut product_id) = (None, None, None);
     let (mut session_id, mut event_id, mut timestamp) = (None, None, None);
-    for (key, value) in entries {
-        let slot = match T::key_str(key) {
-            "userId" => &mut user_id,
-            "eventType" => &mut event_type,
-            "productId" => &mut product_id,
-            "sessionId" => &mut session_id,
-            "eventId" => &mut event_id,
-            "timestamp" => &mut timestamp,
-            _ => continue,
+    // Most keys are none of these, so values are looked at only for the known ones.
+    for (key, value) in event.keys() {
+        let slot = match Known::of(event.key_bytes(key)) {
+            Some(Known::UserId) => &mut user_id,
+            Some(Known::EventType) => &mut event_type,
+            Some(Known::ProductId) => &mut product_id,
+            Some(Known::SessionId) => &mut session_id,
+            Some(Known::EventId) => &mut event_id,
+            Some(Known::Timestamp) => &mut timestamp,
+            None => continue,
         };
-        *slot = Some(value.view());
+        *slot = Some(value);
     }
+    let [user_id, event_type, product_id, session_id, event_id, timestamp] = [
+        user_id, event_type, product_id, session_id, event_id, timestamp,
+    ]
+    .map(|index| index.map(|index| event.value(index)));
     Ok(Fields {
         user_id: key_string("userId", required("userId", user_id)?)?,
         event_type: key_string("eventType", required("eventType", event_type)?)?,
@@ -74,13 +106,13 @@ pub(crate) fn fields<'v, 'a, T: Repr<'a>>(
         event_id: event_id.map(event_id_string).transpose()?,
         timestamp: timestamp.map(epoch_ms).transpose()?,
         timestamp_text: match timestamp {
-            Some(View::N(text)) => Some(text),
+            Some(AttrRef::N(text)) => Some(text),
             _ => None,
         },
     })
 }
 
-fn required<'v>(name: &str, value: Option<View<'v>>) -> Result<View<'v>, Rejection> {
+fn required<'v>(name: &str, value: Option<AttrRef<'v>>) -> Result<AttrRef<'v>, Rejection> {
     value.ok_or_else(|| {
         Rejection::new(
             RejectionKind::MissingField,
@@ -89,66 +121,76 @@ fn required<'v>(name: &str, value: Option<View<'v>>) -> Result<View<'v>, Rejecti
     })
 }
 
-fn invalid(name: &str, rule: &str, value: View) -> Rejection {
+#[cold]
+fn invalid(name: &str, rule: &str, shown: String) -> Rejection {
     Rejection::new(
         RejectionKind::InvalidField,
-        format!("{name} must be {rule}, got {}", describe(value)),
+        format!("{name} must be {rule}, got {shown}"),
     )
 }
 
-fn string<'v>(name: &str, value: View<'v>) -> Result<&'v str, Rejection> {
+/// A rejection for a string that is too long, showing its length rather than its text.
+#[cold]
+fn too_long(name: &str, rule: &str, text: &str) -> Rejection {
+    invalid(
+        name,
+        rule,
+        describe(AttrRef::S(&format!("{} bytes", text.len()))),
+    )
+}
+
+fn string<'v>(name: &str, value: AttrRef<'v>) -> Result<&'v str, Rejection> {
     match value {
-        View::S(s) => Ok(s),
-        other => Err(invalid(name, "a string", other)),
+        AttrRef::S(s) => Ok(s),
+        other => Err(invalid(name, "a string", describe(other))),
     }
 }
 
 /// A non-empty string that fits a DynamoDB partition key.
-fn key_string<'v>(name: &str, value: View<'v>) -> Result<&'v str, Rejection> {
+fn key_string<'v>(name: &str, value: AttrRef<'v>) -> Result<&'v str, Rejection> {
     match value {
-        View::S(s) if !s.is_empty() && s.len() <= MAX_PARTITION_KEY_BYTES => Ok(s),
-        View::S(s) if !s.is_empty() => Err(invalid(
+        AttrRef::S(s) if !s.is_empty() && s.len() <= MAX_PARTITION_KEY_BYTES => Ok(s),
+        AttrRef::S(s) if !s.is_empty() => Err(too_long(
             name,
             "at most 2048 bytes (DynamoDB's key size)",
-            View::S(&format!("{} bytes", s.len())),
+            s,
         )),
-        other => Err(invalid(name, "a non-empty string", other)),
+        other => Err(invalid(name, "a non-empty string", describe(other))),
     }
 }
 
-fn event_id_string(value: View<'_>) -> Result<&str, Rejection> {
+fn event_id_string(value: AttrRef<'_>) -> Result<&str, Rejection> {
     match value {
-        View::S(s) if !s.is_empty() && s.len() <= MAX_EVENT_ID_BYTES => Ok(s),
-        View::S(s) if !s.is_empty() => Err(invalid(
+        AttrRef::S(s) if !s.is_empty() && s.len() <= MAX_EVENT_ID_BYTES => Ok(s),
+        AttrRef::S(s) if !s.is_empty() => Err(too_long(
             "eventId",
             "at most 1010 bytes (eventKey must fit DynamoDB's 1024-byte sort key)",
-            View::S(&format!("{} bytes", s.len())),
+            s,
         )),
-        other => Err(invalid("eventId", "a non-empty string", other)),
+        other => Err(invalid("eventId", "a non-empty string", describe(other))),
     }
 }
 
 /// An integer of epoch milliseconds in range (see the module docs).
-fn epoch_ms(value: View) -> Result<i64, Rejection> {
+fn epoch_ms(value: AttrRef) -> Result<i64, Rejection> {
     let refuse = |rule: &str| {
         Rejection::new(
             RejectionKind::InvalidTimestamp,
             format!("timestamp must be {rule}, got {}", describe(value)),
         )
     };
-    let View::N(text) = value else {
+    let AttrRef::N(text) = value else {
         return Err(refuse("an integer of epoch milliseconds"));
     };
     // Digits only: no sign, fraction or exponent. 16 digits already exceed the range.
-    let mut ms: i64 = 0;
     if text.len() > 16 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(refuse(
             "an integer of epoch milliseconds (no sign, fraction or exponent)",
         ));
     }
-    for b in text.bytes() {
-        ms = ms * 10 + i64::from(b - b'0');
-    }
+    let ms = text
+        .bytes()
+        .fold(0i64, |ms, b| ms * 10 + i64::from(b - b'0'));
     if ms < MIN_TIMESTAMP_MS {
         Err(refuse(
             "epoch milliseconds from 100000000000 (1973) on; this looks like epoch seconds",
@@ -164,14 +206,14 @@ fn epoch_ms(value: View) -> Result<i64, Rejection> {
 
 /// A short rendering of a value for messages: strings quoted, numbers as written,
 /// containers by kind, anything over 64 characters truncated with `...`.
-pub(crate) fn describe(value: View) -> String {
+pub(crate) fn describe(value: AttrRef) -> String {
     let text = match value {
-        View::S(s) => format!("{s:?}"),
-        View::N(n) => n.to_owned(),
-        View::Bool(b) => b.to_string(),
-        View::Null => "null".into(),
-        View::M => "an object".into(),
-        View::L => "an array".into(),
+        AttrRef::S(s) => format!("{s:?}"),
+        AttrRef::N(n) => n.to_owned(),
+        AttrRef::Bool(b) => b.to_string(),
+        AttrRef::Null => "null".into(),
+        AttrRef::M(_) => "an object".into(),
+        AttrRef::L(_) => "an array".into(),
     };
     truncate(text, 64)
 }
@@ -191,69 +233,115 @@ pub(crate) fn truncate(mut text: String, max: usize) -> String {
 /// Finds what in the document DynamoDB cannot store and says where, e.g.
 /// `originalEvent.items[2].price`. Only called once the parser has said something is
 /// wrong, so the common path never builds a path string.
-pub(crate) fn unstorable<'a, T: Repr<'a>>(document: &T) -> Rejection {
+#[cold]
+pub(crate) fn unstorable(document: AttrRef) -> Rejection {
     let mut path = String::from("originalEvent");
     let message = find_unstorable(document, &mut path)
         .unwrap_or_else(|| "originalEvent cannot be stored in DynamoDB".to_owned());
     Rejection::new(RejectionKind::InvalidField, message)
 }
 
-fn find_unstorable<'a, T: Repr<'a>>(value: &T, path: &mut String) -> Option<String> {
-    if let View::N(text) = value.view() {
-        if !crate::attr::number_fits(text) {
-            return Some(format!(
-                "{path} must be a number DynamoDB can store (at most 38 significant digits, \
-                 magnitude 1e-130 to 1e126), got {}",
-                truncate(text.to_owned(), 64)
-            ));
-        }
-    }
-    value.children().into_iter().find_map(|(child, v)| {
-        let len = path.len();
-        match child {
-            Child::Key("") => {
+fn find_unstorable(value: AttrRef, path: &mut String) -> Option<String> {
+    match value {
+        AttrRef::N(text) if !number_fits(text) => Some(format!(
+            "{path} must be a number DynamoDB can store (at most 38 significant digits, \
+             magnitude 1e-130 to 1e126), got {}",
+            truncate(text.to_owned(), 64)
+        )),
+        AttrRef::M(map) => map.iter().find_map(|(key, v)| {
+            if key.is_empty() {
                 return Some(format!(
                     "{path} must not have an empty key (DynamoDB refuses empty attribute names)"
-                ))
+                ));
             }
-            Child::Key(key) => {
-                path.push('.');
-                path.push_str(key);
-            }
-            Child::Index(i) => path.push_str(&format!("[{i}]")),
-        }
-        let found = find_unstorable(v, path);
-        path.truncate(len);
-        found
-    })
+            within(
+                path,
+                |path| {
+                    path.push('.');
+                    path.push_str(key);
+                },
+                v,
+            )
+        }),
+        AttrRef::L(list) => list
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| within(path, |path| path.push_str(&format!("[{i}]")), v)),
+        _ => None,
+    }
+}
+
+/// [`find_unstorable`] in a child whose path is `path` extended by `step`.
+fn within(path: &mut String, step: impl FnOnce(&mut String), child: AttrRef) -> Option<String> {
+    let len = path.len();
+    step(path);
+    let found = find_unstorable(child, path);
+    path.truncate(len);
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::attr::AttrValue;
+    use crate::tape::Tape;
 
-    fn s(text: &str) -> AttrValue {
-        AttrValue::S(text.into())
+    fn s(text: &str) -> AttrValue<'static> {
+        AttrValue::S(text.to_owned().into())
     }
 
-    fn n(text: &str) -> AttrValue {
-        AttrValue::N(text.into())
+    fn n(text: &str) -> AttrValue<'static> {
+        AttrValue::N(text.to_owned().into())
     }
 
-    fn entries(pairs: &[(&str, AttrValue)]) -> Vec<(String, AttrValue)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
+    /// `value` as JSON text.
+    fn json(value: &AttrValue) -> String {
+        let quoted = |s: &str| serde_json::to_string(s).expect("a string serializes");
+        match value {
+            AttrValue::S(s) => quoted(s),
+            AttrValue::N(n) => n.to_string(),
+            AttrValue::Bool(b) => b.to_string(),
+            AttrValue::Null => "null".to_owned(),
+            AttrValue::M(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", quoted(k), json(v)))
+                    .collect();
+                format!("{{{}}}", entries.join(","))
+            }
+            AttrValue::L(values) => {
+                let values: Vec<String> = values.iter().map(json).collect();
+                format!("[{}]", values.join(","))
+            }
+        }
+    }
+
+    /// A record of these fields, read as the processor reads it.
+    fn entries(pairs: &[(&str, AttrValue)]) -> Tape {
+        let object = AttrValue::M(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), v.clone()))
+                .collect(),
+        );
+        document(&object)
+    }
+
+    fn document(value: &AttrValue) -> Tape {
+        let mut tape = Tape::default();
+        crate::json::read_into(&json(value), &mut tape).expect("valid JSON");
+        tape
+    }
+
+    fn fields(record: &Tape) -> Result<Fields<'_>, Rejection> {
+        let AttrRef::M(event) = record.view(0) else {
+            panic!("a record of fields is an object")
+        };
+        super::fields(event)
     }
 
     fn refused(pairs: &[(&str, AttrValue)]) -> Rejection {
         fields(&entries(pairs)).expect_err("must be refused")
-    }
-
-    fn fields(entries: &[(String, AttrValue)]) -> Result<Fields<'_>, Rejection> {
-        super::fields::<AttrValue>(entries)
     }
 
     #[test]
@@ -326,7 +414,7 @@ mod tests {
     #[test]
     fn optional_fields() {
         let base = [("userId", s("u")), ("eventType", s("view"))];
-        let with = |name: &str, value: AttrValue| {
+        let with = |name: &str, value: AttrValue<'static>| {
             let mut pairs = base.to_vec();
             pairs.push((name, value));
             fields(&entries(&pairs)).map(|_| ())
@@ -445,9 +533,9 @@ mod tests {
         let r = refused(&[("userId", AttrValue::Bool(true)), ("eventType", s("v"))]);
         assert!(r.message.ends_with("true"));
         let long = "é".repeat(100);
-        let shown = describe(View::S(&long));
+        let shown = describe(AttrRef::S(&long));
         assert!(shown.len() <= 64 && shown.ends_with("..."), "{shown}");
-        assert_eq!(describe(View::S("short")), "\"short\"");
+        assert_eq!(describe(AttrRef::S("short")), "\"short\"");
     }
 
     #[test]
@@ -462,7 +550,7 @@ mod tests {
                 ]),
             ),
         ]);
-        let r = unstorable(&doc);
+        let r = unstorable(document(&doc).view(0));
         assert_eq!(r.kind, RejectionKind::InvalidField);
         assert!(
             r.message
@@ -473,9 +561,9 @@ mod tests {
         assert!(r.message.ends_with("got 1e999"), "{}", r.message);
         let empty_key = AttrValue::M(vec![(
             "a".into(),
-            AttrValue::M(vec![(String::new(), n("1"))]),
+            AttrValue::M(vec![(String::new().into(), n("1"))]),
         )]);
-        assert!(unstorable(&empty_key)
+        assert!(unstorable(document(&empty_key).view(0))
             .message
             .starts_with("originalEvent.a must not have an empty key"));
     }

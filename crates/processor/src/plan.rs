@@ -2,10 +2,11 @@
 //! letters to send out, plus which of them each record depends on. No I/O here, so every
 //! branch is unit-tested and benchmarked without AWS.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 use aws_lambda_events::event::kinesis::KinesisEventRecord;
 use events::{Item, RecordContext};
+use hashbrown::HashTable;
 
 use crate::dead_letter::{self, DeadLetter, Origin, Writer};
 use crate::kpl::{self, Deaggregated};
@@ -42,10 +43,7 @@ pub fn plan(records: &[KinesisEventRecord], writer: Writer, processed_at_ms: i64
         ..Plan::default()
     };
     plan.items.reserve(records.len());
-    // Two records with one key (a producer retry, a replay inside one batch) become one
-    // write: BatchWriteItem refuses duplicate keys, and the later record wins as it would
-    // have if written one by one.
-    let mut by_key: HashMap<(String, String), usize> = HashMap::with_capacity(records.len());
+    let mut by_key = ByKey::with_capacity(records.len());
     for record in records {
         let mut needs = Needs::default();
         add_record(
@@ -61,9 +59,54 @@ pub fn plan(records: &[KinesisEventRecord], writer: Writer, processed_at_ms: i64
     plan
 }
 
+/// Where each key's item is in [`Plan::items`]. Two records with one key (a producer retry,
+/// a replay inside one batch) become one write: BatchWriteItem refuses duplicate keys, and
+/// the later record wins as it would have if written one by one.
+///
+/// The table holds only indices and hashes the keys the items already have, so merging
+/// costs no copy of a key per record.
+struct ByKey {
+    indices: HashTable<usize>,
+    hasher: RandomState,
+}
+
+impl ByKey {
+    fn with_capacity(capacity: usize) -> ByKey {
+        ByKey {
+            indices: HashTable::with_capacity(capacity),
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn hash(&self, item: &Item) -> u64 {
+        self.hasher
+            .hash_one((item.partition_key(), item.sort_key()))
+    }
+
+    /// Adds `item` to `items`, replacing the item of the same key if there is one; its index.
+    fn add(&mut self, items: &mut Vec<Item>, item: Item) -> usize {
+        let hash = self.hash(&item);
+        let same_key = |&index: &usize| {
+            let other: &Item = &items[index];
+            (other.partition_key(), other.sort_key()) == (item.partition_key(), item.sort_key())
+        };
+        if let Some(&index) = self.indices.find(hash, same_key) {
+            items[index] = item;
+            return index;
+        }
+        items.push(item);
+        let index = items.len() - 1;
+        let hasher = &self.hasher;
+        self.indices.insert_unique(hash, index, |&i| {
+            hasher.hash_one((items[i].partition_key(), items[i].sort_key()))
+        });
+        index
+    }
+}
+
 fn add_record(
     plan: &mut Plan,
-    by_key: &mut HashMap<(String, String), usize>,
+    by_key: &mut ByKey,
     needs: &mut Needs,
     record: &KinesisEventRecord,
     writer: Writer,
@@ -90,21 +133,7 @@ fn add_record(
             processed_at_ms,
         };
         match events::process_record(data, &ctx) {
-            Ok(item) => {
-                let key = (item.partition_key().to_owned(), item.sort_key().to_owned());
-                let index = match by_key.get(&key) {
-                    Some(&existing) => {
-                        plan.items[existing] = item;
-                        existing
-                    }
-                    None => {
-                        plan.items.push(item);
-                        by_key.insert(key, plan.items.len() - 1);
-                        plan.items.len() - 1
-                    }
-                };
-                needs.items.push(index);
-            }
+            Ok(item) => needs.items.push(by_key.add(&mut plan.items, item)),
             Err(rejection) => {
                 let letter = dead_letter::build(
                     &origin(sub),
@@ -138,5 +167,57 @@ fn add_record(
             ));
             needs.letters.push(plan.letters.len() - 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use events::AttrRef;
+
+    fn item(user: &str, event_id: &str, product: &str) -> Item {
+        let json = format!(
+            r#"{{"userId":"{user}","eventType":"view","eventId":"{event_id}","productId":"{product}","timestamp":1700000000000}}"#
+        );
+        let ctx = RecordContext {
+            event_id: "shardId-0:1",
+            arrival_ms: 0,
+            processed_at_ms: 0,
+        };
+        events::process_record(json.as_bytes(), &ctx).expect("a valid event")
+    }
+
+    fn product(item: &Item) -> &str {
+        match item.get("productId") {
+            Some(AttrRef::S(p)) => p,
+            other => panic!("productId must be a string, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_later_record_of_the_same_key_replaces_the_earlier_in_its_place() {
+        let mut items = Vec::new();
+        let mut by_key = ByKey::with_capacity(1);
+        assert_eq!(by_key.add(&mut items, item("u1", "e1", "p1")), 0);
+        assert_eq!(by_key.add(&mut items, item("u2", "e1", "p1")), 1);
+        assert_eq!(by_key.add(&mut items, item("u1", "e2", "p1")), 2);
+        assert_eq!(by_key.add(&mut items, item("u1", "e1", "p2")), 0);
+        assert_eq!(items.len(), 3);
+        assert_eq!(product(&items[0]), "p2");
+        // Past its first capacity the table still finds every key.
+        for i in 0..100 {
+            assert_eq!(
+                by_key.add(&mut items, item("u3", &i.to_string(), "p")),
+                3 + i
+            );
+        }
+        for i in 0..100 {
+            assert_eq!(
+                by_key.add(&mut items, item("u3", &i.to_string(), "q")),
+                3 + i
+            );
+        }
+        assert_eq!(items.len(), 103);
+        assert!(items[3..].iter().all(|item| product(item) == "q"));
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use events::{AttrValue, Item};
+use events::{AttrRef, Item};
 
 use super::{SinkError, TableWriter};
 
@@ -56,20 +56,20 @@ fn write_request(item: &Item) -> Result<WriteRequest, SinkError> {
     Ok(WriteRequest::builder().put_request(put).build())
 }
 
-/// Converts the SDK-independent value into the SDK's.
-pub fn attribute(value: &AttrValue) -> AttributeValue {
+/// Converts an item's value, read in place, into the SDK's: the one copy of each string,
+/// from the item's text into the request.
+pub fn attribute(value: AttrRef<'_>) -> AttributeValue {
     match value {
-        AttrValue::S(s) => AttributeValue::S(s.clone()),
-        AttrValue::N(n) => AttributeValue::N(n.clone()),
-        AttrValue::Bool(b) => AttributeValue::Bool(*b),
-        AttrValue::Null => AttributeValue::Null(true),
-        AttrValue::M(entries) => AttributeValue::M(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), attribute(v)))
+        AttrRef::S(s) => AttributeValue::S(s.to_owned()),
+        AttrRef::N(n) => AttributeValue::N(n.to_owned()),
+        AttrRef::Bool(b) => AttributeValue::Bool(b),
+        AttrRef::Null => AttributeValue::Null(true),
+        AttrRef::M(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.to_owned(), attribute(v)))
                 .collect(),
         ),
-        AttrValue::L(values) => AttributeValue::L(values.iter().map(attribute).collect()),
+        AttrRef::L(list) => AttributeValue::L(list.iter().map(attribute).collect()),
     }
 }
 
