@@ -1,6 +1,7 @@
 //! The processor against moto's server (DynamoDB and SQS on loopback), directly and through
 //! the fault-injecting proxy: every valid event ends in the table exactly once, every invalid
-//! one in the dead-letter queue with its original bytes, none lost; a replay changes nothing.
+//! one in the dead-letter queue with its original bytes, none lost; the same invocation fed
+//! twice changes nothing, and a later replay only the processing time.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -274,6 +275,13 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
     run_all(&handler, &payloads, 1_700_000_100_000).await;
     let before = scan(&aws).await;
     check_everything_landed(&aws, &payloads, &invalid).await;
+    // The identical invocations again (same records, same clock): not one attribute moves.
+    run_all(&handler, &payloads, 1_700_000_100_000).await;
+    assert!(
+        scan(&aws).await == before,
+        "the same invocations fed twice changed the table"
+    );
+    // A later replay rewrites only when it was processed.
     run_all(&handler, &payloads, 1_700_000_200_000).await;
     let after = scan(&aws).await;
     assert_eq!(
@@ -281,6 +289,7 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
         without_processing_time(&before),
         "a replay leaves the table unchanged"
     );
+    assert!(after != before, "a later replay records its processing time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
