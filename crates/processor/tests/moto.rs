@@ -289,7 +289,10 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
         without_processing_time(&before),
         "a replay leaves the table unchanged"
     );
-    assert!(after != before, "a later replay records its processing time");
+    assert!(
+        after != before,
+        "a later replay records its processing time"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,6 +106,7 @@ impl Stream {
         let code = err.code().unwrap_or_default().to_owned();
         let detail = causes(&err);
         match &err {
+            _ if detail.starts_with(NO_CREDENTIALS_HINT) => CallError::Fatal(detail),
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => CallError::Fatal(format!(
                 "cannot reach Kinesis at {}: {detail}",
                 self.endpoint
@@ -133,8 +134,17 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
         }
         next = err.source();
     }
-    parts.join(": ")
+    let text = parts.join(": ");
+    if text.contains("loading credentials") || text.contains("no credentials found") {
+        return format!("{NO_CREDENTIALS_HINT}; {text}");
+    }
+    text
 }
+
+/// Said after an error that comes from finding no credentials: the SDK's own text names
+/// only the last place it looked (the instance metadata service).
+const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
+     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
 
 fn is_transient(code: &str) -> bool {
     matches!(
@@ -175,5 +185,42 @@ impl PutRecords for Stream {
                 )),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn causes_are_joined_once_and_missing_credentials_are_named() {
+        let refused = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer("connection refused", None))),
+        );
+        assert_eq!(causes(&refused), "dispatch failure: connection refused");
+        let creds = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "an error occurred while loading credentials",
+                None,
+            ))),
+        );
+        assert!(causes(&creds).starts_with("no AWS credentials found: set AWS_PROFILE"));
     }
 }
