@@ -55,30 +55,6 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("{0}")]
-    struct Layer(&'static str, #[source] Option<Box<Layer>>);
-
-    #[test]
-    fn causes_are_joined_once_and_missing_credentials_are_named() {
-        let inner = Layer("connection refused", None);
-        let outer = Layer("dispatch failure", Some(Box::new(inner)));
-        assert_eq!(describe(&outer), "dispatch failure: connection refused");
-        let creds = Layer(
-            "dispatch failure",
-            Some(Box::new(Layer(
-                "an error occurred while loading credentials",
-                None,
-            ))),
-        );
-        assert!(describe(&creds).starts_with("no AWS credentials found: set AWS_PROFILE"));
-    }
-}
-
 fn call_error(call: String) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> DiscoveryError {
     move |err| DiscoveryError::Call {
         call,
@@ -238,5 +214,29 @@ pub struct NoDestination;
 impl Destination for NoDestination {
     async fn send(&self, _: &Value) -> Result<(), String> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Layer(&'static str, #[source] Option<Box<Layer>>);
+
+    #[test]
+    fn causes_are_joined_once_and_missing_credentials_are_named() {
+        let inner = Layer("connection refused", None);
+        let outer = Layer("dispatch failure", Some(Box::new(inner)));
+        assert_eq!(describe(&outer), "dispatch failure: connection refused");
+        let creds = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "an error occurred while loading credentials",
+                None,
+            ))),
+        );
+        assert!(describe(&creds).starts_with("no AWS credentials found: set AWS_PROFILE"));
     }
 }
