@@ -11,8 +11,6 @@
 //! It accepts exactly RFC 8259 JSON (the property tests hold it to serde_json), and refuses
 //! nesting deeper than DynamoDB stores, which also keeps hostile input off the stack.
 
-use std::borrow::Cow;
-
 use crate::attr::{mantissa_size, number_fits, AttrValue};
 use crate::tape::{span, AttrRef, Node, Span, Tape};
 
@@ -73,14 +71,7 @@ pub fn parse(text: &str) -> Result<Document<'_>, JsonError> {
 /// A view of `tape` (whose text begins with `text`) as a value borrowing from `text`:
 /// strings the tape holds verbatim are slices of `text`, unescaped ones copies.
 fn borrowed<'a>(view: AttrRef<'_>, tape: &Tape, text: &'a str) -> AttrValue<'a> {
-    let slice = |s: &str| {
-        let Span { start, len } = tape.span_of(s);
-        let (start, len) = (start as usize, len as usize);
-        match text.get(start..start + len) {
-            Some(verbatim) => Cow::Borrowed(verbatim),
-            None => Cow::Owned(s.to_owned()),
-        }
-    };
+    let slice = |s: &str| tape.verbatim(text, tape.span_of(s));
     match view {
         AttrRef::S(s) => AttrValue::S(slice(s)),
         AttrRef::N(n) => AttrValue::N(slice(n)),

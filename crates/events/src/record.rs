@@ -7,8 +7,6 @@
 //! pass, and writes what the item adds after the record's text: an item costs two
 //! allocations, not one per string.
 
-use std::borrow::Cow;
-
 use crate::attr::mantissa_size;
 use crate::enrich;
 use crate::item::{write_event_key, write_integer, write_key, Item, ATTRIBUTES, MAX_ITEM_BYTES};
@@ -143,7 +141,7 @@ impl Fields {
 /// Writes the item's own attributes into the tape's first nodes, their text onto the end
 /// of its text; which of [`ATTRIBUTES`] the item has (a bit each).
 fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record: &str) -> u16 {
-    let text = |span| field_text(record, tape, span);
+    let text = |span| tape.verbatim(record, span);
     let user_id = text(fields.user_id);
     let event_type = text(fields.event_type);
     let product_id = fields.product_id.map(text);
@@ -160,7 +158,7 @@ fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record:
         Some((_, digits)) => digits,
         None => tape.append(|out| write_integer(out, timestamp)),
     };
-    let score_text = tape.append(|out| out.push_str(score_text(score)));
+    let score_text = tape.append(|out| write_integer(out, i64::from(score)));
     let level = tape.append(|out| out.push_str(enrich::engagement_level(score)));
     let insight =
         tape.append(|out| enrich::write_insight(out, &user_id, &event_type, product_id.as_deref()));
@@ -217,31 +215,11 @@ fn integer_size(text: &str) -> usize {
     mantissa_size(text.len() - usize::from(negative), negative)
 }
 
-/// The text of a field: read from the record where the record has it verbatim (so the tape
-/// is free to grow while it is used); an unescaped string is only on the tape.
-fn field_text<'r>(record: &'r str, tape: &Tape, span: Span) -> Cow<'r, str> {
-    match record.get(span.range()) {
-        Some(verbatim) => Cow::Borrowed(verbatim),
-        None => Cow::Owned(tape.str(span).to_owned()),
-    }
-}
-
-fn score_text(score: u8) -> &'static str {
-    match score {
-        1 => "1",
-        2 => "2",
-        3 => "3",
-        5 => "5",
-        8 => "8",
-        10 => "10",
-        _ => "1",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::AttrValue;
+    use std::borrow::Cow;
 
     const CTX: RecordContext<'static> = RecordContext {
         event_id: "shardId-000000000000:49590338271490256608559692538361571095921575989136588898",

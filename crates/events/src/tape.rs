@@ -79,6 +79,16 @@ impl Tape {
         span(start, text.len())
     }
 
+    /// The text of `span` for a reader that lets the tape grow meanwhile: a slice of
+    /// `source`, the document this tape's text begins with, where the span lies within it
+    /// (a string without escapes, a number); else (an unescaped string) a copy.
+    pub(crate) fn verbatim<'s>(&self, source: &'s str, span: Span) -> Cow<'s, str> {
+        match source.get(span.range()) {
+            Some(verbatim) => Cow::Borrowed(verbatim),
+            None => Cow::Owned(self.str(span).to_owned()),
+        }
+    }
+
     /// Appends what `write` writes to the text; its span.
     pub(crate) fn append(&mut self, write: impl FnOnce(&mut String)) -> Span {
         let start = self.text.len();
@@ -395,5 +405,8 @@ mod tests {
             "",
             "a span out of range reads as empty"
         );
+        let source = tape.text[..31].to_owned();
+        assert!(matches!(tape.verbatim(&source, b), Cow::Borrowed("\"b\"")));
+        assert!(matches!(tape.verbatim(&source, added), Cow::Owned(ref s) if s == "more"));
     }
 }
