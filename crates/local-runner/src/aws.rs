@@ -55,7 +55,10 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
 
-fn call_error(call: String) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> DiscoveryError {
+/// Turns an SDK error of `call` into a [`DiscoveryError`] naming the call.
+pub fn call_error(
+    call: String,
+) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> DiscoveryError {
     move |err| DiscoveryError::Call {
         call,
         error: describe(err),
@@ -99,7 +102,8 @@ pub async fn discover(
     Ok(target)
 }
 
-async fn stack_outputs(config: &SdkConfig, stack: &str) -> Result<Outputs, DiscoveryError> {
+/// The outputs of stack `stack` by key.
+pub async fn stack_outputs(config: &SdkConfig, stack: &str) -> Result<Outputs, DiscoveryError> {
     let cfn = aws_sdk_cloudformation::Client::new(config);
     let described = cfn
         .describe_stacks()
@@ -122,7 +126,11 @@ async fn stack_outputs(config: &SdkConfig, stack: &str) -> Result<Outputs, Disco
         .collect())
 }
 
-async fn function_config(config: &SdkConfig, name: &str) -> Result<FunctionConfig, DiscoveryError> {
+/// The configuration of function `name` (ARN, role, timeout, environment).
+pub async fn function_config(
+    config: &SdkConfig,
+    name: &str,
+) -> Result<FunctionConfig, DiscoveryError> {
     let lambda = aws_sdk_lambda::Client::new(config);
     let got = lambda
         .get_function_configuration()

@@ -41,6 +41,7 @@ impl<W: TableWriter, Q: QueueSender> Function for Processor<W, Q> {
             request_id: &request_id,
             deadline: Deadline::after(self.timeout, SAFETY_MARGIN),
             now_ms: now_ms(),
+            redrive_count: 0,
         };
         let run = AssertUnwindSafe(self.handler.handle(&event, invocation)).catch_unwind();
         let outcome = match tokio::time::timeout(self.timeout, run).await {

@@ -34,6 +34,13 @@ pub struct EventSource {
 
 /// The record's JSON in Lambda's Kinesis event.
 pub fn record_json(record: &StreamRecord, source: &EventSource) -> Value {
+    let event_id = format!("{}:{}", record.shard_id, record.sequence_number);
+    record_json_with_id(record, source, &event_id)
+}
+
+/// The record's JSON with `event_id` as its `eventID`: a redriven user record of a KPL
+/// aggregate keeps the id it had (`shardId:sequence:n`) although it travels alone.
+pub fn record_json_with_id(record: &StreamRecord, source: &EventSource, event_id: &str) -> Value {
     json!({
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
@@ -44,7 +51,7 @@ pub fn record_json(record: &StreamRecord, source: &EventSource) -> Value {
         },
         "eventSource": "aws:kinesis",
         "eventVersion": "1.0",
-        "eventID": format!("{}:{}", record.shard_id, record.sequence_number),
+        "eventID": event_id,
         "eventName": "aws:kinesis:record",
         "invokeIdentityArn": source.role_arn,
         "awsRegion": source.region,

@@ -123,16 +123,7 @@ impl StreamReader {
         let records = page
             .records()
             .iter()
-            .map(|r| StreamRecord {
-                shard_id: shard.to_owned(),
-                sequence_number: r.sequence_number().to_owned(),
-                partition_key: r.partition_key().unwrap_or_default().to_owned(),
-                data: r.data().as_ref().to_vec(),
-                arrival_ms: r
-                    .approximate_arrival_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or(0),
-            })
+            .map(|r| stream_record(shard, r))
             .collect();
         let next = page.next_shard_iterator().map(str::to_owned);
         if next.is_none() {
@@ -142,5 +133,19 @@ impl StreamReader {
             reader.iterator = next;
         }
         Ok(records)
+    }
+}
+
+/// A record of `shard` as GetRecords returns it, in the shape Lambda's event carries.
+pub fn stream_record(shard: &str, record: &aws_sdk_kinesis::types::Record) -> StreamRecord {
+    StreamRecord {
+        shard_id: shard.to_owned(),
+        sequence_number: record.sequence_number().to_owned(),
+        partition_key: record.partition_key().unwrap_or_default().to_owned(),
+        data: record.data().as_ref().to_vec(),
+        arrival_ms: record
+            .approximate_arrival_timestamp()
+            .and_then(|t| t.to_millis().ok())
+            .unwrap_or(0),
     }
 }

@@ -71,6 +71,7 @@ fn invocation(c: &mut Criterion) {
                     request_id: "bench",
                     deadline: Deadline::after(Duration::from_secs(60), Duration::from_secs(1)),
                     now_ms: 1_700_000_001_000,
+                    redrive_count: 0,
                 };
                 runtime.block_on(handler.handle(&event, invocation))
             },

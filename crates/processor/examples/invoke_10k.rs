@@ -97,6 +97,7 @@ fn run<W: TableWriter>(
         request_id: "bench",
         deadline: Deadline::after(Duration::from_secs(60), Duration::from_secs(1)),
         now_ms: 1_700_000_001_000,
+        redrive_count: 0,
     };
     let started = Instant::now();
     let outcome = runtime.block_on(handler.handle(event, invocation));

@@ -40,6 +40,10 @@ pub struct Writer<'a> {
     pub function_name: &'a str,
     /// The invocation's request ID.
     pub request_id: &'a str,
+    /// How often the records of this invocation have been redriven (0: first delivery).
+    /// A dead letter written during a redrive says so, so the next redrive can tell a
+    /// record that failed again from one that never had another chance.
+    pub redrive_count: u32,
 }
 
 /// One message to send.
@@ -95,6 +99,9 @@ fn fields(origin: &Origin, writer: Writer, error: &str, error_type: &str) -> Map
     );
     body.insert("functionName".into(), json!(writer.function_name));
     body.insert("requestId".into(), json!(writer.request_id));
+    if writer.redrive_count > 0 {
+        body.insert("redriveCount".into(), json!(writer.redrive_count));
+    }
     body
 }
 
@@ -126,6 +133,7 @@ mod tests {
     const WRITER: Writer<'static> = Writer {
         function_name: "fn",
         request_id: "req-1",
+        redrive_count: 0,
     };
 
     #[test]
@@ -165,6 +173,22 @@ mod tests {
         assert_eq!(body["dataSize"], 300_000);
         assert_eq!(body["sequenceNumber"], "4959");
         assert!(body.get("data").is_none());
+    }
+
+    #[test]
+    fn a_redriven_record_says_how_often_it_was_redriven() {
+        let first: Value =
+            serde_json::from_str(&build(&origin(), WRITER, "e", "MissingField", b"{}").body)
+                .unwrap();
+        assert!(first.get("redriveCount").is_none());
+        let again = Writer {
+            redrive_count: 2,
+            ..WRITER
+        };
+        let body: Value =
+            serde_json::from_str(&build(&origin(), again, "e", "MissingField", b"{}").body)
+                .unwrap();
+        assert_eq!(body["redriveCount"], 2);
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct Invocation<'a> {
     pub deadline: Deadline,
     /// Now, epoch ms: the items' processing time.
     pub now_ms: i64,
+    /// How often these records have been redriven (0 for the mapping's deliveries); the
+    /// redrive tool passes it in the invocation's client context.
+    pub redrive_count: u32,
 }
 
 /// The response and what happened.
@@ -56,6 +59,7 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
         let writer = Writer {
             function_name: &self.function_name,
             request_id: invocation.request_id,
+            redrive_count: invocation.redrive_count,
         };
         let plan = plan::plan(&event.records, writer, invocation.now_ms);
         let (written, sent) = tokio::join!(

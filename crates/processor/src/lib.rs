@@ -5,6 +5,10 @@
 //! `events` crate); [`store`] delivers them through the [`sinks`] with retries inside the
 //! invocation's time; [`handler`] answers Lambda with the first record not durably handled.
 
+/// The key in an Invoke's client context (`custom`) that tells the function how often the
+/// records of the event have been redriven. Set by the redrive tool, read by the processor.
+pub const REDRIVE_COUNT_CONTEXT_KEY: &str = "redriveCount";
+
 pub mod config;
 pub mod dead_letter;
 pub mod handler;

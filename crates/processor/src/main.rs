@@ -55,6 +55,7 @@ async fn invoke(
         request_id: &event.context.request_id,
         deadline: Deadline::after(remaining, config.safety_margin),
         now_ms,
+        redrive_count: redrive_count(&event.context),
     };
     let outcome = handler.handle(&event.payload, invocation).await;
     // The metrics line goes straight to stdout: CloudWatch parses EMF from raw log lines.
@@ -68,6 +69,18 @@ async fn invoke(
         )
     );
     outcome.response
+}
+
+/// How often the invocation's records have been redriven: the redrive tool says so in the
+/// client context of its synchronous Invoke (`custom.redriveCount`); the event source
+/// mapping sends none, which is 0.
+fn redrive_count(context: &lambda_runtime::Context) -> u32 {
+    context
+        .client_context
+        .as_ref()
+        .and_then(|c| c.custom.get(processor::REDRIVE_COUNT_CONTEXT_KEY))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn epoch_ms(time: SystemTime) -> i64 {

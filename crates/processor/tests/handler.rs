@@ -36,6 +36,7 @@ fn invocation(seconds: u64) -> Invocation<'static> {
         request_id: "req-1",
         deadline: Deadline::after(Duration::from_secs(seconds), Duration::ZERO),
         now_ms: 1_700_000_005_000,
+        redrive_count: 0,
     }
 }
 

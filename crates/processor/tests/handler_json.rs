@@ -22,6 +22,7 @@ async fn lambdas_sample_event_parses_and_is_handled() {
         request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         deadline: Deadline::after(Duration::from_secs(10), Duration::ZERO),
         now_ms: 1_700_000_000_000,
+        redrive_count: 0,
     };
     let outcome = h.handle(&event, invocation).await;
     assert!(outcome.response.batch_item_failures.is_empty());

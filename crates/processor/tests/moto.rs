@@ -133,6 +133,7 @@ async fn deliver(
             request_id: "req",
             deadline: Deadline::after(Duration::from_secs(20), Duration::from_secs(1)),
             now_ms,
+            redrive_count: 0,
         };
         let outcome = handler.handle(&batch, invocation).await;
         let Some(failure) = outcome.response.batch_item_failures.first() else {

@@ -58,6 +58,7 @@ proptest! {
             request_id: "r",
             deadline: Deadline::after(Duration::from_millis(seconds * 200), Duration::ZERO),
             now_ms: 1_700_000_001_000,
+            redrive_count: 0,
         };
         let outcome = runtime.block_on(handler.handle(&event, invocation));
         let first_reported = outcome.response.batch_item_failures.first().map(|f| {

@@ -83,3 +83,13 @@ pub trait QueueSender: Sync {
         letters: &[&DeadLetter],
     ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send;
 }
+
+/// A borrowed table writes as the table does (a test keeps the table to look at it).
+impl<T: TableWriter> TableWriter for &T {
+    fn batch_write(
+        &self,
+        items: &[&Item],
+    ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send {
+        (**self).batch_write(items)
+    }
+}

@@ -1,0 +1,339 @@
+//! `redrive`: processes the pipeline's dead letters and on-failure records again.
+//!
+//! Exit status: 0 everything read was handled (stored, dead-lettered again, or skipped as
+//! asked), 1 some records expired or failed (or AWS could not be reached), 2 bad arguments.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use local_runner::lambda_event::EventSource;
+use processor::handler::Handler;
+use processor::retry::Backoff;
+use processor::sinks::dynamodb::DynamoTable;
+use redrive::queue::SqsQueue;
+use redrive::reprocess::{Deployed, InProcess, Reprocessor};
+use redrive::run::{self, Options, Parts, Summary};
+use redrive::stack::{self, Wiring};
+use redrive::stream::KinesisSource;
+
+/// Process the pipeline's dead-lettered records again, after a fix, with their original
+/// identity.
+///
+/// Reads the stack's dead-letter queue. A processor dead letter carries its record's bytes
+/// (or, when it was too large, its place in the stream); an event source mapping's
+/// on-failure record names a shard's sequence range, whose records are read back from the
+/// stream (those past the stream's retention are reported as expired). Each record is
+/// processed again under its first Kinesis eventID and arrival time, so it gets the item
+/// key a first successful attempt would have given it: redriving twice never stores an
+/// event twice. A message is deleted only when all its records are stored or dead-lettered
+/// again; a record still invalid becomes one new dead letter that counts its redrives, and
+/// later runs skip it (--max-redrives). Progress goes to stderr, the summary to stdout.
+#[derive(Debug, Parser)]
+#[command(name = "redrive", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    /// The pipeline's CloudFormation stack.
+    #[arg(long, value_name = "NAME")]
+    stack_name: String,
+
+    /// Endpoint URL instead of AWS's, e.g. a local moto server.
+    #[arg(long, value_name = "URL", value_parser = endpoint_url)]
+    endpoint_url: Option<String>,
+
+    /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
+    #[arg(long, value_parser = region)]
+    region: Option<String>,
+
+    /// Change nothing: count the messages by kind and error type, and leave every one
+    /// visible.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Only messages of this error type (a dead letter's errorType, e.g. InvalidJson, or an
+    /// on-failure record's condition, e.g. RetryAttemptsExhausted); repeatable.
+    #[arg(long = "error-type", value_name = "TYPE")]
+    error_types: Vec<String>,
+
+    /// Stop after this many messages.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+
+    /// Run the processor in this process with your credentials instead of invoking the
+    /// deployed function (for moto, or to try a fix before deploying it).
+    #[arg(long)]
+    local: bool,
+
+    /// Skip dead letters already redriven this many times and rejected again.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    max_redrives: u32,
+
+    /// Records per invocation.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    batch_size: u16,
+}
+
+const AFTER_HELP: &str = "Examples:
+  redrive --stack-name retail-events-dev --dry-run
+  redrive --stack-name retail-events-dev --error-type InvalidJson --limit 100
+  redrive --stack-name demo --endpoint-url http://127.0.0.1:5000 --local
+
+The last stdout line is
+  redrive: read=N stored=N dead_lettered_again=N expired=N skipped=N failed=N
+counted in records (an on-failure message stands for its batch's records).
+
+Exit status: 0 everything read was handled, 1 some records expired or failed, 2 bad arguments.";
+
+fn endpoint_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!(
+            "must be an http:// or https:// URL such as http://127.0.0.1:5000, got {text:?}"
+        )),
+    }
+}
+
+fn region(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let shaped = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if shaped {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "must be an AWS region such as us-east-1, got {text:?}"
+        ))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(start(cli)) {
+        Ok(summary) => {
+            report(&summary);
+            if summary.all_handled() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(cli: Cli) -> anyhow::Result<Summary> {
+    let config =
+        local_runner::aws::sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 3).await;
+    let wiring = stack::wiring(&config, &cli.stack_name).await?;
+    let source = EventSource {
+        stream_arn: wiring.stream_arn.clone(),
+        region: config
+            .region()
+            .map_or("us-east-1".to_owned(), |r| r.to_string()),
+        role_arn: wiring.role_arn.clone(),
+    };
+    let options = Options {
+        dry_run: cli.dry_run,
+        error_types: cli.error_types.clone(),
+        limit: cli.limit,
+        max_redrives: cli.max_redrives,
+        batch_size: usize::from(cli.batch_size),
+        ..Options::default()
+    };
+    eprintln!(
+        "redrive{}: {} → {} ({})",
+        if cli.dry_run { " (dry run)" } else { "" },
+        wiring.queue_url,
+        if cli.local {
+            format!("the processor in this process, table {}", wiring.table_name)
+        } else {
+            format!("function {}", wiring.function_name)
+        },
+        wiring.stream_name
+    );
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&config), wiring.queue_url.clone());
+    let stream = KinesisSource::new(
+        aws_sdk_kinesis::Client::new(&config),
+        wiring.stream_name.clone(),
+    );
+    if cli.local {
+        // The processor retries within its deadline itself, so its SDK makes one attempt.
+        let sinks =
+            local_runner::aws::sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 1)
+                .await;
+        let processor = in_process(&sinks, &wiring, source.clone());
+        drive(&queue, &stream, &processor, &source, &options).await
+    } else {
+        let processor = Deployed {
+            client: aws_sdk_lambda::Client::new(&config),
+            function: wiring.function_name.clone(),
+            source: source.clone(),
+        };
+        drive(&queue, &stream, &processor, &source, &options).await
+    }
+}
+
+fn in_process(
+    sinks: &aws_config::SdkConfig,
+    wiring: &Wiring,
+    source: EventSource,
+) -> InProcess<DynamoTable, processor::sinks::sqs::SqsQueue> {
+    InProcess {
+        handler: Handler {
+            table: DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(sinks),
+                wiring.table_name.clone(),
+            ),
+            queue: processor::sinks::sqs::SqsQueue::new(
+                aws_sdk_sqs::Client::new(sinks),
+                wiring.dlq_url.clone(),
+            ),
+            function_name: wiring.function_name.clone(),
+            concurrency: 8,
+            backoff: Backoff::default(),
+        },
+        source,
+        timeout: wiring.timeout,
+    }
+}
+
+async fn drive<P: Reprocessor>(
+    queue: &SqsQueue,
+    stream: &KinesisSource,
+    processor: &P,
+    source: &EventSource,
+    options: &Options,
+) -> anyhow::Result<Summary> {
+    let parts = Parts {
+        queue,
+        stream,
+        processor,
+        source,
+    };
+    let mut progress = Progress::new();
+    let summary = run::run(parts, options, &mut |s| progress.show(s))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    progress.finish();
+    Ok(summary)
+}
+
+/// A line rewritten in place on a terminal; a plain line every few seconds otherwise.
+struct Progress {
+    terminal: bool,
+    last: Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+        }
+    }
+
+    fn show(&mut self, summary: &Summary) {
+        let mut err = std::io::stderr();
+        if self.terminal {
+            let _ = write!(err, "\r{summary}  ");
+            let _ = err.flush();
+        } else if self.last.elapsed() >= Duration::from_secs(5) {
+            self.last = Instant::now();
+            let _ = writeln!(err, "{summary}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
+
+/// The breakdown and problems on stderr, the summary line last on stdout.
+fn report(summary: &Summary) {
+    let join = |counts: &std::collections::BTreeMap<String, u64>| {
+        counts
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    eprintln!("messages by kind: {}", join(&summary.by_kind));
+    eprintln!("messages by error type: {}", join(&summary.by_error_type));
+    eprintln!(
+        "messages deleted: {}, left in the queue: {}",
+        summary.deleted, summary.left
+    );
+    if summary.planned > 0 {
+        eprintln!(
+            "dry run: {} records would be processed again; nothing was changed",
+            summary.planned
+        );
+    }
+    for problem in &summary.problems {
+        eprintln!("  {problem}");
+    }
+    println!("{summary}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_and_endpoints_are_checked_by_shape() {
+        assert!(region("us-east-1").is_ok());
+        assert!(region("us-gov-west-1").is_ok());
+        assert!(region("not a region")
+            .unwrap_err()
+            .contains("\"not a region\""));
+        assert!(endpoint_url("http://127.0.0.1:5000").is_ok());
+        assert!(endpoint_url("127.0.0.1:5000")
+            .unwrap_err()
+            .contains("http://"));
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_by_name() {
+        let err =
+            Cli::try_parse_from(["redrive", "--stack-name", "s", "--limit", "0"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--limit"), "{err}");
+        assert!(Cli::try_parse_from(["redrive"]).is_err());
+        let ok = Cli::try_parse_from([
+            "redrive",
+            "--stack-name",
+            "s",
+            "--error-type",
+            "A",
+            "--error-type",
+            "B",
+        ])
+        .unwrap();
+        assert_eq!(ok.error_types, ["A", "B"]);
+    }
+}

@@ -1,0 +1,415 @@
+//! The run loop against an in-memory queue and stream, with the real processor in-process:
+//! the dead letters it writes go back into the same fake queue, as on AWS.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use processor::dead_letter::{self, DeadLetter, Origin};
+use processor::handler::Handler;
+use processor::retry::Backoff;
+use processor::sinks::memory::MemoryTable;
+use processor::sinks::{QueueSender, SinkError};
+
+use super::*;
+use crate::reprocess::InProcess;
+
+const SHARD: &str = "shardId-000000000000";
+const ARRIVAL_MS: i64 = 1_764_000_000_123;
+
+/// A queue in memory: received messages are hidden until deleted or released.
+#[derive(Default)]
+struct FakeQueue {
+    visible: Mutex<VecDeque<Message>>,
+    hidden: Mutex<HashMap<String, Message>>,
+    next_id: Mutex<u64>,
+}
+
+impl FakeQueue {
+    fn push(&self, body: String) {
+        let mut id = self.next_id.lock().unwrap();
+        *id += 1;
+        self.visible.lock().unwrap().push_back(Message {
+            id: format!("m{id}"),
+            receipt: format!("r{id}"),
+            body,
+        });
+    }
+
+    /// Every message, visible or not.
+    fn bodies(&self) -> Vec<serde_json::Value> {
+        let visible = self.visible.lock().unwrap();
+        let hidden = self.hidden.lock().unwrap();
+        visible
+            .iter()
+            .chain(hidden.values())
+            .map(|m| serde_json::from_str(&m.body).unwrap())
+            .collect()
+    }
+}
+
+impl Queue for FakeQueue {
+    async fn receive(&self) -> Result<Vec<Message>, String> {
+        let mut visible = self.visible.lock().unwrap();
+        let n = visible.len().min(10);
+        let batch: Vec<Message> = visible.drain(..n).collect();
+        let mut hidden = self.hidden.lock().unwrap();
+        for m in &batch {
+            hidden.insert(m.id.clone(), m.clone());
+        }
+        Ok(batch)
+    }
+
+    async fn delete(&self, message: &Message) -> Result<(), String> {
+        self.hidden.lock().unwrap().remove(&message.id);
+        Ok(())
+    }
+
+    async fn release(&self, message: &Message) -> Result<(), String> {
+        if let Some(m) = self.hidden.lock().unwrap().remove(&message.id) {
+            self.visible.lock().unwrap().push_back(m);
+        }
+        Ok(())
+    }
+}
+
+/// The processor's dead letters go into the same queue.
+struct Sender<'a>(&'a FakeQueue);
+
+impl QueueSender for Sender<'_> {
+    async fn send_batch(&self, letters: &[&DeadLetter]) -> Result<Vec<usize>, SinkError> {
+        for letter in letters {
+            self.0.push(letter.body.clone());
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// A stream in memory: one shard's records.
+#[derive(Default)]
+struct FakeStream {
+    records: Vec<StreamRecord>,
+}
+
+impl RecordSource for FakeStream {
+    async fn range(
+        &self,
+        shard: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<Vec<StreamRecord>, String> {
+        use crate::stream::compare_sequence;
+        use std::cmp::Ordering::*;
+        Ok(self
+            .records
+            .iter()
+            .filter(|r| r.shard_id == shard)
+            .filter(|r| compare_sequence(&r.sequence_number, start) != Less)
+            .filter(|r| compare_sequence(&r.sequence_number, end) != Greater)
+            .cloned()
+            .collect())
+    }
+}
+
+fn source() -> EventSource {
+    EventSource {
+        stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(),
+        region: "us-east-1".into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+    }
+}
+
+/// A valid event without its own eventId or timestamp: its key comes from the record's
+/// eventID and arrival time, the identity redrive must keep.
+fn valid(user: &str) -> Vec<u8> {
+    format!(r#"{{"userId":"{user}","eventType":"purchase","productId":"p-1","sessionId":"s-1"}}"#)
+        .into_bytes()
+}
+
+fn record(sequence: u64, data: Vec<u8>) -> StreamRecord {
+    StreamRecord {
+        shard_id: SHARD.into(),
+        sequence_number: sequence.to_string(),
+        partition_key: "user-1".into(),
+        data,
+        arrival_ms: ARRIVAL_MS,
+    }
+}
+
+/// The dead letter the processor writes for `record`, as if it had rejected it.
+fn dead_letter_of(record: &StreamRecord, error_type: &'static str) -> String {
+    let event_id = format!("{}:{}", record.shard_id, record.sequence_number);
+    let origin = Origin {
+        event_id: &event_id,
+        partition_key: &record.partition_key,
+        sequence_number: &record.sequence_number,
+        sub_sequence_number: None,
+        approximate_arrival_timestamp: record.arrival_ms as f64 / 1000.0,
+    };
+    let writer = Writer {
+        function_name: "old-buggy-processor",
+        request_id: "req-old",
+        redrive_count: 0,
+    };
+    dead_letter::build(&origin, writer, "rejected", error_type, &record.data).body
+}
+
+fn on_failure(start: u64, end: u64, batch_size: u64) -> String {
+    serde_json::json!({
+        "requestContext": {"requestId": "r", "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "version": "1.0",
+        "KinesisBatchInfo": {"shardId": SHARD, "startSequenceNumber": start.to_string(),
+            "endSequenceNumber": end.to_string(), "batchSize": batch_size}
+    })
+    .to_string()
+}
+
+struct Bench {
+    queue: FakeQueue,
+    stream: FakeStream,
+    table: MemoryTable,
+}
+
+impl Bench {
+    fn new(stream: Vec<StreamRecord>) -> Bench {
+        Bench {
+            queue: FakeQueue::default(),
+            stream: FakeStream { records: stream },
+            table: MemoryTable::default(),
+        }
+    }
+
+    async fn run(&self, options: &Options) -> Summary {
+        let processor = InProcess {
+            handler: Handler {
+                table: &self.table,
+                queue: Sender(&self.queue),
+                function_name: "fn".into(),
+                concurrency: 1,
+                backoff: Backoff::default(),
+            },
+            source: source(),
+            timeout: Duration::from_secs(10),
+        };
+        let parts = Parts {
+            queue: &self.queue,
+            stream: &self.stream,
+            processor: &processor,
+            source: &source(),
+        };
+        run(parts, options, &mut |_| {}).await.unwrap()
+    }
+
+    fn keys(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<_> = self.table.snapshot().into_keys().collect();
+        keys.sort();
+        keys
+    }
+}
+
+fn check_totals(s: &Summary) {
+    assert_eq!(
+        s.read,
+        s.stored + s.dead_lettered_again + s.expired + s.skipped + s.failed + s.planned,
+        "{s}"
+    );
+}
+
+#[tokio::test]
+async fn valid_letters_are_stored_under_their_first_key_and_invalid_ones_dead_lettered_once() {
+    let good = record(7, valid("user-1"));
+    let bad = record(8, b"{not json".to_vec());
+    let bench = Bench::new(vec![]);
+    bench.queue.push(dead_letter_of(&good, "InvalidField"));
+    bench.queue.push(dead_letter_of(&bad, "InvalidJson"));
+
+    let first = bench.run(&Options::default()).await;
+    check_totals(&first);
+    assert_eq!(
+        (first.read, first.stored, first.dead_lettered_again),
+        (2, 1, 1),
+        "{first}"
+    );
+    assert!(first.all_handled());
+    assert_eq!(first.deleted, 2);
+    // The key a first successful delivery gives: arrival time and the Kinesis eventID.
+    let expected = events::event_key(ARRIVAL_MS, &format!("{SHARD}:7"));
+    assert_eq!(bench.keys(), [("user-1".to_owned(), expected)]);
+    let left = bench.queue.bodies();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["redriveCount"], 1);
+    assert_eq!(left[0]["eventId"], format!("{SHARD}:8"));
+    assert_eq!(left[0]["approximateArrivalTimestamp"], 1_764_000_000.123);
+
+    // A second run skips what already failed again, says so, and changes nothing.
+    let second = bench.run(&Options::default()).await;
+    check_totals(&second);
+    assert_eq!(
+        (second.read, second.skipped, second.stored),
+        (1, 1, 0),
+        "{second}"
+    );
+    assert!(second.all_handled());
+    assert!(
+        second.problems[0].contains("raise --max-redrives"),
+        "{:?}",
+        second.problems
+    );
+    assert_eq!(bench.queue.bodies().len(), 1);
+    assert_eq!(bench.table.snapshot().len(), 1);
+}
+
+#[tokio::test]
+async fn an_on_failure_range_is_read_back_from_the_stream() {
+    let stream: Vec<StreamRecord> = (10..15)
+        .map(|n| record(n, valid(&format!("u{n}"))))
+        .collect();
+    let bench = Bench::new(stream);
+    bench.queue.push(on_failure(11, 13, 3));
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!((summary.read, summary.stored), (3, 3), "{summary}");
+    assert_eq!(summary.by_kind.get("on-failure"), Some(&1));
+    assert_eq!(bench.table.snapshot().len(), 3);
+    assert!(bench.queue.bodies().is_empty());
+}
+
+#[tokio::test]
+async fn records_past_retention_are_reported_expired_and_the_message_kept() {
+    // The range held 5 records; the stream has only the last 2 left.
+    let stream = vec![record(14, valid("a")), record(15, valid("b"))];
+    let bench = Bench::new(stream);
+    bench.queue.push(on_failure(11, 15, 5));
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!((summary.expired, summary.stored), (3, 2), "{summary}");
+    assert!(!summary.all_handled());
+    assert_eq!(bench.queue.bodies().len(), 1, "the message stays");
+    assert!(summary.problems[0].contains("no longer in the stream"));
+}
+
+#[tokio::test]
+async fn a_truncated_letter_is_fetched_by_its_sequence_number() {
+    let good = record(21, valid("user-9"));
+    let mut body: serde_json::Value =
+        serde_json::from_str(&dead_letter_of(&good, "ItemTooLarge")).unwrap();
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("data");
+    fields.insert("dataTruncated".into(), true.into());
+    let bench = Bench::new(vec![good.clone()]);
+    bench.queue.push(body.to_string());
+    let summary = bench.run(&Options::default()).await;
+    assert_eq!(summary.stored, 1, "{summary}");
+    assert_eq!(bench.table.snapshot().len(), 1);
+
+    // Gone from the stream too: expired, not silently dropped.
+    let gone = Bench::new(vec![]);
+    gone.queue.push(body.to_string());
+    let summary = gone.run(&Options::default()).await;
+    assert_eq!(summary.expired, 1, "{summary}");
+    assert_eq!(gone.queue.bodies().len(), 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_and_changes_nothing() {
+    let stream: Vec<StreamRecord> = (1..=4).map(|n| record(n, valid("u"))).collect();
+    let bench = Bench::new(stream.clone());
+    bench
+        .queue
+        .push(dead_letter_of(&record(9, b"[]".to_vec()), "NotAnObject"));
+    bench
+        .queue
+        .push(dead_letter_of(&record(10, b"x".to_vec()), "InvalidJson"));
+    bench.queue.push(on_failure(1, 4, 4));
+    bench.queue.push("garbage".into());
+    let options = Options {
+        dry_run: true,
+        ..Options::default()
+    };
+    let summary = bench.run(&options).await;
+    check_totals(&summary);
+    assert_eq!(
+        (summary.read, summary.stored, summary.failed),
+        (7, 0, 1),
+        "{summary}"
+    );
+    assert_eq!(summary.planned, 6);
+    assert_eq!(summary.by_kind.get("dead-letter"), Some(&2));
+    assert_eq!(summary.by_kind.get("on-failure"), Some(&1));
+    assert_eq!(summary.by_kind.get("unreadable"), Some(&1));
+    assert_eq!(summary.by_error_type.get("InvalidJson"), Some(&1));
+    assert_eq!(
+        summary.by_error_type.get("RetryAttemptsExhausted"),
+        Some(&1)
+    );
+    assert_eq!((summary.deleted, summary.left), (0, 4));
+    assert_eq!(
+        bench.queue.visible.lock().unwrap().len(),
+        4,
+        "every message visible again"
+    );
+    assert!(bench.table.snapshot().is_empty());
+}
+
+#[tokio::test]
+async fn filters_and_limits_leave_the_rest_alone() {
+    let bench = Bench::new(vec![]);
+    for n in 0..5 {
+        bench
+            .queue
+            .push(dead_letter_of(&record(n, valid("u")), "InvalidField"));
+    }
+    bench
+        .queue
+        .push(dead_letter_of(&record(50, valid("v")), "MissingField"));
+    let only_missing = Options {
+        error_types: vec!["MissingField".into()],
+        ..Options::default()
+    };
+    let summary = bench.run(&only_missing).await;
+    assert_eq!((summary.stored, summary.skipped), (1, 5), "{summary}");
+    let two = Options {
+        limit: Some(2),
+        ..Options::default()
+    };
+    let summary = bench.run(&two).await;
+    assert_eq!((summary.read, summary.stored), (2, 2), "{summary}");
+    assert_eq!(bench.queue.bodies().len(), 3);
+}
+
+/// A processor whose every invocation fails.
+struct Broken;
+
+impl Reprocessor for Broken {
+    async fn process(&self, _: &[Redriven], _: u32) -> Result<crate::reprocess::Attempt, String> {
+        Ok(crate::reprocess::Attempt {
+            first_unhandled: Some(0),
+            request_id: "req-broken".into(),
+            error: Some("the function failed (Unhandled)".into()),
+        })
+    }
+}
+
+#[tokio::test]
+async fn records_the_function_cannot_handle_fail_and_their_message_stays() {
+    let queue = FakeQueue::default();
+    queue.push(dead_letter_of(&record(3, valid("u")), "InvalidField"));
+    let options = Options {
+        retry_pause: Duration::ZERO,
+        ..Options::default()
+    };
+    let parts = Parts {
+        queue: &queue,
+        stream: &FakeStream::default(),
+        processor: &Broken,
+        source: &source(),
+    };
+    let summary = run(parts, &options, &mut |_| {}).await.unwrap();
+    check_totals(&summary);
+    assert_eq!(summary.failed, 1, "{summary}");
+    assert!(!summary.all_handled());
+    assert_eq!(queue.bodies().len(), 1);
+    assert!(summary
+        .problems
+        .iter()
+        .any(|p| p.contains("function failed")));
+}

@@ -1,0 +1,310 @@
+//! The redrive binary against the whole pipeline on moto.
+//!
+//! The pipeline runs with invalid events, so the queue holds the processor's dead letters.
+//! Then the queue gets what an older, buggier processor and a failing mapping would have
+//! left: a dead letter holding a *valid* event (with no eventId or timestamp of its own, so
+//! its key comes from the record's identity), one that says `dataTruncated`, and an
+//! on-failure record for a range of records that are in the stream but not in the table.
+//! `redrive --dry-run` must change nothing; `redrive --local` must store the valid ones
+//! under the keys a first successful attempt gives them and dead-letter each invalid one
+//! again exactly once; a second run stores nothing and leaves one dead letter per invalid
+//! record. Finally the mapping replays the whole stream: the table's keys must not change,
+//! which proves the redriven items sit where a first delivery would have put them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use aws_sdk_kinesis::primitives::Blob;
+use base64::Engine;
+use local_runner::lambda_event::StreamRecord;
+use pipeline_tests::{deploy, drain, produce, table_items, table_sink, Deployed, Key};
+use redrive::stream::{KinesisSource, RecordSource};
+use serde_json::{json, Value};
+use testkit::moto::Moto;
+
+/// Puts `data` on the stream and reads it back: its shard, sequence number and arrival.
+async fn put(deployed: &Deployed, partition_key: &str, data: &[u8]) -> StreamRecord {
+    let kinesis = aws_sdk_kinesis::Client::new(&deployed.config);
+    let put = kinesis
+        .put_record()
+        .stream_name(&deployed.target.stream_name)
+        .partition_key(partition_key)
+        .data(Blob::new(data))
+        .send()
+        .await
+        .expect("put-record");
+    let source = KinesisSource::new(kinesis, deployed.target.stream_name.clone());
+    let sequence = put.sequence_number();
+    let found = source
+        .range(put.shard_id(), sequence, sequence)
+        .await
+        .expect("read back");
+    assert_eq!(found.len(), 1, "the record is in the stream");
+    found.into_iter().next().unwrap()
+}
+
+/// The dead letter an older processor wrote for `record`, rejecting it by mistake.
+fn buggy_dead_letter(record: &StreamRecord, truncated: bool) -> String {
+    let mut body = json!({
+        "error": "eventType is not one of the known types",
+        "errorType": "InvalidField",
+        "eventId": format!("{}:{}", record.shard_id, record.sequence_number),
+        "shardId": record.shard_id,
+        "partitionKey": record.partition_key,
+        "sequenceNumber": record.sequence_number,
+        "approximateArrivalTimestamp": record.arrival_ms as f64 / 1000.0,
+        "functionName": "processor-v0",
+        "requestId": "req-v0",
+    });
+    if truncated {
+        body["dataTruncated"] = json!(true);
+        body["dataSize"] = json!(record.data.len());
+    } else {
+        body["data"] = json!(base64::engine::general_purpose::STANDARD.encode(&record.data));
+    }
+    body.to_string()
+}
+
+fn on_failure(first: &StreamRecord, last: &StreamRecord, count: usize, stream_arn: &str) -> String {
+    json!({
+        "requestContext": {"requestId": "c9b8", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0", "timestamp": "2026-11-25T00:38:06.021Z",
+        "KinesisBatchInfo": {"shardId": first.shard_id, "startSequenceNumber": first.sequence_number,
+            "endSequenceNumber": last.sequence_number, "approximateArrivalOfFirstRecord": "2026-11-25T00:37:00.000Z",
+            "approximateArrivalOfLastRecord": "2026-11-25T00:37:01.000Z", "batchSize": count,
+            "streamArn": stream_arn}
+    })
+    .to_string()
+}
+
+async fn send(deployed: &Deployed, body: String) {
+    aws_sdk_sqs::Client::new(&deployed.config)
+        .send_message()
+        .queue_url(&deployed.target.dlq_url)
+        .message_body(body)
+        .send()
+        .await
+        .expect("send-message");
+}
+
+/// Every message of the queue (each once), left visible again afterwards.
+async fn queue(deployed: &Deployed) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(&deployed.config);
+    let url = &deployed.target.dlq_url;
+    let mut by_id = BTreeMap::new();
+    let mut receipts = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(60)
+            .send()
+            .await
+            .expect("receive");
+        if received.messages().is_empty() {
+            break;
+        }
+        for m in received.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap()).expect("JSON");
+            by_id.insert(m.message_id().unwrap().to_owned(), body);
+            receipts.push(m.receipt_handle().unwrap().to_owned());
+        }
+    }
+    for receipt in receipts {
+        sqs.change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("visible again");
+    }
+    by_id.into_values().collect()
+}
+
+struct Run {
+    code: i32,
+    summary: BTreeMap<String, u64>,
+    stderr: String,
+}
+
+fn redrive(deployed: &Deployed, moto: &Moto, extra: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_redrive"))
+        .args([
+            "--stack-name",
+            &deployed.stack,
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .args(["--region", "us-east-1"])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("redrive runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("redrive: "),
+        "last line {last:?}; stderr: {stderr}"
+    );
+    let summary = last["redrive: ".len()..]
+        .split(' ')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.parse().expect("a count")))
+        .collect();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        summary,
+        stderr,
+    }
+}
+
+fn counts(run: &Run) -> [u64; 6] {
+    [
+        "read",
+        "stored",
+        "dead_lettered_again",
+        "expired",
+        "skipped",
+        "failed",
+    ]
+    .map(|k| run.summary[k])
+}
+
+fn event_ids(letters: &[Value]) -> BTreeSet<String> {
+    letters
+        .iter()
+        .map(|l| l["eventId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest_once() {
+    let moto = Moto::start();
+    let deployed = deploy(&moto, "redrive", &[]).await;
+    let sent = produce(&deployed, 300).await;
+    drain(
+        &deployed,
+        table_sink(&deployed, &deployed.config),
+        &deployed.config,
+    )
+    .await;
+    let invalid = sent
+        .records
+        .iter()
+        .filter(|(r, _)| r.invalid.is_some())
+        .count();
+    let original = queue(&deployed).await;
+    assert_eq!(
+        original.len(),
+        invalid,
+        "the pipeline dead-lettered each invalid event"
+    );
+    let table_before = table_items(&deployed).await;
+
+    // What an older processor and a failing mapping left behind, for records in the
+    // stream but not in the table.
+    let bare = |user: &str| {
+        format!(
+            r#"{{"userId":"{user}","eventType":"purchase","productId":"p-7","sessionId":"s-1"}}"#
+        )
+        .into_bytes()
+    };
+    let wrongly_rejected = put(&deployed, "late-1", &bare("late-1")).await;
+    let truncated = put(&deployed, "late-2", &bare("late-2")).await;
+    send(&deployed, buggy_dead_letter(&wrongly_rejected, false)).await;
+    send(&deployed, buggy_dead_letter(&truncated, true)).await;
+    let mut generated = producer::source::Generated::new(7, 0.0);
+    let mut range = Vec::new();
+    let mut range_keys = Vec::new();
+    for n in 0..20 {
+        let record = generated.next_record(1_764_100_000_000 + n);
+        range_keys.push(pipeline_tests::expected_key(&record));
+        range.push(put(&deployed, "one-shard", &record.data).await);
+    }
+    let (first, last) = (&range[0], &range[19]);
+    assert!(range.iter().all(|r| r.shard_id == first.shard_id));
+    send(
+        &deployed,
+        on_failure(first, last, 20, &deployed.target.stream_arn),
+    )
+    .await;
+    let read = invalid as u64 + 2 + 20;
+
+    // A dry run counts and changes nothing.
+    let dry = redrive(&deployed, &moto, &["--local", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(counts(&dry), [read, 0, 0, 0, 0, 0]);
+    assert!(
+        dry.stderr.contains(&format!("dead-letter={}", invalid + 2)),
+        "{}",
+        dry.stderr
+    );
+    assert!(dry.stderr.contains("on-failure=1"), "{}", dry.stderr);
+    assert!(dry.stderr.contains("InvalidField="), "{}", dry.stderr);
+    assert_eq!(
+        queue(&deployed).await.len(),
+        invalid + 3,
+        "every message is still there"
+    );
+    assert_eq!(table_items(&deployed).await, table_before);
+
+    // The real run.
+    let first_run = redrive(&deployed, &moto, &["--local"]);
+    assert_eq!(first_run.code, 0, "{}", first_run.stderr);
+    assert_eq!(counts(&first_run), [read, 22, invalid as u64, 0, 0, 0]);
+    let table = table_items(&deployed).await;
+    let key_of = |r: &StreamRecord, user: &str| -> Key {
+        let id = format!("{}:{}", r.shard_id, r.sequence_number);
+        (user.to_owned(), events::event_key(r.arrival_ms, &id))
+    };
+    let mut expected: BTreeSet<Key> = table_before.keys().cloned().collect();
+    expected.insert(key_of(&wrongly_rejected, "late-1"));
+    expected.insert(key_of(&truncated, "late-2"));
+    expected.extend(range_keys);
+    assert_eq!(table.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    let again = queue(&deployed).await;
+    assert_eq!(
+        again.len(),
+        invalid,
+        "one new dead letter per invalid record"
+    );
+    assert_eq!(event_ids(&again), event_ids(&original));
+    assert!(again.iter().all(|l| l["redriveCount"] == 1), "{again:?}");
+
+    // A second run stores nothing and leaves the same dead letters.
+    let second = redrive(&deployed, &moto, &["--local"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(
+        counts(&second),
+        [invalid as u64, 0, 0, 0, invalid as u64, 0]
+    );
+    assert!(
+        second.stderr.contains("raise --max-redrives"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(table_items(&deployed).await.len(), table.len());
+    let still = queue(&deployed).await;
+    assert_eq!(still.len(), invalid);
+    assert_eq!(event_ids(&still), event_ids(&original));
+
+    // The mapping delivers the whole stream again: no key changes, so every redriven item
+    // is exactly where a first successful delivery puts it.
+    drain(
+        &deployed,
+        table_sink(&deployed, &deployed.config),
+        &deployed.config,
+    )
+    .await;
+    let replayed = table_items(&deployed).await;
+    assert_eq!(
+        replayed.keys().collect::<Vec<_>>(),
+        table.keys().collect::<Vec<_>>()
+    );
+}
