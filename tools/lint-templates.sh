@@ -24,6 +24,9 @@ done
   --set dynamodb_server_side_encryption_enabled=false >"$work/dev-unprotected.yaml"
 "$synth" --set kinesis_stream_mode=ON_DEMAND --set lambda_architecture=x86_64 \
   --set lambda_reserved_concurrency=10 >"$work/dev-on-demand-x86.yaml"
+# Producers in other accounts add the stream's resource policy and a key policy statement.
+"$synth" --set 'producer_principals=["123456789012","arn:aws:iam::210987654321:role/ingest"]' \
+  >"$work/dev-producers.yaml"
 files=("$work"/*.yaml "$work"/*.json)
 passed=0 failed=0
 

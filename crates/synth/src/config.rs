@@ -159,6 +159,9 @@ pub struct Config {
     pub kinesis_retention_period: u32,
     /// Enhanced per-shard metrics to enable.
     pub kinesis_shard_level_metrics: Vec<ShardLevelMetric>,
+    /// Principals of other AWS accounts allowed to put records on the stream: 12-digit
+    /// account IDs or IAM role/user ARNs.
+    pub producer_principals: Vec<String>,
 
     /// Processor memory in MB, 128–10240.
     pub lambda_memory_size: u32,
@@ -239,6 +242,7 @@ impl Default for Config {
                 ShardLevelMetric::IncomingRecords,
                 ShardLevelMetric::OutgoingRecords,
             ], // variables.tf:58
+            producer_principals: Vec::new(),              // ours: only this account's producers
             lambda_memory_size: 256,                      // variables.tf:77
             lambda_timeout: 120,                          // variables.tf:88
             // Ours: the recipe ran Python on x86_64; our Rust build targets Graviton.

@@ -61,6 +61,39 @@ fn a_bad_value_exits_2_names_the_key_and_range_and_prints_nothing() {
 }
 
 #[test]
+fn a_malformed_producer_principal_exits_2_naming_the_key_and_the_entry() {
+    let output = synth(&[
+        "--set",
+        r#"producer_principals=["123456789012","arn:aws:iam::21098765432:role/ingest"]"#,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "stdout must stay empty");
+    let message = stderr(&output);
+    assert!(message.contains("producer_principals"), "{message}");
+    assert!(
+        message.contains(r#""arn:aws:iam::21098765432:role/ingest""#),
+        "{message}"
+    );
+    assert!(!message.contains(r#"got "123456789012""#), "{message}");
+}
+
+#[test]
+fn producer_principals_add_the_stream_policy() {
+    let output = synth(&[
+        "--set",
+        r#"producer_principals=["123456789012","arn:aws:iam::210987654321:role/ingest"]"#,
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        doc["Resources"]["EventStreamResourcePolicy"]["Type"],
+        "AWS::Kinesis::ResourcePolicy"
+    );
+}
+
+#[test]
 fn an_unknown_key_or_preset_exits_2_with_a_message() {
     for args in [
         &["--set", "lambda_memory=512"][..],

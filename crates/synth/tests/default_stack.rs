@@ -143,6 +143,12 @@ fn the_outputs_of_the_design_are_all_there() {
         "LogGroupName",
         "DashboardName",
         "AlarmTopicArn",
+        "DataKeyArn",
+        "DataKeyAlias",
+        "ProducerPolicyArn",
+        "DeadLetterReaderPolicyArn",
+        "EventReaderPolicyArn",
+        "RedrivePolicyArn",
     ] {
         assert!(outputs.contains_key(name), "missing output {name}");
     }
@@ -183,6 +189,24 @@ fn the_role_allows_no_wildcard_action_and_scopes_every_resource_it_can() {
         table_grant["Resource"]["Fn::GetAtt"],
         serde_json::json!(["EventTable", "Arn"])
     );
+}
+
+#[test]
+fn four_managed_policies_are_created_attached_to_nothing() {
+    let doc = document(&Config::default());
+    let policies = resources_of_type(&doc, "AWS::IAM::ManagedPolicy");
+    assert_eq!(policies.len(), 4);
+    for policy in policies {
+        let properties = policy["Properties"].as_object().unwrap();
+        for key in ["Roles", "Users", "Groups"] {
+            assert!(!properties.contains_key(key), "{policy}");
+        }
+        let statements = properties["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        assert!(statements.iter().all(|s| s["Resource"] != "*"), "{policy}");
+    }
+    assert!(resources_of_type(&doc, "AWS::Kinesis::ResourcePolicy").is_empty());
 }
 
 #[test]

@@ -74,6 +74,10 @@ pub(crate) enum Check {
     EmailOrEmpty,
     /// A table of AWS tags.
     Tags,
+    /// A list of principals in other AWS accounts: 12-digit account IDs, or IAM role or user
+    /// ARNs (`arn:aws:iam::123456789012:role/NAME`, with an optional path; partitions aws,
+    /// aws-cn, aws-us-gov).
+    Principals,
 }
 
 /// Every key, in the order the reference documentation lists them.
@@ -112,6 +116,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         key: "kinesis_shard_level_metrics",
         check: Check::ChoiceList(ShardLevelMetric::NAMES),
         description: "Enhanced (per-shard) CloudWatch metrics to enable; each costs extra. ALL enables every one.",
+    },
+    KeySpec {
+        key: "producer_principals",
+        check: Check::Principals,
+        description: "Producers in other AWS accounts allowed to put records on the stream: an account ID lets that account's administrators delegate to any of its roles, a role or user ARN admits only that identity. Adds a stream resource policy and a statement of the data key's policy (kms:GenerateDataKey via Kinesis only); the other account must still grant its role the same actions on the stream and the key (see docs/access.md). New knob; empty admits only this account.",
     },
     KeySpec {
         key: "lambda_memory_size",
@@ -306,7 +315,7 @@ impl Check {
             Check::AlarmPeriod { .. } => "integer",
             Check::Bool => "boolean",
             Check::Choice(_) | Check::Name { .. } | Check::Region | Check::EmailOrEmpty => "string",
-            Check::ChoiceList(_) => "list of strings",
+            Check::ChoiceList(_) | Check::Principals => "list of strings",
             Check::Tags => "table of strings",
         }
     }
@@ -332,6 +341,7 @@ impl Check {
             Check::Region => "an AWS region name, e.g. us-east-1".to_string(),
             Check::EmailOrEmpty => "empty, or an e-mail address".to_string(),
             Check::Tags => format!("up to {MAX_ADDITIONAL_TAGS} tags; see description"),
+            Check::Principals => PRINCIPALS_ALLOWED.to_string(),
         }
     }
 
@@ -361,6 +371,7 @@ impl Check {
                 "be empty (no alerts) or an e-mail address like ops@example.com",
             ),
             Check::Tags => check_tags(value),
+            Check::Principals => check_principals(value),
         }
     }
 }
@@ -499,6 +510,72 @@ fn is_email(address: &str) -> bool {
         && host.chars().all(host_ok)
         && top.len() >= 2
         && top.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// What `producer_principals` accepts, for the reference and the error.
+const PRINCIPALS_ALLOWED: &str = "12-digit AWS account IDs and IAM role or user ARNs \
+     (arn:aws:iam::123456789012:role/NAME, also aws-cn and aws-us-gov)";
+
+fn check_principals(value: &Value) -> Result<(), Failure> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| wrong_type("be a list of strings", value))?;
+    for item in items {
+        if !item.as_str().is_some_and(is_principal) {
+            let rule = format!("contain only {PRINCIPALS_ALLOWED}");
+            return Err((rule, show_entry(item)));
+        }
+    }
+    Ok(())
+}
+
+/// An entry in full, as far as it could be an IAM ARN at all (a path of 512 and a name of
+/// 64 characters): the part that is wrong is often at the end, where [`show`] would cut.
+fn show_entry(item: &Value) -> String {
+    const LONGEST_ARN: usize = 640;
+    match item.as_str() {
+        Some(text) if text.chars().count() <= LONGEST_ARN => item.to_string(),
+        _ => show(item),
+    }
+}
+
+/// An account ID, or the ARN of an IAM role or user. Nothing with wildcards, and no
+/// assumed-role sessions (`arn:aws:sts::...`): a session lasts hours, the policy is meant for
+/// the role.
+pub(crate) fn is_principal(text: &str) -> bool {
+    is_account_id(text) || is_iam_identity_arn(text)
+}
+
+/// Exactly 12 ASCII digits.
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` or the same with `user/`. Names and path
+/// segments use the characters IAM allows in names (letters, digits, `+=,.@_-`); names are
+/// at most 64 characters.
+fn is_iam_identity_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let Some((kind, path_and_name)) = resource.split_once('/') else {
+        return false;
+    };
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    let segments: Vec<&str> = path_and_name.split('/').collect();
+    let segments_ok = segments
+        .iter()
+        .all(|s| !s.is_empty() && s.chars().all(name_char));
+    let name_ok = segments.last().is_some_and(|name| name.len() <= 64);
+    arn == "arn"
+        && matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+        && service == "iam"
+        && region.is_empty()
+        && is_account_id(account)
+        && matches!(kind, "role" | "user")
+        && segments_ok
+        && name_ok
 }
 
 fn check_tags(value: &Value) -> Result<(), Failure> {

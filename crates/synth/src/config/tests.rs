@@ -425,6 +425,86 @@ fn sns_email_endpoint_is_empty_or_an_address() {
 }
 
 #[test]
+fn producer_principals_accept_account_ids_and_role_or_user_arns() {
+    let config = with_sets(&[
+        r#"producer_principals=["123456789012", "arn:aws:iam::210987654321:role/ingest"]"#,
+    ])
+    .expect("an account and a role");
+    assert_eq!(
+        config.producer_principals,
+        ["123456789012", "arn:aws:iam::210987654321:role/ingest"]
+    );
+    assert!(Config::default().producer_principals.is_empty());
+    for good in [
+        "000000000000",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::123456789012:user/team/data/alice",
+        "arn:aws:iam::123456789012:role/service-role/ingest+v2=x,y.z@w_q-1",
+        "arn:aws-cn:iam::123456789012:role/ingest",
+        "arn:aws-us-gov:iam::123456789012:role/ingest",
+    ] {
+        assert!(keys::is_principal(good), "{good}");
+        assert!(
+            with_sets(&[&format!("producer_principals=[\"{good}\"]")]).is_ok(),
+            "{good}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_producer_principal_is_refused_naming_the_key_and_the_entry() {
+    let long_name = format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65));
+    for bad in [
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "",
+        "*",
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::123456789012:group/admins",
+        "arn:aws:iam::12345678901:role/ingest",
+        "arn:aws:iam:us-east-1:123456789012:role/ingest",
+        "arn:aws:sts::123456789012:assumed-role/ingest/session",
+        "arn:aws-iso:iam::123456789012:role/ingest",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/a//b",
+        "arn:aws:iam::123456789012:role/*",
+        "arn:aws:iam::123456789012:role/in gest",
+        "arn:aws:kinesis:us-east-1:123456789012:stream/events",
+        long_name.as_str(),
+    ] {
+        let arg = format!(r#"producer_principals=["123456789012", "{bad}"]"#);
+        let message = error_of(with_sets(&[&arg]));
+        let expected = format!(
+            "producer_principals must contain only 12-digit AWS account IDs and IAM role or \
+             user ARNs (arn:aws:iam::123456789012:role/NAME, also aws-cn and aws-us-gov), \
+             got \"{bad}\" (from --set {arg})"
+        );
+        assert_eq!(message, expected, "{bad}");
+    }
+    let message = error_of(with_sets(&["producer_principals=123456789012"]));
+    assert!(
+        message.starts_with("producer_principals must be a list of strings, got 123456789012"),
+        "{message}"
+    );
+    let message = error_of(with_sets(&["producer_principals=[123456789012]"]));
+    assert!(message.contains("got 123456789012"), "{message}");
+}
+
+#[test]
+fn a_malformed_producer_principal_in_a_file_points_at_its_line() {
+    let text = "project_name = \"shop\"\nproducer_principals = [\"123456789012\", \"acct-2\"]\n";
+    let (result, file) = load_file(text, &[]);
+    let message = error_of(result);
+    assert!(
+        message.starts_with("producer_principals must contain only"),
+        "{message}"
+    );
+    let origin = format!("got \"acct-2\" (from {}, line 2)", file.0.display());
+    assert!(message.ends_with(&origin), "{message}");
+}
+
+#[test]
 fn additional_tags_respect_aws_tag_limits() {
     let long_key = format!("additional_tags.{}=x", "k".repeat(129));
     let long_value = format!("additional_tags.Team={}", "v".repeat(257));

@@ -4,7 +4,7 @@
 //!
 //! Statements come from identity policies (`AWS::IAM::Role` trust and inline policies,
 //! `AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`) and resource policies (SQS queue, SNS
-//! topic, S3 bucket policies, KMS key policies). Two statements are the same when effect,
+//! topic, S3 bucket and Kinesis stream policies, KMS key policies). Two statements are the same when effect,
 //! principals, actions, resources and condition are; the `Sid` is a label and is ignored.
 
 use serde_json::{Map, Value};
@@ -114,6 +114,7 @@ fn documents<'v>(type_name: &str, properties: &'v Value) -> Vec<(String, &'v Val
         | "AWS::SNS::TopicPolicy"
         | "AWS::S3::BucketPolicy" => field("PolicyDocument").into_iter().collect(),
         "AWS::KMS::Key" => field("KeyPolicy").into_iter().collect(),
+        "AWS::Kinesis::ResourcePolicy" => field("ResourcePolicy").into_iter().collect(),
         _ => Vec::new(),
     }
 }
@@ -251,12 +252,32 @@ mod tests {
             "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}, "Action": "kms:*", "Resource": "*"}]}}},
         });
         let found = statements(resources.as_object().unwrap());
+        assert_eq!(found.len(), 2);
         assert_eq!(found[0].effect, "Deny");
         assert_eq!(found[0].principals, ["*"]);
         assert_eq!(found[1].document, "KeyPolicy");
         assert_eq!(
             found[1].principals,
             ["AWS:arn:${AWS::Partition}:iam::${AWS::AccountId}:root"]
+        );
+    }
+
+    #[test]
+    fn a_producer_admitted_from_another_account_shows_in_the_stream_policy() {
+        let resources = json!({
+            "SP": {"Type": "AWS::Kinesis::ResourcePolicy", "Properties": {
+                "ResourceArn": {"Fn::GetAtt": ["Stream", "Arn"]},
+                "ResourcePolicy": {"Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam::210987654321:role/ingest"]},
+                    "Action": ["kinesis:PutRecords"], "Resource": {"Fn::GetAtt": ["Stream", "Arn"]}}]},
+            }},
+        });
+        let found = statements(resources.as_object().unwrap());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].document, "ResourcePolicy");
+        assert_eq!(
+            found[0].principals,
+            ["AWS:arn:aws:iam::210987654321:role/ingest"]
         );
     }
 }

@@ -10,7 +10,7 @@ use cfn::{Expr, Handle, ResourceOptions, Template};
 use serde_json::{json, Value};
 
 use super::names::Names;
-use super::{retention, tags};
+use super::{producers, retention, tags};
 use crate::config::Config;
 
 /// The account root may administer the key; IAM policies then decide who uses it.
@@ -24,27 +24,35 @@ fn account_admin() -> Value {
     })
 }
 
-/// Adds the data key and its alias.
-pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> Handle<Key> {
+/// The data key and its alias, for the resources it encrypts and the stack's outputs.
+pub struct DataKey {
+    /// The key.
+    pub key: Handle<Key>,
+    /// Its alias (`Ref` is the alias name, `alias/...`).
+    pub alias: Handle<Alias>,
+}
+
+/// Adds the data key and its alias. The key's policy also admits producers of other
+/// accounts when `producer_principals` names any (see `producers`).
+pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> DataKey {
     let logs_service = Expr::sub("logs.${AWS::Region}.amazonaws.com").to_json();
     let log_group_arn = Expr::sub(format!(
         "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}",
         names.log_group
     ));
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            account_admin(),
-            {
-                "Sid": "FunctionLogGroupEncrypts",
-                "Effect": "Allow",
-                "Principal": { "Service": logs_service },
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": { "ArnEquals": { "kms:EncryptionContext:aws:logs:arn": log_group_arn.to_json() } },
-            },
-        ],
-    });
+    let mut statements = vec![
+        account_admin(),
+        json!({
+            "Sid": "FunctionLogGroupEncrypts",
+            "Effect": "Allow",
+            "Principal": { "Service": logs_service },
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": { "ArnEquals": { "kms:EncryptionContext:aws:logs:arn": log_group_arn.to_json() } },
+        }),
+    ];
+    statements.extend(producers::key_statement(config).map(|s| s.to_json()));
+    let policy = json!({ "Version": "2012-10-17", "Statement": statements });
     let key = Key {
         description: Some(
             format!(
@@ -60,11 +68,11 @@ pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> Hand
         ..Key::default()
     };
     let handle = template.add_with("DataKey", key, retention::options(config));
-    template.add(
+    let alias = template.add(
         "DataKeyAlias",
         Alias::new(names.data_key_alias.as_str(), handle.to_ref()),
     );
-    handle
+    DataKey { key: handle, alias }
 }
 
 /// Adds the alert topic's key (under the alerting condition) and its alias.

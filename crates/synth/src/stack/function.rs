@@ -67,21 +67,11 @@ pub fn statements(wiring: &Wiring, log_group: &Handle<LogGroup>, names: &Names) 
     let key = || wiring.key.attr_arn();
     vec![
         iam::grant_read_stream(wiring.stream.attr_arn()),
-        iam::grant_key_via("DecryptEventStream", key(), &["kms:Decrypt"], "kinesis"),
+        iam::grant_key_via("DecryptEventStream", key(), iam::KEY_STREAM_READ, "kinesis"),
         iam::grant_write_table(wiring.table.attr_arn()),
-        iam::grant_key_via(
-            "EncryptEventTable",
-            key(),
-            &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-            "dynamodb",
-        ),
+        iam::grant_key_via("EncryptEventTable", key(), iam::KEY_TABLE_WRITE, "dynamodb"),
         iam::grant_send_queue(wiring.queue.attr_arn()),
-        iam::grant_key_via(
-            "EncryptDeadLetters",
-            key(),
-            &["kms:Decrypt", "kms:GenerateDataKey"],
-            "sqs",
-        ),
+        iam::grant_key_via("EncryptDeadLetters", key(), iam::KEY_QUEUE_SEND, "sqs"),
         iam::grant_write_logs(log_group.attr_arn()),
         Statement::allow(
             "DecryptEnvironment",

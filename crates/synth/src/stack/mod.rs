@@ -4,6 +4,7 @@
 //! the handles later parts refer to, so the template's order is the construction order
 //! below and a reference can only point at something already added.
 
+pub mod access;
 pub mod alarms;
 pub mod alerts;
 pub mod autoscaling;
@@ -15,6 +16,7 @@ pub mod iam;
 pub mod names;
 pub mod outputs;
 pub mod parameters;
+pub mod producers;
 pub mod queue;
 pub mod retention;
 pub mod stream;
@@ -36,16 +38,18 @@ pub fn build(config: &Config) -> Template {
         names.prefix
     ));
     let params = parameters::declare(&mut template, config);
-    let key = encryption::data_key(&mut template, config, &names);
-    let stream = stream::add(&mut template, config, &names, &key);
-    let table = table::add(&mut template, config, &names, &key);
-    let queue = queue::add(&mut template, config, &names, &key);
+    let data_key = encryption::data_key(&mut template, config, &names);
+    let key = &data_key.key;
+    let stream = stream::add(&mut template, config, &names, key);
+    producers::add(&mut template, config, &stream);
+    let table = table::add(&mut template, config, &names, key);
+    let queue = queue::add(&mut template, config, &names, key);
     let actions = alerts::add(&mut template, config, &names, &params);
     let wiring = function::Wiring {
         stream: &stream,
         table: &table,
         queue: &queue,
-        key: &key,
+        key,
         params: &params,
     };
     let processor = function::add(&mut template, config, &names, &wiring);
@@ -63,6 +67,14 @@ pub fn build(config: &Config) -> Template {
             ..Dashboard::new(body)
         },
     );
+    let granted = access::Granted {
+        stream: &stream,
+        table: &table,
+        queue: &queue,
+        function: &processor.function,
+        key,
+    };
+    let policies = access::add(&mut template, &names, &granted);
     let exported = outputs::Exported {
         values: vec![
             (
@@ -106,6 +118,36 @@ pub fn build(config: &Config) -> Template {
                 "DashboardName",
                 "CloudWatch dashboard of the pipeline",
                 dashboard.to_ref(),
+            ),
+            (
+                "DataKeyArn",
+                "KMS key of the stream, table and queue; producers in other accounts need kms:GenerateDataKey on it",
+                key.attr_arn(),
+            ),
+            (
+                "DataKeyAlias",
+                "Alias name of the data key",
+                data_key.alias.to_ref(),
+            ),
+            (
+                "ProducerPolicyArn",
+                "Managed policy for producer applications: put records on the stream",
+                policies.producer.to_ref(),
+            ),
+            (
+                "DeadLetterReaderPolicyArn",
+                "Managed policy for operators: read and delete dead letters",
+                policies.dead_letter_reader.to_ref(),
+            ),
+            (
+                "EventReaderPolicyArn",
+                "Managed policy for query applications: read the events table and its indexes",
+                policies.event_reader.to_ref(),
+            ),
+            (
+                "RedrivePolicyArn",
+                "Managed policy for whoever runs redrive",
+                policies.redrive.to_ref(),
             ),
         ],
         alarm_topic: (
