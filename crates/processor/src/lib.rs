@@ -9,6 +9,16 @@
 /// records of the event have been redriven. Set by the redrive tool, read by the processor.
 pub const REDRIVE_COUNT_CONTEXT_KEY: &str = "redriveCount";
 
+/// How often an invocation's records have been redriven, from the `custom` map of its
+/// client context: 0 when the key is absent (the event source mapping sends none) or not a
+/// number.
+pub fn redrive_count(custom: &std::collections::HashMap<String, String>) -> u32 {
+    custom
+        .get(REDRIVE_COUNT_CONTEXT_KEY)
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 pub mod config;
 pub mod dead_letter;
 pub mod handler;

@@ -78,9 +78,7 @@ fn redrive_count(context: &lambda_runtime::Context) -> u32 {
     context
         .client_context
         .as_ref()
-        .and_then(|c| c.custom.get(processor::REDRIVE_COUNT_CONTEXT_KEY))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+        .map_or(0, |c| processor::redrive_count(&c.custom))
 }
 
 fn epoch_ms(time: SystemTime) -> i64 {

@@ -11,15 +11,23 @@
 //! record. Finally the mapping replays the whole stream: the table's keys must not change,
 //! which proves the redriven items sit where a first delivery would have put them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Command;
+use std::time::Duration;
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
 
 use aws_sdk_kinesis::primitives::Blob;
 use base64::Engine;
 use local_runner::lambda_event::StreamRecord;
 use pipeline_tests::{deploy, drain, produce, table_items, table_sink, Deployed, Key};
+use processor::handler::{Handler, Invocation};
+use processor::retry::{Backoff, Deadline};
+use processor::sinks::dynamodb::DynamoTable;
+use processor::sinks::sqs::SqsQueue;
 use redrive::stream::{KinesisSource, RecordSource};
 use serde_json::{json, Value};
+use testkit::lambda::InvokeStandIn;
 use testkit::moto::Moto;
 
 /// Puts `data` on the stream and reads it back: its shard, sequence number and arrival.
@@ -307,4 +315,124 @@ async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest
         replayed.keys().collect::<Vec<_>>(),
         table.keys().collect::<Vec<_>>()
     );
+}
+
+/// The processor's handler behind the Invoke stand-in, as the Lambda runtime runs it: the
+/// client context's `custom` map gives the redrive count.
+fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
+    let target = &deployed.target;
+    let handler = std::sync::Arc::new(Handler {
+        table: DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&deployed.config),
+            target.table_name.clone(),
+        ),
+        queue: SqsQueue::new(
+            aws_sdk_sqs::Client::new(&deployed.config),
+            target.dlq_url.clone(),
+        ),
+        function_name: target.function_name.clone(),
+        concurrency: 8,
+        backoff: Backoff::default(),
+    });
+    std::sync::Arc::new(move |invoke: testkit::lambda::Invoke| {
+        let handler = handler.clone();
+        Box::pin(async move {
+            #[derive(serde::Deserialize, Default)]
+            struct ClientContext {
+                #[serde(default)]
+                custom: HashMap<String, String>,
+            }
+            let context: ClientContext = invoke
+                .client_context
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
+                .unwrap_or_default();
+            let event: KinesisEvent = match serde_json::from_slice(&invoke.payload) {
+                Ok(event) => event,
+                Err(e) => {
+                    return testkit::lambda::Answer {
+                        payload: json!({"errorMessage": e.to_string()})
+                            .to_string()
+                            .into_bytes(),
+                        function_error: Some("Unhandled".into()),
+                    }
+                }
+            };
+            let invocation = Invocation {
+                request_id: &invoke.request_id,
+                deadline: Deadline::after(Duration::from_secs(30), Duration::from_secs(1)),
+                now_ms: local_runner::function::now_ms(),
+                redrive_count: processor::redrive_count(&context.custom),
+            };
+            let outcome = handler.handle(&event, invocation).await;
+            testkit::lambda::Answer {
+                payload: serde_json::to_vec(&outcome.response).unwrap(),
+                function_error: None,
+            }
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_redrive_invokes_the_deployed_function_with_the_redrive_count() {
+    let moto = Moto::start();
+    let deployed = deploy(&moto, "redrive-invoke", &[]).await;
+    let sent = produce(&deployed, 100).await;
+    drain(
+        &deployed,
+        table_sink(&deployed, &deployed.config),
+        &deployed.config,
+    )
+    .await;
+    let invalid = sent
+        .records
+        .iter()
+        .filter(|(r, _)| r.invalid.is_some())
+        .count();
+    let bare = br#"{"userId":"late-9","eventType":"view","productId":"p-1","sessionId":"s"}"#;
+    let wrongly_rejected = put(&deployed, "late-9", bare).await;
+    send(&deployed, buggy_dead_letter(&wrongly_rejected, false)).await;
+    let before = table_items(&deployed).await.len();
+
+    let lambda = InvokeStandIn::start(moto.port, deployed_function(&deployed)).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_redrive"))
+        .args(["--stack-name", &deployed.stack, "--region", "us-east-1"])
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_LAMBDA", &lambda.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("redrive runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let read = invalid + 1;
+    assert_eq!(
+        stdout.lines().last().unwrap_or_default(),
+        format!("redrive: read={read} stored=1 dead_lettered_again={invalid} expired=0 skipped=0 failed=0"),
+        "{stderr}"
+    );
+    assert!(
+        lambda
+            .invocations
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+    assert!(
+        stderr.contains(&format!("function {}", deployed.target.function_name)),
+        "{stderr}"
+    );
+    assert_eq!(table_items(&deployed).await.len(), before + 1);
+    let letters = queue(&deployed).await;
+    assert_eq!(letters.len(), invalid);
+    for letter in &letters {
+        assert_eq!(letter["redriveCount"], 1, "{letter}");
+        assert!(
+            letter["requestId"]
+                .as_str()
+                .unwrap()
+                .starts_with("standin-"),
+            "{letter}"
+        );
+    }
 }

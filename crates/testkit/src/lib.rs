@@ -1,10 +1,12 @@
 //! Test support shared by the processor's and the pipeline's tests: moto's server on a free
 //! loopback port ([`moto::Moto`]), a fault-injecting proxy in front of it
-//! ([`proxy::Proxy`]), and SDK configurations pointed at either ([`sdk_config`]).
+//! ([`proxy::Proxy`]), a stand-in for Lambda's Invoke API ([`lambda::InvokeStandIn`]), and
+//! SDK configurations pointed at them ([`sdk_config`]).
 //!
 //! Only loopback addresses are ever used. moto comes from the project's `.venv`
 //! (`make venv`).
 
+pub mod lambda;
 pub mod moto;
 pub mod proxy;
 

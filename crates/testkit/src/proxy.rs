@@ -73,13 +73,14 @@ impl Proxy {
     }
 }
 
-struct Message {
-    head: String,
-    body: Vec<u8>,
+/// An HTTP/1.1 request or response as the proxy reads it.
+pub(crate) struct Message {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
             key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
@@ -87,7 +88,7 @@ impl Message {
     }
 
     /// The head with Content-Length set to the body's and the connection closed after.
-    fn encode(&self, keep_alive: bool) -> Vec<u8> {
+    pub(crate) fn encode(&self, keep_alive: bool) -> Vec<u8> {
         let mut out = String::new();
         for (i, line) in self.head.lines().enumerate() {
             let lower = line.to_ascii_lowercase();
@@ -113,7 +114,7 @@ impl Message {
     }
 }
 
-async fn read_message(
+pub(crate) async fn read_message(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     until_close: bool,
@@ -201,7 +202,7 @@ async fn serve(
     }
 }
 
-async fn forward(request: &Message, upstream_port: u16) -> Option<Message> {
+pub(crate) async fn forward(request: &Message, upstream_port: u16) -> Option<Message> {
     let mut upstream = TcpStream::connect(("127.0.0.1", upstream_port))
         .await
         .ok()?;
