@@ -5,12 +5,16 @@
 #   make changeset SET=lambda_memory_size=512     lists the function as Modify, left unexecuted
 #   make changeset                                no changes
 #   make outputs, make logs FOLLOW=0              the outputs table, the log group's events
+#   make verify                                   passes with local-runner as the consumer
+#                                                 (no Lambda runs on moto); without a consumer
+#                                                 verify exits 1 naming the missing events
 #   make destroy                                  the stack is gone, nothing was retained
 #   make deploy/destroy PRESET=prod               destroy names what DeletionPolicy Retain keeps
 # and that a missing zip stops make deploy with "run make build". moto runs on a free loopback
 # port with dummy credentials and is stopped on exit; nothing else is contacted.
 #
-# Usage: tools/deploy-on-moto.sh   (needs cfn-out/processor.zip from make build; never builds it)
+# Usage: tools/deploy-on-moto.sh   (needs cfn-out/processor.zip from make build; never builds it.
+#                                   It builds local-runner and verify with cargo.)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,12 +27,17 @@ endpoint="http://127.0.0.1:$port"
 # moto_deploy_server.py is moto_server.py plus a fix for the outputs of change-set stacks.
 "$venv/bin/python" tools/moto_deploy_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto=$!
-stop() { kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true; rm -rf "$work"; }
+runner=
+stop() {
+  [ -z "$runner" ] || { kill "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; }
+  kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true; rm -rf "$work"
+}
 trap stop EXIT
 trap 'exit 130' INT TERM
 
 # Only moto and dummy credentials: none of the caller's AWS settings or make variables count.
 unset STACK REGION ALERT_EMAIL ARTIFACT_BUCKET CHANGESET_NAME SINCE FOLLOW FORCE PRESET CONFIG SET
+unset VERIFY_ARGS VERIFY_BIN
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE MAKEFLAGS MFLAGS
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN=local
@@ -95,6 +104,36 @@ aws logs put-log-events --log-group-name "$group" --log-stream-name deploy-on-mo
   --log-events "[{\"timestamp\": $(date +%s000), \"message\": \"hello from deploy-on-moto\"}]"
 step logs logs FOLLOW=0 SINCE=1h
 check logs 'deploy-on-moto hello from deploy-on-moto' "make logs prints the log group's events"
+
+# make verify. No Lambda runs on moto: local-runner, started first, is the consumer. It reads
+# the stream from TRIM_HORIZON and stops once it has been idle for 30 s (or at the kill below).
+"${CARGO:-cargo}" build -q -j2 -p local-runner -p verify
+target/debug/local-runner --endpoint-url "$endpoint" --stack-name retail-events-dev --idle-exit 30 \
+  >"$work/runner.out" 2>&1 &
+runner=$!
+step verify verify VERIFY_ARGS="--timeout 60"
+kill "$runner" 2>/dev/null || true
+wait "$runner" 2>/dev/null || true
+runner=
+check verify '^verify: sent=20 stored=16/16 dead_lettered=4/4 .*result=PASS$' \
+  "make verify passes with local-runner as the consumer"
+check verify "latency_p50_ms=[0-9]+ latency_p99_ms=[0-9]+" "make verify prints the latency percentiles"
+check verify "deleted 4 of verify's dead letters" "make verify deletes its own dead letters"
+
+# Without a consumer nothing arrives: verify exits 1 (make says Error 1) naming the events.
+echo "--- make verify VERIFY_ARGS='--timeout 5' without a consumer (must fail)"
+if make --no-print-directory -s verify VERIFY_ARGS="--timeout 5" >"$work/unconsumed.out" 2>&1 </dev/null; then
+  sed 's/^/    /' "$work/unconsumed.out"
+  fail "make verify without a consumer succeeded"
+else
+  sed 's/^/    /' "$work/unconsumed.out"
+  check unconsumed 'FAIL: 16 of 16 valid events are not in table retail-events-dev-events after [0-9]+ s: eventKey [0-9]{13}#verify-' \
+    "make verify without a consumer names the events missing from the table"
+  check unconsumed 'FAIL: 4 of 4 invalid events are not in dead-letter queue .* eventId verify-' \
+    "make verify without a consumer names the events missing from the queue"
+  check unconsumed 'result=FAIL$' "make verify without a consumer ends with result=FAIL"
+  check unconsumed 'verify\] Error 1' "verify exits with status 1"
+fi
 
 step destroy destroy
 check destroy 'stack retail-events-dev deleted' "make destroy deletes the stack"

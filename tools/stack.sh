@@ -10,6 +10,8 @@
 #   destroy    delete the stack, naming what its DeletionPolicy keeps
 #   outputs    the stack's outputs as a table
 #   logs       the processor's log (tools/logs-tail.py; SINCE=10m, FOLLOW=1)
+#   verify     send a marked batch and check the table, the queue, the log and the latency
+#              with target/debug/verify (docs/verify.md); its exit status is the verb's
 #
 # Environment, all optional:
 #   STACK             stack name; default <project_name>-<environment> of the configuration
@@ -24,8 +26,10 @@
 #   SINCE, FOLLOW     logs: how far back to start (10m, 2h, 1d or a timestamp); FOLLOW=0 prints
 #                     what is there and exits
 #   FORCE=1           destroy: do not ask for confirmation on a terminal
+#   VERIFY_ARGS       verify: more arguments, e.g. "--timeout 60 --count 50 --keep"
+#   VERIFY_BIN        verify: the binary (default target/debug/verify)
 set -euo pipefail
-usage="usage: tools/stack.sh package|deploy|changeset|destroy|outputs|logs SYNTH_BIN [synth args...]"
+usage="usage: tools/stack.sh package|deploy|changeset|destroy|outputs|logs|verify SYNTH_BIN [synth args...]"
 verb=${1:?$usage}
 synth=${2:?$usage}
 shift 2
@@ -39,7 +43,8 @@ zip=${ZIP:-$out/processor.zip}
 body_limit=51200
 
 die() { echo "error: $*" >&2; exit 1; }
-[ -x "$venv/bin/aws" ] || die "$venv/bin/aws not found; run make venv"
+# verify talks to AWS through the SDK alone; every other verb needs the aws CLI.
+[ "$verb" = verify ] || [ -x "$venv/bin/aws" ] || die "$venv/bin/aws not found; run make venv"
 [ -x "$synth" ] || die "$synth not found; build it with cargo build -p synth"
 
 work=$(mktemp -d)
@@ -168,6 +173,8 @@ create_bucket() {
 # Sets bucket and key, uploading the zip when that key is not there yet.
 package() {
   [ -f "$zip" ] || die "$zip not found; run make build"
+  # A zip built for another configuration would deploy the wrong architecture.
+  ZIP_BUDGET_BYTES=0 "$root/tools/check-zip.sh" "$zip" "$(cfg lambda_architecture)" >/dev/null
   caller_identity
   if [ -n "${ARTIFACT_BUCKET:-}" ]; then
     bucket=$ARTIFACT_BUCKET
@@ -389,7 +396,17 @@ logs() {
     ${endpoint:+--endpoint-url "$endpoint"} --since "${SINCE:-10m}" "${follow[@]}"
 }
 
+# --- verify -------------------------------------------------------------------------------
+
+verify() {
+  local bin=${VERIFY_BIN:-$root/target/debug/verify}
+  [ -x "$bin" ] || die "$bin not found; build it with cargo build -p verify"
+  # Not exec'd, so the EXIT trap still cleans up; set -e passes verify's status on.
+  # shellcheck disable=SC2086 # VERIFY_ARGS is a list of words
+  "$bin" --stack-name "$stack" --region "$region" ${endpoint:+--endpoint-url "$endpoint"} ${VERIFY_ARGS:-}
+}
+
 case $verb in
-  package | deploy | changeset | destroy | outputs | logs) "$verb" ;;
+  package | deploy | changeset | destroy | outputs | logs | verify) "$verb" ;;
   *) die "unknown verb $verb; $usage" ;;
 esac

@@ -270,10 +270,13 @@ pub async fn table_items(deployed: &Deployed) -> BTreeMap<Key, HashMap<String, A
     }
 }
 
-/// Every message in the dead-letter queue, as JSON. They stay invisible for `hidden`, so
-/// a caller that wants to read the queue again soon passes a short time.
+/// Every message in the dead-letter queue, as JSON, each once. They stay invisible for
+/// `hidden` seconds, so a caller that wants to read the queue again soon passes a short time;
+/// a message seen again (its visibility ran out while reading) is not counted twice, and a
+/// receive that brings only messages already seen ends the reading.
 pub async fn dead_letters_hidden_for(deployed: &Deployed, hidden: i32) -> Vec<serde_json::Value> {
     let sqs = aws_sdk_sqs::Client::new(&deployed.config);
+    let mut seen = std::collections::HashSet::new();
     let mut letters = Vec::new();
     loop {
         let received = sqs
@@ -284,12 +287,17 @@ pub async fn dead_letters_hidden_for(deployed: &Deployed, hidden: i32) -> Vec<se
             .send()
             .await
             .expect("receive");
-        if received.messages().is_empty() {
-            return letters;
-        }
+        let mut new = 0;
         for message in received.messages() {
+            if !seen.insert(message.message_id().unwrap_or_default().to_owned()) {
+                continue;
+            }
+            new += 1;
             let body = message.body().unwrap_or_default();
             letters.push(serde_json::from_str(body).expect("dead letters are JSON"));
+        }
+        if new == 0 {
+            return letters;
         }
     }
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
+use producer::source::Record;
 use pipeline_tests::{
     dead_letters, deploy, drain, expected_key, produce, table_items, table_sink, Dropping, Key,
     Sent, SEED,
@@ -87,6 +88,7 @@ fn check(
 }
 
 #[tokio::test]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn every_event_lands_once_and_a_replay_changes_nothing() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "e2e-clean", &[]).await;
@@ -124,6 +126,7 @@ async fn every_event_lands_once_and_a_replay_changes_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn faults_between_the_processor_and_aws_lose_and_duplicate_nothing() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "e2e-faults", &[]).await;
@@ -166,6 +169,7 @@ async fn faults_between_the_processor_and_aws_lose_and_duplicate_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn a_handler_that_drops_every_hundredth_record_fails_the_checks() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "e2e-broken", &[]).await;
