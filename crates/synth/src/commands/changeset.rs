@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use synth::changeset;
+use review::changeset;
 
 /// Render `aws cloudformation describe-change-set` JSON as markdown, with data-loss warnings.
 ///

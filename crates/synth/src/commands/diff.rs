@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use synth::diff;
+use review::diff;
 
 /// Compare two templates: resources, replacements, IAM statements, parameters, outputs.
 ///

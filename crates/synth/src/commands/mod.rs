@@ -1,5 +1,6 @@
-//! The `synth` subcommands: thin shells over the library's `diff`, `changeset` and `cost`
-//! modules that read arguments, print, and choose the exit status.
+//! The `synth` subcommands: thin shells that read arguments, call the `review` crate
+//! (`diff`, `changeset-report`) or this crate's `cost` module, print, and choose the exit
+//! status.
 
 pub mod changeset;
 pub mod cost;
