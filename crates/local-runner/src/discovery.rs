@@ -153,11 +153,19 @@ pub fn target(
         .cloned()
         .unwrap_or_else(|| stream_arn_for(&stream_name, &function.arn));
     let env = |name: &str| function.environment.get(name).cloned();
-    let table_name = match overrides.table.clone().or_else(|| env("TABLE_NAME")) {
+    let table_name = match overrides
+        .table
+        .clone()
+        .or_else(|| env(contract::env::TABLE_NAME))
+    {
         Some(name) => name,
         None => output("TableName", "--table")?,
     };
-    let dlq_url = match overrides.dlq_url.clone().or_else(|| env("DLQ_URL")) {
+    let dlq_url = match overrides
+        .dlq_url
+        .clone()
+        .or_else(|| env(contract::env::DLQ_URL))
+    {
         Some(url) => url,
         None => output("DeadLetterQueueUrl", "--dlq-url")?,
     };
@@ -230,10 +238,13 @@ mod tests {
             arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
             role: "arn:aws:iam::123456789012:role/r".into(),
             timeout_secs: 120,
-            environment: [("TABLE_NAME", "t"), ("DLQ_URL", "https://sqs/q")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            environment: [
+                (contract::env::TABLE_NAME, "t"),
+                (contract::env::DLQ_URL, "https://sqs/q"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
         }
     }
 

@@ -16,8 +16,9 @@ use processor::sinks::{QueueSender, TableWriter};
 use crate::lambda_event::{self, EventSource, StreamRecord};
 use crate::mapping::{self, Function};
 
-/// What Lambda keeps back from the timeout for the response (the processor's
-/// `SAFETY_MARGIN_MS` default).
+/// What the runner keeps back from the function's timeout for the response: the part the
+/// processor's `SAFETY_MARGIN_MS` plays on Lambda, where it defaults to 2 s. The runner does
+/// not read the deployed function's value.
 pub const SAFETY_MARGIN: Duration = Duration::from_millis(500);
 
 /// The processor with its sinks, and totals of what it reported.

@@ -1,6 +1,9 @@
-//! The function's configuration, read once at init from its environment.
+//! The function's configuration, read once at init from its environment. The variables'
+//! names are the `contract` crate's, which the stack sets them by.
 
 use std::time::Duration;
+
+use contract::env;
 
 /// What the processor needs to know about where it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,17 +77,16 @@ impl Config {
                 },
             }
         };
-        let concurrency = number("WRITE_CONCURRENCY", 8, 64)?;
+        let concurrency = number(env::WRITE_CONCURRENCY, 8, 64)?;
         Ok(Config {
-            table_name: required("TABLE_NAME")?,
-            dlq_url: required("DLQ_URL")?,
-            metrics_namespace: lookup("METRICS_NAMESPACE")
+            table_name: required(env::TABLE_NAME)?,
+            dlq_url: required(env::DLQ_URL)?,
+            metrics_namespace: lookup(env::METRICS_NAMESPACE)
                 .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "RetailEventProcessing".to_owned()),
-            function_name: lookup("AWS_LAMBDA_FUNCTION_NAME")
-                .unwrap_or_else(|| "processor".to_owned()),
-            log_level: lookup("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
-            safety_margin: Duration::from_millis(number("SAFETY_MARGIN_MS", 2_000, 60_000)?),
+                .unwrap_or_else(|| contract::metrics::DEFAULT_NAMESPACE.to_owned()),
+            function_name: lookup(env::FUNCTION_NAME).unwrap_or_else(|| "processor".to_owned()),
+            log_level: lookup(env::LOG_LEVEL).unwrap_or_else(|| "info".to_owned()),
+            safety_margin: Duration::from_millis(number(env::SAFETY_MARGIN_MS, 2_000, 60_000)?),
             write_concurrency: usize::try_from(concurrency.max(1)).unwrap_or(8),
         })
     }
@@ -93,7 +95,10 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
     use std::collections::HashMap;
+
+    use contract::env::{DLQ_URL, TABLE_NAME, WRITE_CONCURRENCY};
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
@@ -106,21 +111,21 @@ mod tests {
     #[test]
     fn a_missing_variable_is_named() {
         assert_eq!(
-            config(&[("DLQ_URL", "u")]),
-            Err(ConfigError::Missing("TABLE_NAME"))
+            config(&[(DLQ_URL, "u")]),
+            Err(ConfigError::Missing(TABLE_NAME))
         );
         assert_eq!(
-            config(&[("TABLE_NAME", "t")]),
-            Err(ConfigError::Missing("DLQ_URL"))
+            config(&[(TABLE_NAME, "t")]),
+            Err(ConfigError::Missing(DLQ_URL))
         );
-        let message = ConfigError::Missing("TABLE_NAME").to_string();
-        assert!(message.contains("TABLE_NAME"), "{message}");
+        let message = ConfigError::Missing(TABLE_NAME).to_string();
+        assert!(message.contains(TABLE_NAME), "{message}");
     }
 
     #[test]
     fn defaults_fill_the_optional_variables() {
-        let c = config(&[("TABLE_NAME", "t"), ("DLQ_URL", "u")]).unwrap();
-        assert_eq!(c.metrics_namespace, "RetailEventProcessing");
+        let c = config(&[(TABLE_NAME, "t"), (DLQ_URL, "u")]).unwrap();
+        assert_eq!(c.metrics_namespace, contract::metrics::DEFAULT_NAMESPACE);
         assert_eq!(c.write_concurrency, 8);
         assert_eq!(c.safety_margin, Duration::from_secs(2));
     }
@@ -128,24 +133,49 @@ mod tests {
     #[test]
     fn malformed_numbers_and_empty_values_are_refused() {
         let bad = config(&[
-            ("TABLE_NAME", "t"),
-            ("DLQ_URL", "u"),
-            ("WRITE_CONCURRENCY", "lots"),
+            (TABLE_NAME, "t"),
+            (DLQ_URL, "u"),
+            (WRITE_CONCURRENCY, "lots"),
         ]);
         assert!(matches!(
             bad,
             Err(ConfigError::Invalid {
-                name: "WRITE_CONCURRENCY",
+                name: WRITE_CONCURRENCY,
                 ..
             })
         ));
-        let empty = config(&[("TABLE_NAME", " "), ("DLQ_URL", "u")]);
+        let empty = config(&[(TABLE_NAME, " "), (DLQ_URL, "u")]);
         assert!(matches!(
             empty,
             Err(ConfigError::Invalid {
-                name: "TABLE_NAME",
+                name: TABLE_NAME,
                 ..
             })
         ));
+    }
+
+    /// What the stack may set is exactly what the processor reads (besides Lambda's own
+    /// variables): synth's tests check the stack against the same lists.
+    #[test]
+    fn the_processor_reads_exactly_the_contract_variables() {
+        let asked = RefCell::new(Vec::new());
+        let config = Config::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            Some("1".to_owned())
+        });
+        assert!(config.is_ok(), "{config:?}");
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut read: Vec<String> = contract::env::READ.iter().map(|v| v.to_string()).collect();
+        read.sort();
+        assert_eq!(asked, read);
+    }
+
+    #[test]
+    fn every_required_variable_is_refused_when_missing() {
+        for missing in contract::env::REQUIRED {
+            let result = Config::from_lookup(|name| (name != *missing).then(|| "1".to_owned()));
+            assert_eq!(result, Err(ConfigError::Missing(missing)));
+        }
     }
 }

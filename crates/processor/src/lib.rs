@@ -5,16 +5,12 @@
 //! `events` crate); [`store`] delivers them through the [`sinks`] with retries inside the
 //! invocation's time; [`handler`] answers Lambda with the first record not durably handled.
 
-/// The key in an Invoke's client context (`custom`) that tells the function how often the
-/// records of the event have been redriven. Set by the redrive tool, read by the processor.
-pub const REDRIVE_COUNT_CONTEXT_KEY: &str = "redriveCount";
-
 /// How often an invocation's records have been redriven, from the `custom` map of its
-/// client context: 0 when the key is absent (the event source mapping sends none) or not a
-/// number.
+/// client context ([`contract::REDRIVE_COUNT_CONTEXT_KEY`], set by the redrive tool): 0 when
+/// the key is absent (the event source mapping sends none) or not a number.
 pub fn redrive_count(custom: &std::collections::HashMap<String, String>) -> u32 {
     custom
-        .get(REDRIVE_COUNT_CONTEXT_KEY)
+        .get(contract::REDRIVE_COUNT_CONTEXT_KEY)
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
 }

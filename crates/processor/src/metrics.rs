@@ -29,35 +29,38 @@ impl InvocationStats {
     }
 }
 
-/// The EMF line: namespace and dimension per DESIGN.md, metrics ProcessedEvents,
-/// FailedEvents, ProcessingDuration, SuccessRate and BatchSize.
+/// The EMF line: the namespace, the `contract` crate's dimension and every metric of
+/// [`contract::metrics::EMITTED`], each declared with its unit and carried as a value.
 pub fn emf_line(
     namespace: &str,
     function_name: &str,
     stats: &InvocationStats,
     timestamp_ms: i64,
 ) -> String {
+    use contract::metrics::{
+        BATCH_SIZE, DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS, PROCESSING_DURATION, SUCCESS_RATE,
+    };
     json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [["FunctionName"]],
+                "Dimensions": [[DIMENSION]],
                 "Metrics": [
-                    { "Name": "ProcessedEvents", "Unit": "Count" },
-                    { "Name": "FailedEvents", "Unit": "Count" },
-                    { "Name": "ProcessingDuration", "Unit": "Milliseconds" },
-                    { "Name": "SuccessRate", "Unit": "Percent" },
-                    { "Name": "BatchSize", "Unit": "Count" },
+                    { "Name": PROCESSED_EVENTS, "Unit": "Count" },
+                    { "Name": FAILED_EVENTS, "Unit": "Count" },
+                    { "Name": PROCESSING_DURATION, "Unit": "Milliseconds" },
+                    { "Name": SUCCESS_RATE, "Unit": "Percent" },
+                    { "Name": BATCH_SIZE, "Unit": "Count" },
                 ],
             }],
         },
-        "FunctionName": function_name,
-        "ProcessedEvents": stats.processed,
-        "FailedEvents": stats.failed,
-        "ProcessingDuration": stats.duration_ms,
-        "SuccessRate": stats.success_rate(),
-        "BatchSize": stats.batch_size,
+        DIMENSION: function_name,
+        PROCESSED_EVENTS: stats.processed,
+        FAILED_EVENTS: stats.failed,
+        PROCESSING_DURATION: stats.duration_ms,
+        SUCCESS_RATE: stats.success_rate(),
+        BATCH_SIZE: stats.batch_size,
     })
     .to_string()
 }
@@ -78,13 +81,20 @@ mod tests {
             serde_json::from_str(&emf_line("NS", "fn", &stats, 1)).unwrap();
         let declared = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], "NS");
-        assert_eq!(declared["Dimensions"], json!([["FunctionName"]]));
+        assert_eq!(
+            declared["Dimensions"],
+            json!([[contract::metrics::DIMENSION]])
+        );
+        let mut names = Vec::new();
         for metric in declared["Metrics"].as_array().unwrap() {
             let name = metric["Name"].as_str().unwrap();
             assert!(line[name].is_number(), "{name} declared but not carried");
+            names.push(name);
         }
-        assert_eq!(line["SuccessRate"], 90.0);
-        assert_eq!(line["FunctionName"], "fn");
+        assert_eq!(line[contract::metrics::SUCCESS_RATE], 90.0);
+        assert_eq!(line[contract::metrics::DIMENSION], "fn");
+        // The stack's alarms and dashboard are checked against the same list.
+        assert_eq!(names, contract::metrics::EMITTED);
     }
 
     #[test]

@@ -268,6 +268,7 @@ async fn check_everything_landed(aws: &Aws, payloads: &[Vec<u8>], invalid: &Hash
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
     let moto = Moto::start();
     let aws = create_resources(&moto.endpoint).await;
@@ -297,6 +298,7 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn through_the_fault_proxy_nothing_is_lost_or_duplicated() {
     let moto = Moto::start();
     let proxy = Proxy::start(

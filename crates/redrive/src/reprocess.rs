@@ -142,7 +142,7 @@ pub struct Deployed {
 /// The client context of a redrive invocation: the processor reads `custom.redriveCount`.
 pub fn client_context(redrive_count: u32) -> String {
     let context =
-        json!({ "custom": { processor::REDRIVE_COUNT_CONTEXT_KEY: redrive_count.to_string() } });
+        json!({ "custom": { contract::REDRIVE_COUNT_CONTEXT_KEY: redrive_count.to_string() } });
     base64::engine::general_purpose::STANDARD.encode(context.to_string())
 }
 
@@ -263,6 +263,6 @@ mod tests {
             .unwrap();
         // lambda_runtime's ClientContext: `custom` is a map of strings to strings.
         let context: Value = serde_json::from_slice(&decoded).unwrap();
-        assert_eq!(context["custom"][processor::REDRIVE_COUNT_CONTEXT_KEY], "2");
+        assert_eq!(context["custom"][contract::REDRIVE_COUNT_CONTEXT_KEY], "2");
     }
 }

@@ -40,11 +40,11 @@ pub async fn wiring(config: &SdkConfig, stack: &str) -> Result<Wiring, Discovery
     Ok(Wiring {
         stream_name: output("StreamName")?,
         stream_arn: output("StreamArn")?,
-        table_name: match env("TABLE_NAME") {
+        table_name: match env(contract::env::TABLE_NAME) {
             Some(table) => table,
             None => output("TableName")?,
         },
-        dlq_url: env("DLQ_URL").unwrap_or_else(|| queue_url.clone()),
+        dlq_url: env(contract::env::DLQ_URL).unwrap_or_else(|| queue_url.clone()),
         queue_url,
         role_arn: function.role,
         timeout: Duration::from_secs(function.timeout_secs.max(1)),

@@ -192,6 +192,7 @@ fn event_ids(letters: &[Value]) -> BTreeSet<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest_once() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "redrive", &[]).await;
@@ -374,6 +375,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn by_default_redrive_invokes_the_deployed_function_with_the_redrive_count() {
     let moto = Moto::start();
     let deployed = deploy(&moto, "redrive-invoke", &[]).await;

@@ -268,3 +268,136 @@ fn every_taggable_resource_carries_the_standard_tags() {
     }
     assert!(tagged >= 10, "only {tagged} resources tagged");
 }
+
+/// The processor's contract, checked from the stack's side: the function's environment
+/// names only variables the processor reads (and every one it requires), and every alarm
+/// and dashboard metric under the processor's namespace is one it emits, by its dimension.
+/// The processor's own tests check it reads and emits exactly the `contract` lists.
+mod processor_contract {
+    use super::*;
+    use contract::{env, metrics};
+    use synth::config::PRESETS;
+
+    fn presets() -> Vec<(String, Value)> {
+        let mut configs: Vec<(String, Config)> = PRESETS
+            .iter()
+            .map(|p| (p.to_string(), Config::from_preset(p).expect("preset")))
+            .collect();
+        let overridden = [
+            "dynamodb_server_side_encryption_enabled=false".to_owned(),
+            "dynamodb_billing_mode=PROVISIONED".to_owned(),
+        ];
+        configs.push((
+            "dev with overrides".into(),
+            Config::load(None, None, &overridden).expect("valid"),
+        ));
+        configs
+            .into_iter()
+            .map(|(name, config)| (name, document(&config)))
+            .collect()
+    }
+
+    fn environment(doc: &Value) -> &serde_json::Map<String, Value> {
+        one(doc, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .expect("the function has environment variables")
+    }
+
+    /// The namespace the stack tells the processor to use.
+    fn namespace(doc: &Value) -> &str {
+        environment(doc)
+            .get(env::METRICS_NAMESPACE)
+            .and_then(Value::as_str)
+            .unwrap_or(metrics::DEFAULT_NAMESPACE)
+    }
+
+    #[test]
+    fn the_function_environment_is_what_the_processor_reads() {
+        for (preset, doc) in presets() {
+            let variables = environment(&doc);
+            for name in variables.keys() {
+                assert!(
+                    env::SETTABLE.contains(&name.as_str()),
+                    "{preset}: the stack sets {name}, which the processor does not read \
+                     (contract::env::SETTABLE)"
+                );
+            }
+            for required in env::REQUIRED {
+                assert!(
+                    variables.contains_key(*required),
+                    "{preset}: the stack does not set {required}, without which the processor \
+                     refuses to start"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_alarm_on_the_processors_namespace_watches_a_metric_it_emits() {
+        for (preset, doc) in presets() {
+            let namespace = namespace(&doc);
+            let mut watched = 0;
+            for alarm in resources_of_type(&doc, "AWS::CloudWatch::Alarm") {
+                let properties = &alarm["Properties"];
+                let alarm_namespace = properties["Namespace"].as_str().expect("namespace");
+                let metric = properties["MetricName"].as_str().expect("metric");
+                if alarm_namespace.starts_with("AWS/") {
+                    continue;
+                }
+                assert_eq!(
+                    alarm_namespace, namespace,
+                    "{preset}: alarm on {metric} watches a namespace nothing writes"
+                );
+                assert!(
+                    metrics::EMITTED.contains(&metric),
+                    "{preset}: alarm on {metric}, which the processor does not emit"
+                );
+                let dimensions: Vec<&str> = properties["Dimensions"]
+                    .as_array()
+                    .expect("dimensions")
+                    .iter()
+                    .map(|d| d["Name"].as_str().expect("dimension name"))
+                    .collect();
+                assert_eq!(dimensions, [metrics::DIMENSION], "{preset}: {metric}");
+                watched += 1;
+            }
+            assert_eq!(watched, 1, "{preset}: the failed-events alarm");
+        }
+    }
+
+    #[test]
+    fn every_dashboard_metric_on_the_processors_namespace_is_one_it_emits() {
+        for (preset, doc) in presets() {
+            let namespace = namespace(&doc);
+            let body = one(&doc, "AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]
+                ["Fn::Sub"]
+                .as_str()
+                .expect("the body is a Fn::Sub string");
+            let body: Value = serde_json::from_str(body).expect("the body is JSON");
+            let mut shown = Vec::new();
+            for widget in body["widgets"].as_array().expect("widgets") {
+                for line in widget["properties"]["metrics"].as_array().expect("metrics") {
+                    let line = line.as_array().expect("a metric line is an array");
+                    let line_namespace = line[0].as_str().expect("namespace");
+                    if line_namespace.starts_with("AWS/") {
+                        continue;
+                    }
+                    let metric = line[1].as_str().expect("metric");
+                    assert_eq!(line_namespace, namespace, "{preset}: {metric}");
+                    assert!(
+                        metrics::EMITTED.contains(&metric),
+                        "{preset}: the dashboard shows {metric}, which the processor does not emit"
+                    );
+                    assert_eq!(line[2], metrics::DIMENSION, "{preset}: {metric}");
+                    shown.push(metric);
+                }
+            }
+            for metric in metrics::EMITTED {
+                assert!(
+                    shown.contains(metric),
+                    "{preset}: {metric} is not on the dashboard"
+                );
+            }
+        }
+    }
+}

@@ -2,35 +2,31 @@
 //! policies, attached to nothing, whose ARNs are stack outputs so their owners attach them
 //! to their own roles (docs/access.md says who attaches which).
 //!
-//! Each policy is a union of grants on this stack's resources, plus the data key's actions
-//! that the service in between (Kinesis, SQS, DynamoDB) calls on the caller's behalf, each
-//! usable only through that service. Nothing is granted on `*`: every action here has a
-//! resource type IAM can scope to.
+//! Each policy is the union of grants on this stack's resources, made on their constructs,
+//! so each carries the data key's statement for the service in between (Kinesis, SQS,
+//! DynamoDB), usable only through that service. Nothing is granted on `*`: every action
+//! here has a resource type IAM can scope to.
 
-use cfn::pseudo;
-use cfn::resources::dynamodb::Table;
 use cfn::resources::iam::ManagedPolicy;
-use cfn::resources::kinesis::Stream;
-use cfn::resources::kms::Key;
-use cfn::resources::lambda::Function;
-use cfn::resources::sqs::Queue;
 use cfn::{Handle, Template};
 
-use super::iam::{self, Statement};
+use super::function::Processor;
+use super::iam::{self, Grants, Layout};
 use super::names::Names;
+use super::queue::DeadLetterQueue;
+use super::stream::EventStream;
+use super::table::EventTable;
 
 /// The resources the policies grant access to.
 pub struct Granted<'a> {
     /// The event stream.
-    pub stream: &'a Handle<Stream>,
+    pub stream: &'a EventStream,
     /// The events table.
-    pub table: &'a Handle<Table>,
+    pub table: &'a EventTable,
     /// The dead-letter queue.
-    pub queue: &'a Handle<Queue>,
+    pub queue: &'a DeadLetterQueue,
     /// The processor function.
-    pub function: &'a Handle<Function>,
-    /// The key of the stream, table and queue.
-    pub key: &'a Handle<Key>,
+    pub function: &'a Processor,
 }
 
 /// The four managed policies, for the outputs.
@@ -51,10 +47,10 @@ pub struct Policies {
 /// its ARN: roles that had the old one attached lose it.
 pub fn add(template: &mut Template, names: &Names, granted: &Granted) -> Policies {
     let prefix = &names.prefix;
-    let mut policy = |id: &str, description: String, statements: Vec<Statement>| {
+    let mut policy = |id: &str, description: String, document: serde_json::Value| {
         let policy = ManagedPolicy {
             description: Some(description.into()),
-            ..ManagedPolicy::new(iam::document(&statements))
+            ..ManagedPolicy::new(document)
         };
         template.add(id, policy)
     };
@@ -62,84 +58,63 @@ pub fn add(template: &mut Template, names: &Names, granted: &Granted) -> Policie
         producer: policy(
             "ProducerPolicy",
             format!("Puts records on the {prefix} event stream"),
-            producer(granted),
+            producer(granted).document(Layout::Paired),
         ),
         dead_letter_reader: policy(
             "DeadLetterReaderPolicy",
             format!("Reads, re-hides and deletes the {prefix} dead-letter queue's messages"),
-            dead_letter_reader(granted),
+            dead_letter_reader(granted).document(Layout::Paired),
         ),
         event_reader: policy(
             "EventReaderPolicy",
             format!("Reads the {prefix} events table and its indexes"),
-            event_reader(granted),
+            event_reader(granted).document(Layout::Paired),
         ),
         redrive: policy(
             "RedrivePolicy",
             format!("What redrive needs to process the {prefix} pipeline's dead letters again"),
-            redrive(granted),
+            redrive(granted).document(Layout::KeysLast),
         ),
     }
 }
 
 /// A producer application: put records (and the describe/list calls producer libraries
 /// make), with the key's data keys through Kinesis.
-pub fn producer(granted: &Granted) -> Vec<Statement> {
-    vec![
-        iam::grant_put_stream(granted.stream.attr_arn()),
-        iam::grant_key_via(
-            "EncryptEventStream",
-            granted.key.attr_arn(),
-            iam::KEY_STREAM_WRITE,
-            "kinesis",
-        ),
-    ]
+pub fn producer(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    granted.stream.grant_put(&mut grants);
+    grants
 }
 
 /// An operator inspecting dead letters: receive, re-hide, delete, decrypt through SQS.
-pub fn dead_letter_reader(granted: &Granted) -> Vec<Statement> {
-    vec![
-        iam::grant_consume_queue(granted.queue.attr_arn()),
-        iam::grant_key_via(
-            "DecryptDeadLetters",
-            granted.key.attr_arn(),
-            iam::KEY_QUEUE_RECEIVE,
-            "sqs",
-        ),
-    ]
+pub fn dead_letter_reader(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    granted.queue.grant_consume(&mut grants);
+    grants
 }
 
 /// An analytics or query application: reads of the table and its indexes, decrypted
 /// through DynamoDB.
-pub fn event_reader(granted: &Granted) -> Vec<Statement> {
-    vec![
-        iam::grant_read_table(granted.table.attr_arn()),
-        iam::grant_key_via(
-            "DecryptEventTable",
-            granted.key.attr_arn(),
-            iam::KEY_TABLE_READ,
-            "dynamodb",
-        ),
-    ]
+pub fn event_reader(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    granted.table.grant_read(&mut grants);
+    grants
 }
 
 /// The `redrive` tool: find the stack's resources through its outputs, take messages off
 /// the queue (and put still-invalid records back), read on-failure ranges back from the
-/// stream, then either invoke the processor or (`--local`) write the table itself. Its key
-/// grants are the processor role's own for the same sends and writes.
-pub fn redrive(granted: &Granted) -> Vec<Statement> {
-    let key = || granted.key.attr_arn();
-    vec![
-        iam::grant_describe_stack(pseudo::stack_id()),
-        iam::grant_consume_queue(granted.queue.attr_arn()),
-        iam::grant_send_queue(granted.queue.attr_arn()),
-        iam::grant_replay_stream(granted.stream.attr_arn()),
-        iam::grant_invoke_function(granted.function.attr_arn()),
-        iam::grant_write_table(granted.table.attr_arn()),
-        iam::grant_key_via("DecryptEventStream", key(), iam::KEY_STREAM_READ, "kinesis"),
-        iam::grant_key_via("EncryptDeadLetters", key(), iam::KEY_QUEUE_SEND, "sqs"),
-        iam::grant_key_via("EncryptEventTable", key(), iam::KEY_TABLE_WRITE, "dynamodb"),
-    ]
+/// stream, then either invoke the processor or (`--local`) write the table itself. Its
+/// sends and writes are the processor role's own grants, so its key statements are too;
+/// the key use of reading the queue is part of sending to it, so one SQS statement remains.
+pub fn redrive(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    grants.allow(iam::describe_own_stack());
+    granted.queue.grant_consume(&mut grants);
+    granted.queue.grant_send(&mut grants);
+    granted.stream.grant_replay(&mut grants);
+    granted.function.grant_invoke(&mut grants);
+    granted.table.grant_write(&mut grants);
+    grants
 }
 
 #[cfg(test)]
@@ -448,6 +423,31 @@ mod tests {
             };
             assert_eq!(find(role), find(&json!(redrive)), "{sid}");
         }
+    }
+
+    /// A table on DynamoDB's own key needs no grant on ours: the table's grants carry its
+    /// key's statement only when it has one.
+    #[test]
+    fn a_table_without_the_data_key_brings_no_key_statement() {
+        let config = Config {
+            dynamodb_server_side_encryption_enabled: false,
+            ..Config::default()
+        };
+        let doc = crate::stack::build(&config).to_document().unwrap();
+        let role = doc["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
+            .as_array()
+            .unwrap();
+        let mut all: Vec<&Value> = role.iter().collect();
+        for policy in ["EventReaderPolicy", "RedrivePolicy"] {
+            all.extend(statements(&doc, policy));
+        }
+        for statement in all {
+            let via = &statement["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"];
+            assert_ne!(via, "dynamodb.${AWS::Region}.amazonaws.com", "{statement}");
+        }
+        assert!(role.iter().any(|s| s["Sid"] == "WriteEventTable"));
+        assert!(role.iter().any(|s| s["Sid"] == "EncryptDeadLetters"));
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub fn add(
 }
 
 fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
+    // AWS/Lambda's own dimension of a function's metrics; the processor's metrics use the
+    // same name (`contract::metrics::DIMENSION`), but that is the processor's choice.
     let function = || ("FunctionName", watched.function_name.clone());
     let period = config.cloudwatch_alarm_period_seconds;
     let duration_threshold = f64::from(config.lambda_timeout) * 1000.0 * 0.8;
@@ -91,8 +93,8 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
                 config.cloudwatch_alarm_threshold, config.cloudwatch_alarm_evaluation_periods, period
             ),
             namespace: METRICS_NAMESPACE,
-            metric: "FailedEvents",
-            dimension: function(),
+            metric: contract::metrics::FAILED_EVENTS,
+            dimension: (contract::metrics::DIMENSION, watched.function_name.clone()),
             statistic: Statistic::Sum,
             threshold: f64::from(config.cloudwatch_alarm_threshold),
             periods: config.cloudwatch_alarm_evaluation_periods,

@@ -6,6 +6,7 @@ use cfn::{Expr, ResourceOptions, Template};
 use serde_json::json;
 
 use super::encryption;
+use super::iam::{self, Statement};
 use super::names::Names;
 use super::parameters::Parameters;
 use super::tags;
@@ -41,27 +42,19 @@ pub fn add(
         ..Topic::default()
     };
     let topic = template.add_with("AlertTopic", topic, conditional());
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudWatchAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": { "Service": "cloudwatch.amazonaws.com" },
-                "Action": "sns:Publish",
-                "Resource": topic.to_ref().to_json(),
-                "Condition": { "StringEquals": { "aws:SourceAccount": Expr::Ref("AWS::AccountId".into()).to_json() } },
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": { "AWS": "*" },
-                "Action": "sns:Publish",
-                "Resource": topic.to_ref().to_json(),
-                "Condition": { "Bool": { "aws:SecureTransport": "false" } },
-            },
-        ],
-    });
+    let publish = Statement::allow(
+        "CloudWatchAlarmsPublish",
+        &["sns:Publish"],
+        vec![topic.to_ref().to_json()],
+    )
+    .for_principal(json!({ "Service": "cloudwatch.amazonaws.com" }))
+    .when(json!({
+        "StringEquals": { "aws:SourceAccount": Expr::Ref("AWS::AccountId".into()).to_json() },
+    }));
+    let policy = iam::document(&[
+        publish,
+        iam::deny_insecure_transport(&["sns:Publish"], topic.to_ref()),
+    ]);
     template.add_with(
         "AlertTopicPolicy",
         TopicPolicy::new(policy, vec![topic.to_ref()]),

@@ -10,11 +10,10 @@ use cfn::resources::applicationautoscaling::scaling_policy::{
     ScalingPolicyPolicyType, TargetTrackingScalingPolicyConfiguration,
 };
 use cfn::resources::applicationautoscaling::{ScalableTarget, ScalingPolicy};
-use cfn::resources::dynamodb::Table;
-use cfn::{Handle, Template};
+use cfn::Template;
 
 use super::names::Names;
-use super::table::INDEXES;
+use super::table::{EventTable, INDEXES};
 use crate::config::Config;
 
 /// One scaled dimension: what, where, and between which bounds.
@@ -27,13 +26,12 @@ struct Scaled {
     max: u32,
 }
 
-/// Adds a scalable target and a target-tracking policy per table/index and read/write.
-pub fn add_for_table(
-    template: &mut Template,
-    config: &Config,
-    names: &Names,
-    table: &Handle<Table>,
-) {
+/// Adds a scalable target and a target-tracking policy per table/index and read/write,
+/// when the table's capacity is provisioned (on-demand tables scale themselves).
+pub fn add(template: &mut Template, config: &Config, names: &Names, table: &EventTable) {
+    if !table.provisioned {
+        return;
+    }
     for scaled in dimensions(config, names) {
         let target = ScalableTarget::new(
             scaled.resource_id.as_str(),
@@ -43,7 +41,7 @@ pub fn add_for_table(
             i64::from(scaled.max),
         );
         let options = cfn::ResourceOptions {
-            depends_on: vec![table.logical_id().to_owned()],
+            depends_on: vec![table.resource.logical_id().to_owned()],
             ..Default::default()
         };
         let target = template.add_with(&format!("{}ScalableTarget", scaled.id), target, options);

@@ -1,17 +1,23 @@
 //! The CloudWatch dashboard body: one row per question an on-call engineer asks
 //! (is it keeping up, is it failing, is it throttled, is data piling up in the DLQ).
 
+use contract::metrics::{
+    BATCH_SIZE, DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS, PROCESSING_DURATION, SUCCESS_RATE,
+};
 use serde_json::{json, Value};
 
 use super::names::Names;
 use crate::config::Config;
 
-/// The metrics namespace the processor writes its EMF metrics to.
-pub const METRICS_NAMESPACE: &str = "RetailEventProcessing";
+/// The namespace of the processor's EMF metrics: the stack sets the function's
+/// `METRICS_NAMESPACE` to it, and the alarms and this dashboard watch it.
+pub use contract::metrics::DEFAULT_NAMESPACE as METRICS_NAMESPACE;
 
 /// The dashboard body as JSON text for `Fn::Sub`: `${AWS::Region}` is its only variable.
 pub fn body(config: &Config, names: &Names) -> String {
     let period = config.cloudwatch_alarm_period_seconds;
+    // The processor's metrics' dimension, and AWS/Lambda's: the same name, two contracts.
+    let emitted = [DIMENSION, names.function.as_str()];
     let function = ["FunctionName", names.function.as_str()];
     let widgets = vec![
         widget(
@@ -19,22 +25,22 @@ pub fn body(config: &Config, names: &Names) -> String {
             "Sum",
             period,
             vec![
-                emf("ProcessedEvents", &function),
-                emf("FailedEvents", &function),
+                emf(PROCESSED_EVENTS, &emitted),
+                emf(FAILED_EVENTS, &emitted),
             ],
         ),
         widget(
             "Success rate (%)",
             "Average",
             period,
-            vec![emf("SuccessRate", &function)],
+            vec![emf(SUCCESS_RATE, &emitted)],
         ),
         widget(
             "Processing duration (ms)",
             "Average",
             period,
             vec![
-                emf("ProcessingDuration", &function),
+                emf(PROCESSING_DURATION, &emitted),
                 metric("AWS/Lambda", "Duration", &function, "Average"),
                 metric("AWS/Lambda", "Duration", &function, "p99"),
             ],
@@ -44,8 +50,8 @@ pub fn body(config: &Config, names: &Names) -> String {
             "Average",
             period,
             vec![
-                emf("BatchSize", &function),
-                json!([METRICS_NAMESPACE, "BatchSize", function[0], function[1], {"stat": "Maximum"}]),
+                emf(BATCH_SIZE, &emitted),
+                metric(METRICS_NAMESPACE, BATCH_SIZE, &emitted, "Maximum"),
             ],
         ),
         widget(

@@ -1,35 +1,36 @@
-//! The processor: its log group, its execution role (least privilege, from grants), the
-//! function, and the event source mapping that feeds it from the stream.
+//! The processor: its log group, its execution role (least privilege: the union of what
+//! its wiring grants), the function, and the event source mapping that feeds it from the
+//! stream. Its environment is the processor's contract (the `contract` crate).
 
-use cfn::resources::dynamodb::Table;
 use cfn::resources::iam::role::Policy as InlinePolicy;
 use cfn::resources::iam::Role;
-use cfn::resources::kinesis::Stream;
 use cfn::resources::kms::Key;
 use cfn::resources::lambda::event_source_mapping::{DestinationConfig, OnFailure};
 use cfn::resources::lambda::function::{Code, Environment, LoggingConfig, TracingConfig};
 use cfn::resources::lambda::{EventSourceMapping, Function};
 use cfn::resources::logs::LogGroup;
-use cfn::resources::sqs::Queue;
 use cfn::{Handle, Template, Val};
 use serde_json::json;
 
 use super::dashboard::METRICS_NAMESPACE;
-use super::iam::{self, Statement};
+use super::iam::{self, Grants, Layout, Statement};
 use super::names::Names;
 use super::parameters::Parameters;
+use super::queue::DeadLetterQueue;
+use super::stream::EventStream;
+use super::table::EventTable;
 use super::{retention, tags};
 use crate::config::Config;
 
 /// What the function is wired to.
 pub struct Wiring<'a> {
     /// The source stream.
-    pub stream: &'a Handle<Stream>,
+    pub stream: &'a EventStream,
     /// The table it writes.
-    pub table: &'a Handle<Table>,
+    pub table: &'a EventTable,
     /// The dead-letter queue.
-    pub queue: &'a Handle<Queue>,
-    /// The key of the stream, table, queue, logs and environment.
+    pub queue: &'a DeadLetterQueue,
+    /// The key of the logs and the environment.
     pub key: &'a Handle<Key>,
     /// The deploy-time parameters (code location).
     pub params: &'a Parameters,
@@ -41,6 +42,19 @@ pub struct Processor {
     pub function: Handle<Function>,
     /// Its log group.
     pub log_group: Handle<LogGroup>,
+}
+
+impl Processor {
+    /// Invokes the function synchronously, reading its configuration (to check it is the
+    /// stack's processor and how long it may run) first. Its environment's key is Lambda's
+    /// business, not the caller's.
+    pub fn grant_invoke(&self, grants: &mut Grants) {
+        grants.allow(Statement::allow(
+            "InvokeProcessor",
+            iam::FUNCTION_INVOKE_ACTIONS,
+            vec![self.function.attr_arn().to_json()],
+        ));
+    }
 }
 
 /// Adds log group, role, function and event source mapping.
@@ -62,27 +76,36 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
     }
 }
 
-/// Every statement the processor's role holds, one grant per wired resource.
-pub fn statements(wiring: &Wiring, log_group: &Handle<LogGroup>, names: &Names) -> Vec<Statement> {
-    let key = || wiring.key.attr_arn();
-    vec![
-        iam::grant_read_stream(wiring.stream.attr_arn()),
-        iam::grant_key_via("DecryptEventStream", key(), iam::KEY_STREAM_READ, "kinesis"),
-        iam::grant_write_table(wiring.table.attr_arn()),
-        iam::grant_key_via("EncryptEventTable", key(), iam::KEY_TABLE_WRITE, "dynamodb"),
-        iam::grant_send_queue(wiring.queue.attr_arn()),
-        iam::grant_key_via("EncryptDeadLetters", key(), iam::KEY_QUEUE_SEND, "sqs"),
-        iam::grant_write_logs(log_group.attr_arn()),
-        Statement::allow(
-            "DecryptEnvironment",
-            &["kms:Decrypt"],
-            vec![key().to_json()],
-        )
-        .when(json!({
-            "StringEquals": { "kms:EncryptionContext:LambdaFunctionName": names.function },
-        })),
-        iam::grant_xray(),
-    ]
+/// What the processor's role is granted: the stream it reads, the table and the queue it
+/// writes (each with its key's statement), its own log streams, its environment's key and
+/// X-Ray.
+pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>, names: &Names) -> Grants {
+    let mut grants = Grants::new();
+    wiring.stream.grant_read(&mut grants);
+    wiring.table.grant_write(&mut grants);
+    wiring.queue.grant_send(&mut grants);
+    grants
+        .allow(Statement::allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.attr_arn().to_json()],
+        ))
+        .allow(decrypt_environment(wiring.key, names))
+        .allow(iam::write_traces());
+    grants
+}
+
+/// Lambda decrypts the function's environment with the role at init, asking KMS with the
+/// function's name as encryption context: only that function's environment is readable.
+fn decrypt_environment(key: &Handle<Key>, names: &Names) -> Statement {
+    Statement::allow(
+        "DecryptEnvironment",
+        &["kms:Decrypt"],
+        vec![key.attr_arn().to_json()],
+    )
+    .when(json!({
+        "StringEquals": { "kms:EncryptionContext:LambdaFunctionName": names.function },
+    }))
 }
 
 fn add_role(
@@ -94,7 +117,7 @@ fn add_role(
 ) -> Handle<Role> {
     let policy = InlinePolicy::new(
         "processor",
-        iam::document(&statements(wiring, log_group, names)),
+        grants(wiring, log_group, names).document(Layout::Paired),
     );
     let role = Role {
         description: Some(
@@ -124,12 +147,7 @@ fn add_function(
         s3_key: Some(wiring.params.code_key.to_ref().into()),
         ..Code::default()
     };
-    let variables = json!({
-        "TABLE_NAME": wiring.table.to_ref().to_json(),
-        "DLQ_URL": wiring.queue.to_ref().to_json(),
-        "METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "LOG_LEVEL": "info",
-    });
+    let variables = environment(wiring);
     let function = Function {
         function_name: Some(names.function.as_str().into()),
         description: Some("Validates and enriches retail events from Kinesis into DynamoDB; bad records go to the DLQ".into()),
@@ -158,6 +176,18 @@ fn add_function(
     )
 }
 
+/// The processor's environment: where it writes, and the metrics namespace the alarms and
+/// the dashboard watch.
+fn environment(wiring: &Wiring) -> serde_json::Value {
+    use contract::env::{DLQ_URL, LOG_LEVEL, METRICS_NAMESPACE as NAMESPACE, TABLE_NAME};
+    json!({
+        TABLE_NAME: wiring.table.resource.to_ref().to_json(),
+        DLQ_URL: wiring.queue.resource.to_ref().to_json(),
+        NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: "info",
+    })
+}
+
 fn architecture(config: &Config) -> Val<cfn::resources::lambda::function::FunctionArchitectures> {
     use cfn::resources::lambda::function::FunctionArchitectures as Arch;
     match config.lambda_architecture {
@@ -174,7 +204,7 @@ fn add_mapping(
 ) {
     use cfn::resources::lambda::event_source_mapping::EventSourceMappingFunctionResponseTypes as ResponseType;
     let mapping = EventSourceMapping {
-        event_source_arn: Some(wiring.stream.attr_arn().into()),
+        event_source_arn: Some(wiring.stream.resource.attr_arn().into()),
         starting_position: Some(config.lambda_starting_position.as_str().into()),
         batch_size: Some(i64::from(config.lambda_batch_size).into()),
         maximum_batching_window_in_seconds: Some(
@@ -189,7 +219,7 @@ fn add_mapping(
         function_response_types: Some(Val::Lit(vec![ResponseType::ReportBatchItemFailures.into()])),
         destination_config: Some(DestinationConfig {
             on_failure: Some(OnFailure {
-                destination: Some(wiring.queue.attr_arn().into()),
+                destination: Some(wiring.queue.resource.attr_arn().into()),
             }),
         }),
         tags: tags::property(config),

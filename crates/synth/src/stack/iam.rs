@@ -1,16 +1,18 @@
 //! IAM policy documents built from grants.
 //!
-//! Constructs never write a policy by hand: they call a grant (`grant_read_stream`, ...)
-//! naming the resource it is for, and the grant yields exactly the actions one kind of
-//! caller needs on exactly that resource. The processor's role and the managed policies for
-//! the people around the pipeline (see `access`) are unions of those grants, so they change
-//! only when what the stack wires together changes.
+//! Constructs never write a policy by hand. A construct that can be accessed (the stream,
+//! the table, the queue, the function) has `grant_*` methods that add to a [`Grants`] exactly
+//! the actions one kind of caller needs on exactly that resource, *and* the statement for
+//! the key the resource is encrypted with: the key's actions the service calls on the
+//! caller's behalf for that kind of access (`KEY_*`), usable only through that service
+//! ([`key_via`]). So the processor's role and the managed policies for the people around
+//! the pipeline (see `access`) are the union of what the wiring grants, and change only
+//! when what the stack wires together changes.
 //!
-//! The key a resource is encrypted with is granted separately, with the actions the service
-//! calls on the caller's behalf for that kind of access (`KEY_*`) and only through that
-//! service (`grant_key_via`).
+//! This module is the bottom of the constructs: it imports none of them.
 
-use cfn::Expr;
+use cfn::resources::kms::Key;
+use cfn::{Expr, Handle};
 use serde_json::{json, Map, Value};
 
 /// One statement of a policy document.
@@ -37,6 +39,16 @@ impl Statement {
         }
     }
 
+    /// A `Deny` of these actions on these resources, for everyone; resource policies use it
+    /// to refuse what no grant may allow (see [`deny_insecure_transport`]).
+    pub fn deny(sid: &str, actions: &[&'static str], resources: Vec<Value>) -> Statement {
+        Statement {
+            effect: "Deny",
+            principal: Some(json!({ "AWS": "*" })),
+            ..Statement::allow(sid, actions, resources)
+        }
+    }
+
     /// Restricts the statement with an IAM `Condition` block.
     pub fn when(mut self, condition: Value) -> Statement {
         self.condition = Some(condition);
@@ -52,6 +64,22 @@ impl Statement {
     /// The actions the statement allows, for tests and reviews.
     pub fn actions(&self) -> &[&'static str] {
         &self.actions
+    }
+
+    /// Whether this statement already allows (or denies) everything `other` does: the same
+    /// effect, principal, resources and condition, and at least its actions. The Sid does
+    /// not matter: it names a statement, it grants nothing.
+    pub fn covers(&self, other: &Statement) -> bool {
+        self.effect == other.effect
+            && self.principal == other.principal
+            && self.resources == other.resources
+            && self.condition == other.condition
+            && other.actions.iter().all(|a| self.actions.contains(a))
+    }
+
+    /// The statement's Sid.
+    pub fn sid(&self) -> &str {
+        &self.sid
     }
 
     /// The statement as IAM JSON.
@@ -180,98 +208,20 @@ pub const KEY_QUEUE_RECEIVE: &[&str] = &["kms:Decrypt"];
 /// reuses a cached one, decrypts it.
 pub const KEY_QUEUE_SEND: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
 
-/// Reads the stream.
-pub fn grant_read_stream(stream_arn: Expr) -> Statement {
-    Statement::allow(
-        "ReadEventStream",
-        STREAM_READ_ACTIONS,
-        vec![stream_arn.to_json()],
-    )
-}
-
-/// Writes items to the table.
-pub fn grant_write_table(table_arn: Expr) -> Statement {
-    Statement::allow(
-        "WriteEventTable",
-        TABLE_WRITE_ACTIONS,
-        vec![table_arn.to_json()],
-    )
-}
-
-/// Sends dead-letter messages to the queue.
-pub fn grant_send_queue(queue_arn: Expr) -> Statement {
-    Statement::allow(
-        "SendDeadLetters",
-        QUEUE_SEND_ACTIONS,
-        vec![queue_arn.to_json()],
-    )
-}
-
-/// Puts records on the stream, as a producer does.
-pub fn grant_put_stream(stream_arn: Expr) -> Statement {
-    Statement::allow("PutEvents", STREAM_PUT_ACTIONS, vec![stream_arn.to_json()])
-}
-
-/// Reads given records back from the stream by shard and sequence number.
-pub fn grant_replay_stream(stream_arn: Expr) -> Statement {
-    Statement::allow(
-        "ReplayEventStream",
-        STREAM_REPLAY_ACTIONS,
-        vec![stream_arn.to_json()],
-    )
-}
-
-/// Reads the table and every index of it (`<table ARN>/index/*`: queries name an index,
-/// and a wildcard over this table's indexes keeps the grant current when one is added).
-pub fn grant_read_table(table_arn: Expr) -> Statement {
-    let indexes = Expr::sub_with("${Table}/index/*", vec![("Table", table_arn.to_json())]);
-    Statement::allow(
-        "ReadEventTable",
-        TABLE_READ_ACTIONS,
-        vec![table_arn.to_json(), indexes.to_json()],
-    )
-}
-
-/// Receives, deletes and re-hides the queue's messages.
-pub fn grant_consume_queue(queue_arn: Expr) -> Statement {
-    Statement::allow(
-        "ReadDeadLetters",
-        QUEUE_CONSUME_ACTIONS,
-        vec![queue_arn.to_json()],
-    )
-}
-
-/// Invokes the function synchronously.
-pub fn grant_invoke_function(function_arn: Expr) -> Statement {
-    Statement::allow(
-        "InvokeProcessor",
-        FUNCTION_INVOKE_ACTIONS,
-        vec![function_arn.to_json()],
-    )
-}
-
-/// Reads one stack's description and outputs; `stack_id` is its full ARN
+/// Reads one stack's description and outputs: this stack's, by its full ARN
 /// (`Ref AWS::StackId`), so no other stack, nor a later stack of the same name, is readable.
-pub fn grant_describe_stack(stack_id: Expr) -> Statement {
+/// Tools find the stack's resources through its outputs.
+pub fn describe_own_stack() -> Statement {
     Statement::allow(
         "DescribeOwnStack",
         STACK_DESCRIBE_ACTIONS,
-        vec![stack_id.to_json()],
-    )
-}
-
-/// Writes the function's log streams in its own log group.
-pub fn grant_write_logs(log_group_arn: Expr) -> Statement {
-    Statement::allow(
-        "WriteOwnLogs",
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![log_group_arn.to_json()],
+        vec![cfn::pseudo::stack_id().to_json()],
     )
 }
 
 /// X-Ray segment upload: these actions support no resource-level scoping, so `*` is the
 /// only resource IAM accepts for them.
-pub fn grant_xray() -> Statement {
+pub fn write_traces() -> Statement {
     Statement::allow(
         "WriteTraces",
         &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
@@ -279,15 +229,110 @@ pub fn grant_xray() -> Statement {
     )
 }
 
-/// Uses a KMS key only when the call comes through one AWS service (`kms:ViaService`),
-/// so the role cannot use the key directly.
-pub fn grant_key_via(
-    sid: &str,
-    key_arn: Expr,
-    actions: &[&'static str],
-    service: &str,
-) -> Statement {
-    Statement::allow(sid, actions, vec![key_arn.to_json()]).when(via_service(service))
+/// Uses `key` only when the call comes through one AWS service (`kms:ViaService`), so the
+/// grantee cannot use the key directly. Constructs add it with the grant it serves.
+pub fn key_via(sid: &str, key: &Handle<Key>, actions: &[&'static str], service: &str) -> Statement {
+    Statement::allow(sid, actions, vec![key.attr_arn().to_json()]).when(via_service(service))
+}
+
+/// The statement of a resource policy (queue, topic) that refuses every request not made
+/// over TLS, whoever makes it: `actions` are the resource's own (`sqs:*`, `sns:Publish`).
+pub fn deny_insecure_transport(actions: &[&'static str], resource: Expr) -> Statement {
+    Statement::deny("DenyInsecureTransport", actions, vec![resource.to_json()])
+        .when(json!({ "Bool": { "aws:SecureTransport": "false" } }))
+}
+
+/// How a policy lays out the key statements of its grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Each key statement right after the grant that needs it: a reader sees each access
+    /// with the key use behind it.
+    Paired,
+    /// The grants' statements in order, then the key statements sorted by Sid. For a
+    /// policy whose grants share key uses (reading and sending one queue: one SQS key
+    /// statement covers both), where no single grant owns the statement that remains.
+    KeysLast,
+}
+
+/// The grants made to one grantee (a role, a managed policy): its policy is their union.
+///
+/// A statement that another statement of the policy covers (same effect, principal,
+/// resources and condition, a superset of the actions) is left out, so granting twice, or
+/// granting a read and a write whose key uses overlap, yields each permission once.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    granted: Vec<(Statement, Option<Statement>)>,
+}
+
+impl Grants {
+    /// No grants yet.
+    pub fn new() -> Grants {
+        Grants::default()
+    }
+
+    /// Adds a grant: the access to a resource and, when the resource is encrypted with a
+    /// customer-managed key, the statement for that key (see [`key_via`]). Constructs call
+    /// this from their `grant_*` methods.
+    pub fn add(&mut self, access: Statement, key: Option<Statement>) -> &mut Grants {
+        self.granted.push((access, key));
+        self
+    }
+
+    /// Adds a grant that involves no key (logs, traces, the stack's description).
+    pub fn allow(&mut self, access: Statement) -> &mut Grants {
+        self.add(access, None)
+    }
+
+    /// The statements of the union, laid out as `layout` says.
+    pub fn statements(&self, layout: Layout) -> Vec<Statement> {
+        let accesses = union(
+            self.granted
+                .iter()
+                .map(|(access, _)| Some(access))
+                .collect(),
+        );
+        let keys = union(self.granted.iter().map(|(_, key)| key.as_ref()).collect());
+        match layout {
+            Layout::Paired => accesses
+                .into_iter()
+                .zip(keys)
+                .flat_map(|(access, key)| access.into_iter().chain(key))
+                .cloned()
+                .collect(),
+            Layout::KeysLast => {
+                let mut keys: Vec<&Statement> = keys.into_iter().flatten().collect();
+                keys.sort_by(|a, b| a.sid.cmp(&b.sid));
+                accesses
+                    .into_iter()
+                    .flatten()
+                    .chain(keys)
+                    .cloned()
+                    .collect()
+            }
+        }
+    }
+
+    /// The policy document of the union.
+    pub fn document(&self, layout: Layout) -> Value {
+        document(&self.statements(layout))
+    }
+}
+
+/// The statements in their places, each one left out (`None`) that another covers: a
+/// statement covering more, or an earlier one covering exactly as much.
+fn union(statements: Vec<Option<&Statement>>) -> Vec<Option<&Statement>> {
+    let covered = |i: usize, statement: &Statement| {
+        statements.iter().enumerate().any(|(j, other)| {
+            other.is_some_and(|other| {
+                j != i && other.covers(statement) && (j < i || !statement.covers(other))
+            })
+        })
+    };
+    statements
+        .iter()
+        .enumerate()
+        .map(|(i, statement)| statement.filter(|s| !covered(i, s)))
+        .collect()
 }
 
 /// The same grant as a statement of the key's own policy, for principals the key's account
@@ -314,10 +359,27 @@ fn via_service(service: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cfn::Template;
+
+    fn key() -> Handle<Key> {
+        Template::new("test").add("Key", Key::default())
+    }
+
+    fn on(sid: &str, actions: &[&'static str], resource: &str) -> Statement {
+        Statement::allow(sid, actions, vec![Expr::Ref(resource.into()).to_json()])
+    }
+
+    fn sids(statements: &[Statement]) -> Vec<&str> {
+        statements.iter().map(Statement::sid).collect()
+    }
 
     #[test]
     fn a_single_action_and_resource_are_written_as_scalars() {
-        let statement = grant_write_table(Expr::GetAtt("Table".into(), "Arn".into()));
+        let statement = Statement::allow(
+            "WriteEventTable",
+            TABLE_WRITE_ACTIONS,
+            vec![Expr::GetAtt("Table".into(), "Arn".into()).to_json()],
+        );
         assert_eq!(
             statement.to_json(),
             json!({"Sid": "WriteEventTable", "Effect": "Allow", "Action": "dynamodb:BatchWriteItem",
@@ -326,24 +388,36 @@ mod tests {
     }
 
     #[test]
-    fn key_grants_are_limited_to_one_service() {
-        let statement = grant_key_via("K", Expr::Ref("Key".into()), &["kms:Decrypt"], "kinesis");
-        let condition = &statement.to_json()["Condition"]["StringEquals"]["kms:ViaService"];
+    fn key_statements_are_limited_to_one_service() {
+        let statement = key_via("K", &key(), &["kms:Decrypt"], "kinesis");
+        let json = statement.to_json();
+        assert_eq!(json["Resource"], json!({"Fn::GetAtt": ["Key", "Arn"]}));
         assert_eq!(
-            condition,
-            &json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"})
+            json["Condition"]["StringEquals"]["kms:ViaService"],
+            json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"})
         );
     }
 
     #[test]
-    fn table_reads_cover_the_table_and_its_indexes_only() {
-        let statement = grant_read_table(Expr::GetAtt("Table".into(), "Arn".into()));
+    fn insecure_transport_is_denied_to_everyone_in_one_shape() {
+        let statement = deny_insecure_transport(&["sqs:*"], Expr::Ref("Q".into())).to_json();
         assert_eq!(
-            statement.to_json()["Resource"],
-            json!([
-                {"Fn::GetAtt": ["Table", "Arn"]},
-                {"Fn::Sub": ["${Table}/index/*", {"Table": {"Fn::GetAtt": ["Table", "Arn"]}}]}
-            ])
+            statement,
+            json!({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"},
+                   "Action": "sqs:*", "Resource": {"Ref": "Q"},
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+        );
+        let keys: Vec<&String> = statement.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "Sid",
+                "Effect",
+                "Principal",
+                "Action",
+                "Resource",
+                "Condition"
+            ]
         );
     }
 
@@ -373,25 +447,70 @@ mod tests {
     }
 
     #[test]
-    fn no_grant_allows_every_action() {
-        let grants = [
-            grant_read_stream(Expr::Ref("S".into())),
-            grant_put_stream(Expr::Ref("S".into())),
-            grant_replay_stream(Expr::Ref("S".into())),
-            grant_write_table(Expr::Ref("T".into())),
-            grant_read_table(Expr::Ref("T".into())),
-            grant_send_queue(Expr::Ref("Q".into())),
-            grant_consume_queue(Expr::Ref("Q".into())),
-            grant_invoke_function(Expr::Ref("F".into())),
-            grant_describe_stack(Expr::Ref("AWS::StackId".into())),
-            grant_write_logs(Expr::Ref("L".into())),
-            grant_xray(),
-        ];
-        for grant in grants {
-            assert!(
-                grant.actions().iter().all(|a| !a.contains('*')),
-                "{grant:?}"
+    fn paired_grants_put_each_key_statement_after_its_access() {
+        let key = key();
+        let mut grants = Grants::new();
+        grants
+            .add(
+                on("ReadS", &["kinesis:GetRecords"], "S"),
+                Some(key_via("DecryptS", &key, &["kms:Decrypt"], "kinesis")),
+            )
+            .allow(on("WriteL", &["logs:PutLogEvents"], "L"))
+            .add(
+                on("WriteT", &["dynamodb:BatchWriteItem"], "T"),
+                Some(key_via("EncryptT", &key, KEY_TABLE_WRITE, "dynamodb")),
             );
-        }
+        assert_eq!(
+            sids(&grants.statements(Layout::Paired)),
+            ["ReadS", "DecryptS", "WriteL", "WriteT", "EncryptT"]
+        );
+        assert_eq!(
+            sids(&grants.statements(Layout::KeysLast)),
+            ["ReadS", "WriteL", "WriteT", "DecryptS", "EncryptT"]
+        );
+    }
+
+    #[test]
+    fn the_union_keeps_each_permission_once() {
+        let key = key();
+        let mut grants = Grants::new();
+        grants
+            .add(
+                on("ReadQ", &["sqs:ReceiveMessage"], "Q"),
+                Some(key_via("DecryptQ", &key, KEY_QUEUE_RECEIVE, "sqs")),
+            )
+            .add(
+                on("SendQ", &["sqs:SendMessage"], "Q"),
+                Some(key_via("EncryptQ", &key, KEY_QUEUE_SEND, "sqs")),
+            )
+            .add(
+                on("SendQAgain", &["sqs:SendMessage"], "Q"),
+                Some(key_via("EncryptQAgain", &key, KEY_QUEUE_SEND, "sqs")),
+            )
+            .add(
+                on("ReadS", &["kinesis:GetRecords"], "S"),
+                Some(key_via("DecryptS", &key, KEY_STREAM_READ, "kinesis")),
+            );
+        // The receive's key use is part of the send's; the second send adds nothing; the
+        // stream's Decrypt is through another service, so it stays.
+        assert_eq!(
+            sids(&grants.statements(Layout::KeysLast)),
+            ["ReadQ", "SendQ", "ReadS", "DecryptS", "EncryptQ"]
+        );
+        assert_eq!(
+            sids(&grants.statements(Layout::Paired)),
+            ["ReadQ", "SendQ", "EncryptQ", "ReadS", "DecryptS"]
+        );
+    }
+
+    #[test]
+    fn a_statement_covers_only_the_same_resources_and_condition() {
+        let key = key();
+        let write = key_via("W", &key, KEY_TABLE_WRITE, "dynamodb");
+        let read = key_via("R", &key, KEY_TABLE_READ, "dynamodb");
+        assert!(write.covers(&read));
+        assert!(!read.covers(&write));
+        assert!(!write.covers(&key_via("R", &key, KEY_TABLE_READ, "sqs")));
+        assert!(!on("A", &["s3:GetObject"], "X").covers(&on("A", &["s3:GetObject"], "Y")));
     }
 }

@@ -41,8 +41,9 @@ pub fn build(config: &Config) -> Template {
     let data_key = encryption::data_key(&mut template, config, &names);
     let key = &data_key.key;
     let stream = stream::add(&mut template, config, &names, key);
-    producers::add(&mut template, config, &stream);
+    producers::add(&mut template, config, &stream.resource);
     let table = table::add(&mut template, config, &names, key);
+    autoscaling::add(&mut template, config, &names, &table);
     let queue = queue::add(&mut template, config, &names, key);
     let actions = alerts::add(&mut template, config, &names, &params);
     let wiring = function::Wiring {
@@ -55,8 +56,8 @@ pub fn build(config: &Config) -> Template {
     let processor = function::add(&mut template, config, &names, &wiring);
     let watched = alarms::Watched {
         function_name: processor.function.to_ref(),
-        table_name: table.to_ref(),
-        queue_name: queue.attr_queue_name(),
+        table_name: table.resource.to_ref(),
+        queue_name: queue.resource.attr_queue_name(),
     };
     alarms::add(&mut template, config, &names, &watched, &actions);
     let body = Expr::sub(dashboard::body(config, &names));
@@ -71,8 +72,7 @@ pub fn build(config: &Config) -> Template {
         stream: &stream,
         table: &table,
         queue: &queue,
-        function: &processor.function,
-        key,
+        function: &processor,
     };
     let policies = access::add(&mut template, &names, &granted);
     let exported = outputs::Exported {
@@ -80,9 +80,13 @@ pub fn build(config: &Config) -> Template {
             (
                 "StreamName",
                 "Kinesis stream that receives the events",
-                stream.to_ref(),
+                stream.resource.to_ref(),
             ),
-            ("StreamArn", "ARN of the Kinesis stream", stream.attr_arn()),
+            (
+                "StreamArn",
+                "ARN of the Kinesis stream",
+                stream.resource.attr_arn(),
+            ),
             (
                 "FunctionName",
                 "The processor Lambda function",
@@ -96,18 +100,22 @@ pub fn build(config: &Config) -> Template {
             (
                 "TableName",
                 "DynamoDB table of processed events",
-                table.to_ref(),
+                table.resource.to_ref(),
             ),
-            ("TableArn", "ARN of the events table", table.attr_arn()),
+            (
+                "TableArn",
+                "ARN of the events table",
+                table.resource.attr_arn(),
+            ),
             (
                 "DeadLetterQueueUrl",
                 "SQS queue of records that could not be processed",
-                queue.to_ref(),
+                queue.resource.to_ref(),
             ),
             (
                 "DeadLetterQueueArn",
                 "ARN of the dead-letter queue",
-                queue.attr_arn(),
+                queue.resource.attr_arn(),
             ),
             (
                 "LogGroupName",
@@ -157,4 +165,107 @@ pub fn build(config: &Config) -> Template {
     };
     outputs::add(&mut template, &names, exported);
     template
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    use crate::config::{Config, PRESETS};
+
+    /// The stack modules each module of `src/stack` names through `super::`.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/stack");
+        let modules: BTreeSet<String> = std::fs::read_dir(&dir)
+            .expect("src/stack")
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                let stem = path.file_stem()?.to_str()?.to_owned();
+                (path.extension()? == "rs" && stem != "mod").then_some(stem)
+            })
+            .collect();
+        let mut graph = BTreeMap::new();
+        for module in &modules {
+            let text = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
+            let mut named = BTreeSet::new();
+            for rest in text.split("super::").skip(1) {
+                // `super::{a, b::C}` names a and b; `super::a::C` names a.
+                let items = match rest.strip_prefix('{') {
+                    Some(list) => list.split('}').next().unwrap_or_default(),
+                    None => rest.split([';', ',', '(', ')']).next().unwrap_or_default(),
+                };
+                for item in items.split(',') {
+                    let name: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if modules.contains(&name) && &name != module {
+                        named.insert(name);
+                    }
+                }
+            }
+            graph.insert(module.clone(), named);
+        }
+        graph
+    }
+
+    /// Constructs build on each other in one direction: the order of `build` above. A
+    /// cycle would mean two modules that can only be understood together.
+    #[test]
+    fn no_two_constructs_import_each_other() {
+        let graph = imports();
+        assert!(graph["autoscaling"].contains("table"), "{graph:?}");
+        fn visit(graph: &BTreeMap<String, BTreeSet<String>>, module: &str, path: &mut Vec<String>) {
+            if let Some(start) = path.iter().position(|m| m == module) {
+                panic!("import cycle: {} -> {module}", path[start..].join(" -> "));
+            }
+            path.push(module.to_owned());
+            for next in &graph[module] {
+                visit(graph, next, path);
+            }
+            path.pop();
+        }
+        for module in graph.keys() {
+            visit(&graph, module, &mut Vec::new());
+        }
+    }
+
+    /// IAM wants each Sid once per policy; the union of grants must keep it so.
+    #[test]
+    fn every_policy_names_each_statement_once() {
+        for preset in PRESETS {
+            let config = Config::from_preset(preset).unwrap();
+            let doc = super::build(&config).to_document().unwrap();
+            let mut policies = Vec::new();
+            find_policies(&doc["Resources"], &mut policies);
+            assert!(policies.len() >= 8, "{preset}: {}", policies.len());
+            for statements in policies {
+                let sids: Vec<&str> = statements
+                    .iter()
+                    .filter_map(|s| s["Sid"].as_str())
+                    .collect();
+                let unique: BTreeSet<&str> = sids.iter().copied().collect();
+                assert_eq!(unique.len(), sids.len(), "{preset}: {sids:?}");
+            }
+        }
+    }
+
+    /// Every `Statement` list under a policy document in the template.
+    fn find_policies<'d>(value: &'d Value, out: &mut Vec<&'d Vec<Value>>) {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(_)), Some(Value::Array(statements))) =
+                    (map.get("Version"), map.get("Statement"))
+                {
+                    out.push(statements);
+                }
+                map.values().for_each(|v| find_policies(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| find_policies(v, out)),
+            _ => {}
+        }
+    }
 }

@@ -50,12 +50,12 @@ pub fn key_statement(config: &Config) -> Option<Statement> {
 
 /// The stream's resource policy statement: the producer actions of `ProducerPolicy`, on
 /// this stream only.
-pub fn stream_statement(config: &Config, stream_arn: Expr) -> Option<Statement> {
+pub fn stream_statement(config: &Config, stream: &Handle<Stream>) -> Option<Statement> {
     principal(config).map(|principal| {
         Statement::allow(
             "ProducersInOtherAccountsPutRecords",
             iam::STREAM_PUT_ACTIONS,
-            vec![stream_arn.to_json()],
+            vec![stream.attr_arn().to_json()],
         )
         .for_principal(principal)
     })
@@ -63,7 +63,7 @@ pub fn stream_statement(config: &Config, stream_arn: Expr) -> Option<Statement> 
 
 /// Adds the stream's resource policy when producers in other accounts are configured.
 pub fn add(template: &mut Template, config: &Config, stream: &Handle<Stream>) {
-    let Some(statement) = stream_statement(config, stream.attr_arn()) else {
+    let Some(statement) = stream_statement(config, stream) else {
         return;
     };
     let policy = ResourcePolicy::new(stream.attr_arn(), iam::document(&[statement]));

@@ -1,4 +1,5 @@
-//! The Kinesis stream events arrive on.
+//! The Kinesis stream events arrive on, and the grants to read it, put on it and read
+//! records of it back.
 
 use cfn::resources::kinesis::stream::{
     EnhancedMetric, StreamEncryption, StreamEncryptionEncryptionType, StreamModeDetails,
@@ -8,9 +9,55 @@ use cfn::resources::kinesis::Stream;
 use cfn::resources::kms::Key;
 use cfn::{Handle, Template, Val};
 
+use super::iam::{self, Grants, Statement};
 use super::names::Names;
 use super::{retention, tags};
 use crate::config::{Config, ShardLevelMetric, StreamMode};
+
+/// The event stream and the key its records are encrypted with.
+pub struct EventStream {
+    /// The stream.
+    pub resource: Handle<Stream>,
+    /// The key Kinesis encrypts records with: its grants carry this key's statement.
+    pub key: Handle<Key>,
+}
+
+impl EventStream {
+    /// Reads the stream as Lambda's event source mapping does (no enhanced fan-out), with
+    /// the records decrypted through Kinesis.
+    pub fn grant_read(&self, grants: &mut Grants) {
+        grants.add(
+            self.allow("ReadEventStream", iam::STREAM_READ_ACTIONS),
+            Some(self.key_use("DecryptEventStream", iam::KEY_STREAM_READ)),
+        );
+    }
+
+    /// Puts records on the stream, as a producer does, with Kinesis generating the data
+    /// keys that encrypt them.
+    pub fn grant_put(&self, grants: &mut Grants) {
+        grants.add(
+            self.allow("PutEvents", iam::STREAM_PUT_ACTIONS),
+            Some(self.key_use("EncryptEventStream", iam::KEY_STREAM_WRITE)),
+        );
+    }
+
+    /// Reads given records back by shard and sequence number (redrive of the event source
+    /// mapping's on-failure records), decrypted through Kinesis.
+    pub fn grant_replay(&self, grants: &mut Grants) {
+        grants.add(
+            self.allow("ReplayEventStream", iam::STREAM_REPLAY_ACTIONS),
+            Some(self.key_use("DecryptEventStream", iam::KEY_STREAM_READ)),
+        );
+    }
+
+    fn allow(&self, sid: &str, actions: &[&'static str]) -> Statement {
+        Statement::allow(sid, actions, vec![self.resource.attr_arn().to_json()])
+    }
+
+    fn key_use(&self, sid: &str, actions: &[&'static str]) -> Statement {
+        iam::key_via(sid, &self.key, actions, "kinesis")
+    }
+}
 
 /// Adds the stream, encrypted with the data key.
 pub fn add(
@@ -18,7 +65,7 @@ pub fn add(
     config: &Config,
     names: &Names,
     key: &Handle<Key>,
-) -> Handle<Stream> {
+) -> EventStream {
     let provisioned = config.kinesis_stream_mode == StreamMode::Provisioned;
     let metrics: Vec<Val<EnhancedMetric>> = config
         .kinesis_shard_level_metrics
@@ -41,7 +88,10 @@ pub fn add(
         tags: tags::property(config),
         ..Stream::default()
     };
-    template.add_with("EventStream", stream, retention::options(config))
+    EventStream {
+        resource: template.add_with("EventStream", stream, retention::options(config)),
+        key: key.clone(),
+    }
 }
 
 fn stream_mode(mode: StreamMode) -> StreamModeDetailsStreamMode {

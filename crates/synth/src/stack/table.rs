@@ -1,6 +1,8 @@
 //! The DynamoDB table the processor writes to, with the keys and indexes of DESIGN.md:
 //! `userId` + `eventKey` (timestamp and event id, so replays overwrite instead of
-//! duplicating), and the `EventTypeIndex` and `ProductIndex` GSIs on `eventTimestamp`.
+//! duplicating), and the `EventTypeIndex` and `ProductIndex` GSIs on `eventTimestamp`;
+//! and the grants to write it and to read it. Its capacity auto scaling (provisioned
+//! billing) is `autoscaling`'s, added by the stack after the table.
 
 use cfn::resources::dynamodb::table::{
     AttributeDefinition, AttributeDefinitionAttributeType as AttributeType, GlobalSecondaryIndex,
@@ -9,10 +11,11 @@ use cfn::resources::dynamodb::table::{
 };
 use cfn::resources::dynamodb::Table;
 use cfn::resources::kms::Key;
-use cfn::{Handle, Template, Val};
+use cfn::{Expr, Handle, Template, Val};
 
+use super::iam::{self, Grants, Statement};
 use super::names::Names;
-use super::{autoscaling, retention, tags};
+use super::{retention, tags};
 use crate::config::{BillingMode, Config};
 
 /// The global secondary indexes: name, partition key. Both sort on `eventTimestamp`.
@@ -21,14 +24,61 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("ProductIndex", "productId"),
 ];
 
-/// Adds the table, and its capacity auto scaling when billing is provisioned.
+/// The events table and the customer-managed key it is encrypted with, if any.
+pub struct EventTable {
+    /// The table.
+    pub resource: Handle<Table>,
+    /// The key DynamoDB encrypts the table with; `None` when it uses DynamoDB's own
+    /// (`dynamodb_server_side_encryption_enabled = false`), which needs no grant.
+    pub key: Option<Handle<Key>>,
+    /// Whether its capacity is provisioned (and so auto scaled).
+    pub provisioned: bool,
+}
+
+impl EventTable {
+    /// Writes items in batches, which is all the processor does, with DynamoDB using the
+    /// key on the writer's behalf.
+    pub fn grant_write(&self, grants: &mut Grants) {
+        let arn = self.resource.attr_arn().to_json();
+        grants.add(
+            Statement::allow("WriteEventTable", iam::TABLE_WRITE_ACTIONS, vec![arn]),
+            self.key_use("EncryptEventTable", iam::KEY_TABLE_WRITE),
+        );
+    }
+
+    /// Reads the table and every index of it (`<table ARN>/index/*`: queries name an index,
+    /// and a wildcard over this table's indexes keeps the grant current when one is added),
+    /// decrypted through DynamoDB.
+    pub fn grant_read(&self, grants: &mut Grants) {
+        let arn = self.resource.attr_arn();
+        let indexes = Expr::sub_with("${Table}/index/*", vec![("Table", arn.to_json())]);
+        grants.add(
+            Statement::allow(
+                "ReadEventTable",
+                iam::TABLE_READ_ACTIONS,
+                vec![arn.to_json(), indexes.to_json()],
+            ),
+            self.key_use("DecryptEventTable", iam::KEY_TABLE_READ),
+        );
+    }
+
+    fn key_use(&self, sid: &str, actions: &[&'static str]) -> Option<Statement> {
+        let key = self.key.as_ref()?;
+        Some(iam::key_via(sid, key, actions, "dynamodb"))
+    }
+}
+
+/// Adds the table.
 pub fn add(
     template: &mut Template,
     config: &Config,
     names: &Names,
     key: &Handle<Key>,
-) -> Handle<Table> {
+) -> EventTable {
     let throughput = provisioned_throughput(config);
+    let key_used = config
+        .dynamodb_server_side_encryption_enabled
+        .then(|| key.clone());
     let table = Table {
         table_name: Some(names.table.as_str().into()),
         billing_mode: Some(config.dynamodb_billing_mode.as_str().into()),
@@ -52,7 +102,7 @@ pub fn add(
             ),
             ..PointInTimeRecoverySpecification::default()
         }),
-        sse_specification: Some(sse(config, key)),
+        sse_specification: Some(sse(key_used.as_ref())),
         deletion_protection_enabled: Some(config.dynamodb_deletion_protection.into()),
         tags: tags::property(config),
         ..Table::new(key_schema("userId", "eventKey"))
@@ -61,11 +111,11 @@ pub fn add(
         metadata: super::checkov::table_skips(config),
         ..retention::options(config)
     };
-    let table = template.add_with("EventTable", table, options);
-    if throughput.is_some() {
-        autoscaling::add_for_table(template, config, names, &table);
+    EventTable {
+        resource: template.add_with("EventTable", table, options),
+        key: key_used,
+        provisioned: throughput.is_some(),
     }
-    table
 }
 
 fn attribute(name: &str, kind: AttributeType) -> AttributeDefinition {
@@ -100,10 +150,10 @@ fn provisioned_throughput(config: &Config) -> Option<ProvisionedThroughput> {
 
 /// With encryption on, a customer-managed key; off means DynamoDB's default AWS-owned key
 /// (a table is always encrypted at rest).
-fn sse(config: &Config, key: &Handle<Key>) -> SSESpecification {
-    if !config.dynamodb_server_side_encryption_enabled {
+fn sse(key: Option<&Handle<Key>>) -> SSESpecification {
+    let Some(key) = key else {
         return SSESpecification::new(false);
-    }
+    };
     SSESpecification {
         sse_type: Some(SSESpecificationSSEType::Kms.into()),
         kms_master_key_id: Some(key.attr_arn().into()),
