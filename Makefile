@@ -20,13 +20,15 @@ ZIP        := cfn-out/processor.zip
 # STACK (default <project_name>-<environment>), REGION (default the config's), ALERT_EMAIL
 # (default the config's sns_email_endpoint), ARTIFACT_BUCKET, AWS_ENDPOINT_URL (moto), SINCE
 # and FOLLOW (logs), CHANGESET_NAME, FORCE=1 (destroy without asking).
-# The processor's architecture follows the configuration (arm64 unless it says x86_64).
-ARCH        = $(shell $(CARGO) run -q -p synth -- $(SYNTH_ARGS) --get lambda_architecture)
+# The processor's architecture follows the configuration (arm64 unless it says x86_64). Read
+# only after the `config` target has checked the configuration, so a bad one stops make
+# (exit 2, synth's message once) before anything is built or uploaded.
+ARCH        = $(shell $(SYNTH_BIN) $(SYNTH_ARGS) --get lambda_architecture 2>/dev/null)
 RUST_TARGET = $(if $(filter x86_64,$(ARCH)),x86_64-unknown-linux-gnu,aarch64-unknown-linux-gnu)
 LAMBDA_FLAG = $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
 
-.PHONY: help venv build synth templates codegen lint check test local bench clean \
-	package deploy changeset destroy outputs logs synth-bin
+.PHONY: help venv build synth templates codegen lint check quick test local bench clean \
+	package deploy changeset destroy outputs logs verify synth-bin config
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +40,7 @@ venv: $(VENV)/.installed ## Install the pinned Python tools (cfn-lint, checkov, 
 $(VENV)/.installed: tools/requirements.txt tools/venv.sh
 	tools/venv.sh $(VENV)
 
-build: venv ## Build the processor with cargo-lambda into cfn-out/processor.zip (arch from the config)
+build: config venv ## Build the processor with cargo-lambda into cfn-out/processor.zip (arch from the config)
 	rustup target add $(RUST_TARGET)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build -j$(JOBS) -p processor --release $(LAMBDA_FLAG) \
 	  --output-format zip --lambda-dir target/lambda
@@ -64,13 +66,17 @@ check: ## Formatting and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q -j$(JOBS) --workspace --all-targets -- -D warnings
 
+quick: check ## The inner loop: formatting, clippy and the tests that need only Rust (no moto, no .venv)
+	$(CARGO) test -q -j$(JOBS) --workspace
+
 test: venv check ## Everything CI runs: format, clippy, tests (moto included), template and workflow lint, the Lambda zip, deploy on moto
 	$(PY) tools/export_schemas.py --check
-	$(CARGO) test -j$(JOBS) --workspace
+	$(CARGO) test -j$(JOBS) --workspace -- --include-ignored
 	tools/lint-templates.sh target/debug/synth
 	tools/lint-workflows.sh target/debug/synth
 	$(MAKE) --no-print-directory build
-	tools/check-zip.sh cfn-out/processor.zip
+	tools/check-zip.sh cfn-out/processor.zip $(ARCH)
+	tools/check-make-config.sh
 	EVENTS=500 $(MAKE) --no-print-directory local
 	tools/deploy-on-moto.sh
 
@@ -78,23 +84,27 @@ local: build ## The whole pipeline on moto: stack, producer, local-runner, repor
 	$(CARGO) build -q -j$(JOBS) -p synth -p producer -p local-runner
 	tools/local.sh cfn-out/processor.zip target/debug/synth target/debug/producer target/debug/local-runner $(SYNTH_ARGS)
 
-package: venv synth-bin $(ZIP) ## Upload cfn-out/processor.zip to S3 as processor/<sha256>.zip (ARTIFACT_BUCKET or a new one)
+package: config venv synth-bin $(ZIP) ## Upload cfn-out/processor.zip to S3 as processor/<sha256>.zip (ARTIFACT_BUCKET or a new one)
 	tools/stack.sh package $(SYNTH_BIN) $(SYNTH_ARGS)
 
-deploy: venv synth-bin $(ZIP) ## Synth, package, aws cloudformation deploy (STACK, ALERT_EMAIL), print the outputs
+deploy: config venv synth-bin $(ZIP) ## Synth, package, aws cloudformation deploy (STACK, ALERT_EMAIL), print the outputs
 	tools/stack.sh deploy $(SYNTH_BIN) $(SYNTH_ARGS)
 
-changeset: venv synth-bin $(ZIP) ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
+changeset: config venv synth-bin $(ZIP) ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
 	tools/stack.sh changeset $(SYNTH_BIN) $(SYNTH_ARGS)
 
-destroy: venv synth-bin ## Delete the stack and name the resources its DeletionPolicy keeps (FORCE=1: no prompt)
+destroy: config venv synth-bin ## Delete the stack and name the resources its DeletionPolicy keeps (FORCE=1: no prompt)
 	tools/stack.sh destroy $(SYNTH_BIN) $(SYNTH_ARGS)
 
-outputs: venv synth-bin ## The stack's outputs as a table
+outputs: config venv synth-bin ## The stack's outputs as a table
 	tools/stack.sh outputs $(SYNTH_BIN) $(SYNTH_ARGS)
 
-logs: venv synth-bin ## Follow the processor's log (SINCE=10m; FOLLOW=0 prints and exits)
+logs: config venv synth-bin ## Follow the processor's log (SINCE=10m; FOLLOW=0 prints and exits)
 	tools/stack.sh logs $(SYNTH_BIN) $(SYNTH_ARGS)
+
+verify: config synth-bin ## Send a marked batch to the deployed stack; check table, queue, log, latency (VERIFY_ARGS='--timeout 60')
+	$(CARGO) build -q -j$(JOBS) -p verify
+	tools/stack.sh verify $(SYNTH_BIN) $(SYNTH_ARGS)
 
 # The deploy targets take the zip as it is: `make build` makes it, they never rebuild it.
 $(ZIP):
@@ -102,6 +112,11 @@ $(ZIP):
 
 synth-bin:
 	@$(CARGO) build -q -j$(JOBS) -p synth
+
+# Stops make with synth's exit status (2) and its one-line message when the configuration
+# (PRESET, CONFIG, SET) is bad, before any target builds, uploads or deploys anything.
+config: synth-bin
+	@$(SYNTH_BIN) $(SYNTH_ARGS) --get lambda_architecture >/dev/null
 
 bench: ## Time the release synth binary over repeated runs (needs hyperfine)
 	$(CARGO) build -q -j$(JOBS) --release -p synth
