@@ -84,7 +84,16 @@ enum OutputFormat {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => match commands::misused_set(std::env::args().skip(1)) {
+            Some(message) if err.use_stderr() => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+            _ => err.exit(),
+        },
+    };
     match &cli.command {
         Some(Command::Diff(args)) => return commands::diff::run(args),
         Some(Command::ChangesetReport(args)) => return commands::changeset::run(args),

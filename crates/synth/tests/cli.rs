@@ -128,6 +128,19 @@ fn bad_arguments_exit_2() {
 }
 
 #[test]
+fn a_set_without_an_equals_sign_is_named_not_taken_for_a_subcommand() {
+    let out = synth(&["--set", "lambda_memory_size", "1024"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--set takes KEY=VALUE as one word, e.g. --set lambda_memory_size=1024"),
+        "{err}"
+    );
+    assert!(!err.contains("subcommand"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn out_dir_writes_yaml_and_json() {
     let dir = std::env::temp_dir().join(format!("synth-out-{}", std::process::id()));
     let output = synth(&["--preset", "dev", "--out-dir", dir.to_str().unwrap()]);

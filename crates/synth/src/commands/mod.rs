@@ -26,8 +26,41 @@ pub struct ConfigArgs {
     pub preset: Option<String>,
 
     /// Override one key, e.g. --set kinesis_shard_count=4 (repeatable; applied last).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = key_equals_value)]
     pub overrides: Vec<String>,
+}
+
+/// When clap refuses the command line, the first `--set` word without `=` explains it
+/// better than clap can (it reads `--set key 1024` as a subcommand `1024`).
+pub fn misused_set(args: impl IntoIterator<Item = String>) -> Option<String> {
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--set=") {
+            Some(value) => value.to_owned(),
+            None if arg == "--set" => args.next().unwrap_or_default(),
+            None => continue,
+        };
+        if let Err(message) = key_equals_value(&value) {
+            return Some(message);
+        }
+    }
+    None
+}
+
+/// `--set` takes one `key=value` word: refused here, naming it, so `--set key 1024` (a
+/// space for the `=`) is not read as a stray subcommand `1024`.
+fn key_equals_value(text: &str) -> Result<String, String> {
+    match text.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() => Ok(text.to_owned()),
+        _ => Err(format!(
+            "--set takes KEY=VALUE as one word, e.g. --set {}=1024, got {text:?}",
+            if text.is_empty() {
+                "lambda_memory_size"
+            } else {
+                text.trim_end_matches('=')
+            }
+        )),
+    }
 }
 
 impl ConfigArgs {
