@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The processor's performance numbers (README, "Processor performance"):
+# The processor's performance numbers (docs/performance.md, "The processor"):
 #   1. records/s of the pure path and of a 10,000-record invocation (criterion),
 #   2. peak memory of that invocation (GNU time),
 #   3. init time: process start to the first runtime API request (tools/measure-init.py),

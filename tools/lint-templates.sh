@@ -27,6 +27,11 @@ done
 # Producers in other accounts add the stream's resource policy and a key policy statement.
 "$synth" --set 'producer_principals=["123456789012","arn:aws:iam::210987654321:role/ingest"]' \
   >"$work/dev-producers.yaml"
+# Items that expire: the table's TTL specification and the function's ITEM_TTL_DAYS.
+"$synth" --set dynamodb_ttl_days=30 >"$work/dev-ttl.yaml"
+# Sub-minute failed-events alarms (high resolution), both accepted values.
+"$synth" --set cloudwatch_alarm_period_seconds=10 >"$work/dev-alarm-10s.yaml"
+"$synth" --set cloudwatch_alarm_period_seconds=30 >"$work/dev-alarm-30s.yaml"
 files=("$work"/*.yaml "$work"/*.json)
 passed=0 failed=0
 

@@ -26,6 +26,17 @@ pub mod env {
     pub const SAFETY_MARGIN_MS: &str = "SAFETY_MARGIN_MS";
     /// BatchWriteItem requests the processor keeps in flight at once.
     pub const WRITE_CONCURRENCY: &str = "WRITE_CONCURRENCY";
+    /// Days after its event that an item expires: the processor writes the table's TTL
+    /// attribute `expiresAt` (epoch seconds) when this is set and not 0. Optional; the stack
+    /// sets it only when `dynamodb_ttl_days` is on.
+    pub const ITEM_TTL_DAYS: &str = "ITEM_TTL_DAYS";
+    /// The largest [`ITEM_TTL_DAYS`] (ten years), the same bound as the stack's config.
+    pub const MAX_ITEM_TTL_DAYS: u32 = 3650;
+    /// The EMF `StorageResolution` of the `FailedEvents` metric: `1` (high resolution, for an
+    /// alarm period under a minute) or `60` (standard, the default). The stack sets `1` when
+    /// `cloudwatch_alarm_period_seconds` is 10 or 30: an alarm that short on a
+    /// standard-resolution metric sees mostly missing data.
+    pub const FAILED_EVENTS_RESOLUTION: &str = "FAILED_EVENTS_RESOLUTION";
     /// The function's name. Lambda sets it (a reserved variable: a deployment may not), the
     /// processor reads it for the metrics' dimension and its dead letters.
     pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
@@ -40,6 +51,8 @@ pub mod env {
         LOG_LEVEL,
         SAFETY_MARGIN_MS,
         WRITE_CONCURRENCY,
+        ITEM_TTL_DAYS,
+        FAILED_EVENTS_RESOLUTION,
     ];
     /// Every variable the processor reads: the settable ones and Lambda's own.
     pub const READ: &[&str] = &[
@@ -49,6 +62,8 @@ pub mod env {
         LOG_LEVEL,
         SAFETY_MARGIN_MS,
         WRITE_CONCURRENCY,
+        ITEM_TTL_DAYS,
+        FAILED_EVENTS_RESOLUTION,
         FUNCTION_NAME,
     ];
 }

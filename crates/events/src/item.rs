@@ -9,8 +9,8 @@ use crate::tape::{AttrRef, Tape};
 pub const MAX_ITEM_BYTES: usize = 409_600;
 
 /// The item's attributes, in its order. `productId` and `sessionId` are absent when the
-/// event has none; `originalEvent` is the whole event.
-pub(crate) const ATTRIBUTES: [&str; 13] = [
+/// event has none, `expiresAt` when items do not expire; `originalEvent` is the whole event.
+pub(crate) const ATTRIBUTES: [&str; 14] = [
     "userId",
     "eventKey",
     "eventTimestamp",
@@ -23,8 +23,21 @@ pub(crate) const ATTRIBUTES: [&str; 13] = [
     "processedAt",
     "processingLatency",
     "version",
+    "expiresAt",
     "originalEvent",
 ];
+
+/// Seconds in a day, for `expiresAt`.
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// `expiresAt`, the table's TTL attribute: the event's time in epoch seconds (rounded down)
+/// plus `ttl_days` days, so an item expires a fixed time after its event happened, however
+/// late it was processed or replayed (a replay writes the same value).
+pub fn expires_at(timestamp_ms: i64, ttl_days: u32) -> i64 {
+    timestamp_ms
+        .div_euclid(1000)
+        .saturating_add(i64::from(ttl_days) * SECONDS_PER_DAY)
+}
 
 /// One table item: `userId` and `eventKey` first, then the other attributes in a fixed
 /// order. Built only by [`process_record`](crate::process_record), so its keys are always

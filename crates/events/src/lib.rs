@@ -28,8 +28,8 @@ pub use attr::AttrValue;
 pub use enrich::{action, engagement_level, insight, score};
 pub use event::{Metadata, RetailEvent};
 pub use generator::{Generator, EVENT_WEIGHTS, SESSION_MS};
-pub use item::{event_key, Item, MAX_ITEM_BYTES};
-pub use record::{process_record, RecordContext, ENRICHMENT_VERSION};
+pub use item::{event_key, expires_at, Item, MAX_ITEM_BYTES};
+pub use record::{process_record, process_record_with_ttl, RecordContext, ENRICHMENT_VERSION};
 pub use rejection::{Rejection, RejectionKind};
 pub use tape::{AttrRef, ListRef, MapRef};
 pub use validate::{

@@ -9,7 +9,9 @@
 
 use crate::attr::mantissa_size;
 use crate::enrich;
-use crate::item::{write_event_key, write_integer, write_key, Item, ATTRIBUTES, MAX_ITEM_BYTES};
+use crate::item::{
+    expires_at, write_event_key, write_integer, write_key, Item, ATTRIBUTES, MAX_ITEM_BYTES,
+};
 use crate::json;
 use crate::rejection::{Rejection, RejectionKind};
 use crate::tape::{AttrRef, Node, Span, Tape};
@@ -40,6 +42,17 @@ pub struct RecordContext<'a> {
 /// in the `validate` module's docs. The item has the keys of DESIGN.md (`userId`,
 /// `eventKey`), the recipe's enrichment and the whole event as `originalEvent`.
 pub fn process_record(data: &[u8], ctx: &RecordContext) -> Result<Item, Rejection> {
+    process_record_with_ttl(data, ctx, 0)
+}
+
+/// [`process_record`], with the item's `expiresAt` (N, epoch seconds) =
+/// floor(event timestamp ms / 1000) + `ttl_days` × 86400 when `ttl_days` is not 0
+/// (the table's TTL attribute; `ITEM_TTL_DAYS` of the function's environment).
+pub fn process_record_with_ttl(
+    data: &[u8],
+    ctx: &RecordContext,
+    ttl_days: u32,
+) -> Result<Item, Rejection> {
     let text = std::str::from_utf8(data).map_err(|e| {
         Rejection::new(
             RejectionKind::NotUtf8,
@@ -52,7 +65,7 @@ pub fn process_record(data: &[u8], ctx: &RecordContext) -> Result<Item, Rejectio
     })?;
     let (mut tape, read) = read(text)?;
     let fields = Fields::of(&tape, read)?;
-    let present = add_attributes(&mut tape, &fields, ctx, text);
+    let present = add_attributes(&mut tape, &fields, (ctx, ttl_days), text);
     // The event's size as the reader added it up (a repeated key's replaced value stays
     // counted: the total only errs high), plus what the item adds.
     let size = added_size(&tape, present) + "originalEvent".len() + read.size_bytes;
@@ -140,7 +153,12 @@ impl Fields {
 
 /// Writes the item's own attributes into the tape's first nodes, their text onto the end
 /// of its text; which of [`ATTRIBUTES`] the item has (a bit each).
-fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record: &str) -> u16 {
+fn add_attributes(
+    tape: &mut Tape,
+    fields: &Fields,
+    (ctx, ttl_days): (&RecordContext, u32),
+    record: &str,
+) -> u16 {
     let text = |span| tape.verbatim(record, span);
     let user_id = text(fields.user_id);
     let event_type = text(fields.event_type);
@@ -166,6 +184,8 @@ fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record:
     let latency =
         tape.append(|out| write_integer(out, ctx.processed_at_ms.saturating_sub(timestamp)));
     let version = tape.append(|out| out.push_str(ENRICHMENT_VERSION));
+    let expires = (ttl_days > 0)
+        .then(|| tape.append(|out| write_integer(out, expires_at(timestamp, ttl_days))));
 
     let nodes = [
         Some(Node::S(fields.user_id)),
@@ -180,6 +200,7 @@ fn add_attributes(tape: &mut Tape, fields: &Fields, ctx: &RecordContext, record:
         Some(Node::N(processed_at)),
         Some(Node::N(latency)),
         Some(Node::S(version)),
+        expires.map(Node::N),
     ];
     let mut present = 1 << (ATTRIBUTES.len() - 1); // originalEvent
     for (i, node) in nodes.into_iter().enumerate() {
@@ -344,6 +365,25 @@ mod tests {
             Some(s("User u1 viewed product unknown"))
         );
         assert_eq!(item.attributes().count(), 11);
+    }
+
+    #[test]
+    fn expires_at_is_the_event_time_in_seconds_plus_the_ttl_days() {
+        let json = br#"{"userId":"u1","eventType":"view","timestamp":1700000000999}"#;
+        let item = process_record_with_ttl(json, &CTX, 30).expect("valid");
+        // floor(1700000000999 / 1000) + 30 × 86400
+        assert_eq!(value(&item, "expiresAt"), Some(n("1702592000")));
+        let without = process_record(json, &CTX).expect("valid");
+        assert_eq!(value(&without, "expiresAt"), None);
+        assert_eq!(item.attributes().count(), without.attributes().count() + 1);
+        assert_eq!(
+            item.size_bytes(),
+            without.size_bytes() + "expiresAt".len() + n("1702592000").size_bytes()
+        );
+        // No timestamp: the arrival time, as for eventKey.
+        let late = br#"{"userId":"u1","eventType":"view"}"#;
+        let item = process_record_with_ttl(late, &CTX, 1).expect("valid");
+        assert_eq!(value(&item, "expiresAt"), Some(n("1700086400")));
     }
 
     #[test]

@@ -166,6 +166,7 @@ pub async fn drain_until_idle<W: TableWriter>(
             function_name: target.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
+            item_ttl_days: 0,
         },
         source: EventSource {
             stream_arn: target.stream_arn.clone(),

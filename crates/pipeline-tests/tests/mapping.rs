@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
-use producer::source::Record;
 use pipeline_tests::{
     dead_letters, deploy, drain, expected_key, produce, table_items, table_sink, Dropping, Key,
     Sent, SEED,
 };
+use producer::source::Record;
 use testkit::moto::Moto;
 use testkit::proxy::{Faults, Proxy};
 

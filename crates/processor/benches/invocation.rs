@@ -1,7 +1,7 @@
 //! Throughput of the processor: the pure path (record bytes → item) and a whole
 //! 10,000-record invocation with in-memory sinks.
 //!
-//! `cargo bench -p processor` prints records/s (criterion's "thrpt"); see the README.
+//! `cargo bench -p processor` prints records/s (criterion's "thrpt"); see docs/performance.md.
 
 use std::time::Duration;
 
@@ -65,6 +65,7 @@ fn invocation(c: &mut Criterion) {
                 function_name: "bench".to_owned(),
                 concurrency: 8,
                 backoff: Backoff::default(),
+                item_ttl_days: 0,
             },
             |handler| {
                 let invocation = Invocation {

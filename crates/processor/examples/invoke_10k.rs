@@ -86,6 +86,7 @@ fn run<W: TableWriter>(
         function_name: "bench".to_owned(),
         concurrency: 8,
         backoff: Backoff::default(),
+        item_ttl_days: 0,
     };
     let baseline = IN_USE.load(std::sync::atomic::Ordering::Relaxed);
     PEAK.store(baseline, std::sync::atomic::Ordering::Relaxed);

@@ -23,6 +23,12 @@ pub struct Config {
     pub safety_margin: Duration,
     /// BatchWriteItem requests in flight at once (`WRITE_CONCURRENCY`).
     pub write_concurrency: usize,
+    /// Days after its event that an item expires (`ITEM_TTL_DAYS`, default 0: never); the
+    /// items then carry the table's TTL attribute `expiresAt`.
+    pub item_ttl_days: u32,
+    /// EMF `StorageResolution` of `FailedEvents`: 1 (high) or 60 (standard, the default)
+    /// (`FAILED_EVENTS_RESOLUTION`).
+    pub failed_events_resolution: u32,
 }
 
 /// A variable that is missing or unusable; init fails with this message.
@@ -78,6 +84,21 @@ impl Config {
             }
         };
         let concurrency = number(env::WRITE_CONCURRENCY, 8, 64)?;
+        let ttl_days = number(env::ITEM_TTL_DAYS, 0, u64::from(env::MAX_ITEM_TTL_DAYS))?;
+        let resolution = match lookup(env::FAILED_EVENTS_RESOLUTION) {
+            None => 60,
+            Some(value) => match value.trim() {
+                "1" => 1,
+                "60" => 60,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: env::FAILED_EVENTS_RESOLUTION,
+                        rule: "1 (high resolution) or 60 (standard)",
+                        value,
+                    })
+                }
+            },
+        };
         Ok(Config {
             table_name: required(env::TABLE_NAME)?,
             dlq_url: required(env::DLQ_URL)?,
@@ -88,6 +109,8 @@ impl Config {
             log_level: lookup(env::LOG_LEVEL).unwrap_or_else(|| "info".to_owned()),
             safety_margin: Duration::from_millis(number(env::SAFETY_MARGIN_MS, 2_000, 60_000)?),
             write_concurrency: usize::try_from(concurrency.max(1)).unwrap_or(8),
+            item_ttl_days: u32::try_from(ttl_days).unwrap_or(0),
+            failed_events_resolution: resolution,
         })
     }
 }
@@ -128,6 +151,41 @@ mod tests {
         assert_eq!(c.metrics_namespace, contract::metrics::DEFAULT_NAMESPACE);
         assert_eq!(c.write_concurrency, 8);
         assert_eq!(c.safety_margin, Duration::from_secs(2));
+        assert_eq!(c.item_ttl_days, 0);
+    }
+
+    #[test]
+    fn failed_events_resolution_is_1_or_60() {
+        use contract::env::FAILED_EVENTS_RESOLUTION as RES;
+        let base = [(TABLE_NAME, "t"), (DLQ_URL, "u")];
+        assert_eq!(config(&base).unwrap().failed_events_resolution, 60);
+        let high = config(&[base[0], base[1], (RES, "1")]).unwrap();
+        assert_eq!(high.failed_events_resolution, 1);
+        let bad = config(&[base[0], base[1], (RES, "10")]);
+        assert!(
+            matches!(bad, Err(ConfigError::Invalid { name: RES, .. })),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn item_ttl_days_is_read_and_bounded() {
+        use contract::env::ITEM_TTL_DAYS;
+        let c = config(&[(TABLE_NAME, "t"), (DLQ_URL, "u"), (ITEM_TTL_DAYS, "30")]).unwrap();
+        assert_eq!(c.item_ttl_days, 30);
+        for bad in ["3651", "-1", "a month"] {
+            let result = config(&[(TABLE_NAME, "t"), (DLQ_URL, "u"), (ITEM_TTL_DAYS, bad)]);
+            assert!(
+                matches!(
+                    result,
+                    Err(ConfigError::Invalid {
+                        name: ITEM_TTL_DAYS,
+                        ..
+                    })
+                ),
+                "{bad}: {result:?}"
+            );
+        }
     }
 
     #[test]

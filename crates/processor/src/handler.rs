@@ -26,6 +26,8 @@ pub struct Handler<W, Q> {
     pub concurrency: usize,
     /// Retry backoff.
     pub backoff: Backoff,
+    /// Days after its event that an item expires (`expiresAt`); 0 writes no `expiresAt`.
+    pub item_ttl_days: u32,
 }
 
 /// Facts about this invocation.
@@ -61,7 +63,12 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
             request_id: invocation.request_id,
             redrive_count: invocation.redrive_count,
         };
-        let plan = plan::plan(&event.records, writer, invocation.now_ms);
+        let plan = plan::plan(
+            &event.records,
+            writer,
+            invocation.now_ms,
+            self.item_ttl_days,
+        );
         let (written, sent) = tokio::join!(
             store::write_items(
                 &self.table,

@@ -32,6 +32,7 @@ async fn main() -> Result<(), Error> {
         function_name: config.function_name.clone(),
         concurrency: config.write_concurrency,
         backoff: Backoff::default(),
+        item_ttl_days: config.item_ttl_days,
     };
     let handler = &handler;
     let config = &config;
@@ -65,7 +66,8 @@ async fn invoke(
             &config.metrics_namespace,
             &config.function_name,
             &outcome.stats,
-            now_ms
+            now_ms,
+            config.failed_events_resolution,
         )
     );
     outcome.response

@@ -31,14 +31,22 @@ impl InvocationStats {
 
 /// The EMF line: the namespace, the `contract` crate's dimension and every metric of
 /// [`contract::metrics::EMITTED`], each declared with its unit and carried as a value.
+/// `failed_events_resolution` 1 declares `FailedEvents` high-resolution (EMF
+/// `StorageResolution`), so an alarm on it may look at 10- or 30-second periods.
 pub fn emf_line(
     namespace: &str,
     function_name: &str,
     stats: &InvocationStats,
     timestamp_ms: i64,
+    failed_events_resolution: u32,
 ) -> String {
     use contract::metrics::{
         BATCH_SIZE, DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS, PROCESSING_DURATION, SUCCESS_RATE,
+    };
+    let failed = if failed_events_resolution == 1 {
+        json!({ "Name": FAILED_EVENTS, "Unit": "Count", "StorageResolution": 1 })
+    } else {
+        json!({ "Name": FAILED_EVENTS, "Unit": "Count" })
     };
     json!({
         "_aws": {
@@ -48,7 +56,7 @@ pub fn emf_line(
                 "Dimensions": [[DIMENSION]],
                 "Metrics": [
                     { "Name": PROCESSED_EVENTS, "Unit": "Count" },
-                    { "Name": FAILED_EVENTS, "Unit": "Count" },
+                    failed,
                     { "Name": PROCESSING_DURATION, "Unit": "Milliseconds" },
                     { "Name": SUCCESS_RATE, "Unit": "Percent" },
                     { "Name": BATCH_SIZE, "Unit": "Count" },
@@ -78,7 +86,7 @@ mod tests {
             duration_ms: 12,
         };
         let line: serde_json::Value =
-            serde_json::from_str(&emf_line("NS", "fn", &stats, 1)).unwrap();
+            serde_json::from_str(&emf_line("NS", "fn", &stats, 1, 60)).unwrap();
         let declared = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], "NS");
         assert_eq!(
@@ -95,6 +103,35 @@ mod tests {
         assert_eq!(line[contract::metrics::DIMENSION], "fn");
         // The stack's alarms and dashboard are checked against the same list.
         assert_eq!(names, contract::metrics::EMITTED);
+    }
+
+    #[test]
+    fn failed_events_can_be_high_resolution() {
+        let stats = InvocationStats::default();
+        let resolution = |r| {
+            let line: serde_json::Value =
+                serde_json::from_str(&emf_line("NS", "fn", &stats, 1, r)).unwrap();
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["Name"].as_str().unwrap().to_owned(),
+                        m["StorageResolution"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        for (name, r) in resolution(1) {
+            let expected = if name == contract::metrics::FAILED_EVENTS {
+                json!(1)
+            } else {
+                serde_json::Value::Null
+            };
+            assert_eq!(r, expected, "{name}");
+        }
+        assert!(resolution(60).iter().all(|(_, r)| r.is_null()));
     }
 
     #[test]

@@ -36,8 +36,14 @@ pub struct Needs {
     pub letters: Vec<usize>,
 }
 
-/// Builds the plan. `processed_at_ms` stamps every item's processing time.
-pub fn plan(records: &[KinesisEventRecord], writer: Writer, processed_at_ms: i64) -> Plan {
+/// Builds the plan. `processed_at_ms` stamps every item's processing time; `item_ttl_days`,
+/// when not 0, gives every item its `expiresAt` that many days after its event.
+pub fn plan(
+    records: &[KinesisEventRecord],
+    writer: Writer,
+    processed_at_ms: i64,
+    item_ttl_days: u32,
+) -> Plan {
     let mut plan = Plan {
         needs: Vec::with_capacity(records.len()),
         ..Plan::default()
@@ -52,7 +58,7 @@ pub fn plan(records: &[KinesisEventRecord], writer: Writer, processed_at_ms: i64
             &mut needs,
             record,
             writer,
-            processed_at_ms,
+            (processed_at_ms, item_ttl_days),
         );
         plan.needs.push(needs);
     }
@@ -110,7 +116,7 @@ fn add_record(
     needs: &mut Needs,
     record: &KinesisEventRecord,
     writer: Writer,
-    processed_at_ms: i64,
+    (processed_at_ms, item_ttl_days): (i64, u32),
 ) {
     let kinesis = &record.kinesis;
     let event_id = record
@@ -132,7 +138,7 @@ fn add_record(
             arrival_ms: arrival.timestamp_millis(),
             processed_at_ms,
         };
-        match events::process_record(data, &ctx) {
+        match events::process_record_with_ttl(data, &ctx, item_ttl_days) {
             Ok(item) => needs.items.push(by_key.add(&mut plan.items, item)),
             Err(rejection) => {
                 let letter = dead_letter::build(

@@ -28,6 +28,7 @@ fn handler(table: MemoryTable, queue: MemoryQueue) -> Handler<MemoryTable, Memor
             base: Duration::from_millis(1),
             max: Duration::from_millis(5),
         },
+        item_ttl_days: 0,
     }
 }
 

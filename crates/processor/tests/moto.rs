@@ -99,6 +99,14 @@ async fn create_resources(endpoint: &str) -> Aws {
 }
 
 async fn handler_for(endpoint: &str, aws: &Aws) -> Handler<DynamoTable, SqsQueue> {
+    handler_with_ttl(endpoint, aws, 0).await
+}
+
+async fn handler_with_ttl(
+    endpoint: &str,
+    aws: &Aws,
+    item_ttl_days: u32,
+) -> Handler<DynamoTable, SqsQueue> {
     let config = testkit::sdk_config(endpoint).await;
     Handler {
         table: DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), TABLE.into()),
@@ -109,6 +117,7 @@ async fn handler_for(endpoint: &str, aws: &Aws) -> Handler<DynamoTable, SqsQueue
             base: Duration::from_millis(2),
             max: Duration::from_millis(50),
         },
+        item_ttl_days,
     }
 }
 
@@ -276,6 +285,10 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
     let (payloads, invalid) = workload(2_000, 11);
     run_all(&handler, &payloads, 1_700_000_100_000).await;
     let before = scan(&aws).await;
+    assert!(
+        before.values().all(|item| !item.contains_key("expiresAt")),
+        "without ITEM_TTL_DAYS no item expires"
+    );
     check_everything_landed(&aws, &payloads, &invalid).await;
     // The identical invocations again (same records, same clock): not one attribute moves.
     run_all(&handler, &payloads, 1_700_000_100_000).await;
@@ -295,6 +308,42 @@ async fn against_moto_every_record_lands_once_and_a_replay_changes_nothing() {
         after != before,
         "a later replay records its processing time"
     );
+}
+
+/// With `ITEM_TTL_DAYS=30` in the function's environment, every item carries the table's
+/// TTL attribute: `expiresAt` (N) = floor(eventTimestamp ms / 1000) + 30 × 86400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+async fn against_moto_items_expire_item_ttl_days_after_their_event() {
+    let moto = Moto::start();
+    let aws = create_resources(&moto.endpoint).await;
+    let environment = |name: &str| match name {
+        "TABLE_NAME" => Some(TABLE.to_owned()),
+        "DLQ_URL" => Some(aws.queue_url.clone()),
+        "ITEM_TTL_DAYS" => Some("30".to_owned()),
+        _ => None,
+    };
+    let config = processor::config::Config::from_lookup(environment).expect("config");
+    assert_eq!(config.item_ttl_days, 30);
+    let handler = handler_with_ttl(&moto.endpoint, &aws, config.item_ttl_days).await;
+    let (payloads, invalid) = workload(300, 5);
+    run_all(&handler, &payloads, 1_700_000_100_000).await;
+    let items = scan(&aws).await;
+    assert_eq!(items.len(), payloads.len() - invalid.len());
+    for item in items.values() {
+        let number = |name: &str| -> i64 {
+            let value = item
+                .get(name)
+                .unwrap_or_else(|| panic!("{name} missing: {item:?}"));
+            value.as_n().expect("a number").parse().expect("an integer")
+        };
+        let timestamp_ms = number("eventTimestamp");
+        assert_eq!(
+            number("expiresAt"),
+            timestamp_ms.div_euclid(1000) + 30 * 86_400,
+            "{item:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,7 @@ proptest! {
             function_name: "p".into(),
             concurrency: 2,
             backoff: Backoff { base: Duration::from_millis(1), max: Duration::from_millis(2) },
+            item_ttl_days: 0,
         };
         let event = from_payloads(&payloads);
         let invocation = Invocation {

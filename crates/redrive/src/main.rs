@@ -214,6 +214,7 @@ fn in_process(
             function_name: wiring.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
+            item_ttl_days: wiring.item_ttl_days,
         },
         source,
         timeout: wiring.timeout,

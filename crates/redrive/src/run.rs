@@ -401,7 +401,7 @@ fn predict_dead_letters(records: &[Redriven], source: &EventSource) -> Vec<bool>
         request_id: "",
         redrive_count: 0,
     };
-    processor::plan::plan(&event.records, writer, 0)
+    processor::plan::plan(&event.records, writer, 0, 0)
         .needs
         .iter()
         .map(|needs| !needs.letters.is_empty())

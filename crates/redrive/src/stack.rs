@@ -27,6 +27,9 @@ pub struct Wiring {
     pub table_name: String,
     /// The queue it dead-letters to (`DLQ_URL`, else the queue's URL).
     pub dlq_url: String,
+    /// Days after its event that an item expires (`ITEM_TTL_DAYS`, 0 when unset), so a
+    /// redriven item expires as the function would have made it.
+    pub item_ttl_days: u32,
 }
 
 /// Reads the stack's outputs and the function's configuration.
@@ -45,6 +48,9 @@ pub async fn wiring(config: &SdkConfig, stack: &str) -> Result<Wiring, Discovery
             None => output("TableName")?,
         },
         dlq_url: env(contract::env::DLQ_URL).unwrap_or_else(|| queue_url.clone()),
+        item_ttl_days: env(contract::env::ITEM_TTL_DAYS)
+            .and_then(|days| days.trim().parse().ok())
+            .unwrap_or(0),
         queue_url,
         role_arn: function.role,
         timeout: Duration::from_secs(function.timeout_secs.max(1)),

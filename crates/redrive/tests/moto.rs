@@ -334,6 +334,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
         function_name: target.function_name.clone(),
         concurrency: 8,
         backoff: Backoff::default(),
+        item_ttl_days: 0,
     });
     std::sync::Arc::new(move |invoke: testkit::lambda::Invoke| {
         let handler = handler.clone();

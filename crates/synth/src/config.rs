@@ -198,6 +198,9 @@ pub struct Config {
     pub dynamodb_max_write_capacity: u32,
     /// Auto scaling target in percent, 20–90.
     pub dynamodb_autoscaling_target_utilization: u32,
+    /// Days after its event that an item expires (attribute `expiresAt`), or 0 for never;
+    /// 0–3650.
+    pub dynamodb_ttl_days: u32,
     /// Continuous backups.
     pub dynamodb_point_in_time_recovery_enabled: bool,
     /// Customer managed KMS key for the table.
@@ -216,7 +219,7 @@ pub struct Config {
     pub cloudwatch_alarm_threshold: u32,
     /// Periods the failure alarm evaluates.
     pub cloudwatch_alarm_evaluation_periods: u32,
-    /// Seconds per alarm period: 10, 20, 30 or a multiple of 60.
+    /// Seconds per failed-events alarm period: 10, 30 (high resolution) or a multiple of 60.
     pub cloudwatch_alarm_period_seconds: u32,
     /// Where alarms are mailed; empty for no alerts.
     pub sns_email_endpoint: String,
@@ -265,18 +268,19 @@ impl Default for Config {
             dynamodb_max_write_capacity: 50,
             // Ours: the AWS console's default target.
             dynamodb_autoscaling_target_utilization: 70,
+            dynamodb_ttl_days: 0, // ours: the recipe kept items forever
             dynamodb_point_in_time_recovery_enabled: true, // variables.tf:177
             dynamodb_server_side_encryption_enabled: true, // variables.tf:183
-            dynamodb_deletion_protection: false,           // ours: dev stacks come and go
-            retain_data_on_delete: false,                  // ours: dev stacks come and go
-            sqs_message_retention_seconds: 1_209_600,      // variables.tf:190
-            sqs_visibility_timeout_seconds: 30,            // variables.tf:201
-            cloudwatch_alarm_threshold: 10,                // variables.tf:213
-            cloudwatch_alarm_evaluation_periods: 1,        // variables.tf:224
-            cloudwatch_alarm_period_seconds: 60,           // variables.tf:235
-            sns_email_endpoint: String::new(),             // variables.tf:247
+            dynamodb_deletion_protection: false, // ours: dev stacks come and go
+            retain_data_on_delete: false, // ours: dev stacks come and go
+            sqs_message_retention_seconds: 1_209_600, // variables.tf:190
+            sqs_visibility_timeout_seconds: 30, // variables.tf:201
+            cloudwatch_alarm_threshold: 10, // variables.tf:213
+            cloudwatch_alarm_evaluation_periods: 1, // variables.tf:224
+            cloudwatch_alarm_period_seconds: 60, // variables.tf:235
+            sns_email_endpoint: String::new(), // variables.tf:247
             cloudwatch_log_retention_days: 14, // main.tf aws_cloudwatch_log_group, hard-coded
-            additional_tags: BTreeMap::new(),  // variables.tf:259
+            additional_tags: BTreeMap::new(), // variables.tf:259
         }
     }
 }

@@ -127,9 +127,7 @@ fn print_value(config: &Config, key: &str) -> ExitCode {
         Some(toml::Value::String(text)) => println!("{text}"),
         Some(value) => println!("{value}"),
         None => {
-            eprintln!(
-                "error: unknown key `{key}`; see crates/synth/docs/configuration.md for the keys"
-            );
+            eprintln!("error: unknown key `{key}`; see docs/configuration.md for the keys");
             return ExitCode::from(2);
         }
     }

@@ -61,6 +61,39 @@ fn a_bad_value_exits_2_names_the_key_and_range_and_prints_nothing() {
 }
 
 #[test]
+fn item_ttl_days_outside_0_to_3650_exits_2_and_30_sets_table_and_function() {
+    for bad in ["-1", "3651"] {
+        let output = synth(&["--set", &format!("dynamodb_ttl_days={bad}")]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(output.stdout.is_empty(), "{bad} printed a template");
+        let message = stderr(&output);
+        assert!(
+            message.contains("dynamodb_ttl_days") && message.contains("3650"),
+            "{message}"
+        );
+    }
+    let on = synth(&["--set", "dynamodb_ttl_days=30", "--format", "json"]);
+    assert!(on.status.success(), "{}", stderr(&on));
+    let doc: serde_json::Value = serde_json::from_slice(&on.stdout).expect("json");
+    let table = &doc["Resources"]["EventTable"]["Properties"];
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expiresAt"
+    );
+    assert_eq!(table["TimeToLiveSpecification"]["Enabled"], true);
+    let env = &doc["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["ITEM_TTL_DAYS"], "30");
+
+    let off = synth(&["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&off.stdout).expect("json");
+    assert!(doc["Resources"]["EventTable"]["Properties"]
+        .get("TimeToLiveSpecification")
+        .is_none());
+    let env = &doc["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+    assert!(env.get("ITEM_TTL_DAYS").is_none());
+}
+
+#[test]
 fn a_malformed_producer_principal_exits_2_naming_the_key_and_the_entry() {
     let output = synth(&[
         "--set",

@@ -1,12 +1,12 @@
 //! `synth cost`: the dev stack's estimate against a calculation written out by hand, flag
-//! checking, and the README block that must match the code.
+//! checking, and docs/cost.md's preset table that must match the code.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use synth::config::Config;
-use synth::cost::{self, readme, US_EAST_1 as P};
+use synth::cost::{self, docs, US_EAST_1 as P};
 
 fn synth(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synth"))
@@ -71,13 +71,13 @@ fn dev_cost_matches_a_hand_calculation() {
 
     // CloudWatch: 1,450 log bytes per invocation (platform 700 + EMF 450 + summary 300) and
     // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics and 2
-    // shard-level metrics on 1 shard; 7 standard alarms; 1 dashboard.
+    // shard-level metrics on 1 shard; 9 standard alarms; 1 dashboard.
     let log_gb = (invocations * 1450.0 + events / 100.0 * 250.0) / gib;
     let cloudwatch = log_gb * P.logs_ingest_gb
         + log_gb * f64::from(dev.cloudwatch_log_retention_days) / (730.0 / 24.0)
             * P.logs_storage_gb_month
         + (5.0 + 2.0 * shards) * P.cloudwatch_metric_month
-        + 7.0 * P.cloudwatch_alarm_standard_month
+        + 9.0 * P.cloudwatch_alarm_standard_month
         + P.cloudwatch_dashboard_month;
 
     // SQS: no invalid events, no dead letters.
@@ -194,28 +194,28 @@ fn the_table_shows_line_items_and_assumptions() {
     assert!(text.lines().any(|l| l.starts_with("Total")), "{text}");
 }
 
-/// README.md's cost section is generated; `UPDATE_DOCS=1` rewrites it.
+/// docs/cost.md's preset table is generated; `UPDATE_DOCS=1` rewrites it.
 #[test]
-fn readme_cost_estimate_is_current() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
-    let readme = std::fs::read_to_string(&path).expect("read README.md");
-    let block = readme::block().expect("estimates every preset");
-    let updated = readme::splice(&readme, &block).unwrap_or_else(|| {
+fn cost_md_preset_table_is_current() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/cost.md");
+    let document = std::fs::read_to_string(&path).expect("read docs/cost.md");
+    let block = docs::block().expect("estimates every preset");
+    let updated = docs::splice(&document, &block).unwrap_or_else(|| {
         panic!(
-            "README.md lacks the {} / {} markers",
-            readme::BEGIN_MARKER,
-            readme::END_MARKER
+            "docs/cost.md lacks the {} / {} markers",
+            docs::BEGIN_MARKER,
+            docs::END_MARKER
         )
     });
     if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
-        if updated != readme {
-            std::fs::write(&path, updated).expect("write README.md");
+        if updated != document {
+            std::fs::write(&path, updated).expect("write docs/cost.md");
         }
         return;
     }
     assert!(
-        updated == readme,
-        "README.md's cost estimate is out of date; run \
+        updated == document,
+        "docs/cost.md's preset cost table is out of date; run \
          `UPDATE_DOCS=1 cargo test -p synth --test cost` and commit the result"
     );
 }

@@ -127,6 +127,80 @@ fn there_are_at_least_six_alarms_a_dashboard_and_a_log_group_with_retention() {
     assert!(one(&doc, "AWS::Logs::LogGroup")["Properties"]["RetentionInDays"].is_number());
 }
 
+/// The stream itself is watched: producers being throttled is an alarm, and the dashboard
+/// graphs what comes in and how old the oldest unread record is.
+#[test]
+fn the_stream_is_alarmed_on_write_throttling_and_graphed() {
+    let doc = document(&Config::default());
+    let stream_id = doc["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::Kinesis::Stream")
+        .map(|(id, _)| id.clone())
+        .expect("a stream");
+    let on_stream = |metric: &str| {
+        resources_of_type(&doc, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .any(|alarm| {
+                let p = &alarm["Properties"];
+                p["Namespace"] == "AWS/Kinesis"
+                    && p["MetricName"] == metric
+                    && p["Dimensions"][0]["Name"] == "StreamName"
+                    && p["Dimensions"][0]["Value"]["Ref"] == stream_id.as_str()
+            })
+    };
+    assert!(on_stream("WriteProvisionedThroughputExceeded"));
+    assert!(on_stream("ReadProvisionedThroughputExceeded"));
+
+    let body = one(&doc, "AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .expect("a Fn::Sub body");
+    let body: Value = serde_json::from_str(body).expect("JSON body");
+    let stream_name = one(&doc, "AWS::Kinesis::Stream")["Properties"]["Name"].clone();
+    let graphed = |metric: &str| {
+        body["widgets"].as_array().unwrap().iter().any(|w| {
+            w["properties"]["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| {
+                    m[0] == "AWS/Kinesis"
+                        && m[1] == metric
+                        && m[2] == "StreamName"
+                        && m[3] == stream_name
+                })
+        })
+    };
+    assert!(graphed("IncomingRecords"));
+    assert!(graphed("GetRecords.IteratorAgeMilliseconds"));
+}
+
+/// A sub-minute failed-events alarm only sees data when the metric is high-resolution: the
+/// stack then asks the processor for it through the function's environment, and never
+/// otherwise.
+#[test]
+fn the_failed_events_alarm_period_matches_the_metrics_resolution() {
+    for period in [10, 30, 60, 300] {
+        let config = Config {
+            cloudwatch_alarm_period_seconds: period,
+            ..Config::default()
+        };
+        config.validate().expect("a valid period");
+        let doc = document(&config);
+        let alarm = &doc["Resources"]["FailedEventsAlarm"]["Properties"];
+        assert_eq!(alarm["MetricName"], contract::metrics::FAILED_EVENTS);
+        assert_eq!(alarm["Period"], period);
+        let env = &one(&doc, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"];
+        let resolution = env.get(contract::env::FAILED_EVENTS_RESOLUTION);
+        if period < 60 {
+            assert_eq!(resolution, Some(&Value::from("1")), "period {period}");
+        } else {
+            assert_eq!(resolution, None, "period {period}");
+        }
+    }
+}
+
 #[test]
 fn the_outputs_of_the_design_are_all_there() {
     let doc = document(&Config::default());

@@ -186,6 +186,7 @@ impl Bench {
                 function_name: "fn".into(),
                 concurrency: 1,
                 backoff: Backoff::default(),
+                item_ttl_days: 0,
             },
             source: source(),
             timeout: Duration::from_secs(10),

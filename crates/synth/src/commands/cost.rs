@@ -11,8 +11,8 @@ use super::ConfigArgs;
 /// Estimate the stack's monthly cost at a given load.
 ///
 /// A 730-hour month of the configured stack, per service and line item, from the us-east-1
-/// list prices in crates/synth/src/cost/prices.rs, free tier not applied. See
-/// crates/synth/docs/cost.md for the formulas and assumptions.
+/// list prices in crates/synth/src/cost/prices.rs, free tier not applied. See docs/cost.md
+/// for the formulas and assumptions.
 ///
 /// Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.
 #[derive(Debug, Args)]

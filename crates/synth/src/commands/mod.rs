@@ -17,7 +17,7 @@ use synth::config::{Config, PRESETS};
 /// Where the stack's configuration comes from; shared by printing the template and `cost`.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
-    /// TOML file of configuration keys (see crates/synth/docs/configuration.md).
+    /// TOML file of configuration keys (see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 

@@ -1,6 +1,6 @@
 //! The configuration reference, generated from the key table so the documentation cannot
-//! drift from what is enforced. crates/synth/docs/configuration.md holds its markdown form;
-//! a test keeps that file current.
+//! drift from what is enforced. docs/configuration.md (at the repository root) holds its
+//! markdown form, the only copy; a test keeps that file current.
 
 use super::keys::{self, KEYS};
 use super::{layers, preset_source, Config, PRESETS};
@@ -21,7 +21,7 @@ pub struct KeyDoc {
     pub description: &'static str,
 }
 
-/// One row per key, in documentation order, for the README reference and for tests.
+/// One row per key, in documentation order, for docs/configuration.md and for tests.
 pub fn reference() -> Vec<KeyDoc> {
     let defaults = Config::default().to_table().unwrap_or_default();
     KEYS.iter()

@@ -54,7 +54,7 @@ pub(crate) enum Check {
     },
     /// One of a fixed set of integers.
     IntOneOf(&'static [i64]),
-    /// A CloudWatch alarm period: 10, 20, 30 or a multiple of 60, up to `max`.
+    /// A CloudWatch alarm period: 10, 30 or a multiple of 60, up to `max`.
     AlarmPeriod {
         max: i64,
     },
@@ -223,6 +223,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Percent of provisioned capacity auto scaling aims to use (PROVISIONED only); the range is Application Auto Scaling's for DynamoDB. New knob.",
     },
     KeySpec {
+        key: "dynamodb_ttl_days",
+        check: Check::Int { min: 0, max: 3650 },
+        description: "Days after its event that an item expires: the table's Time to Live on attribute expiresAt, which the processor writes (ITEM_TTL_DAYS) as the event's time in epoch seconds plus this many days. DynamoDB deletes expired items within a few days, without charge. 0 turns expiry off (no TTL specification, no expiresAt): the recipe's behaviour, items kept forever. New knob.",
+    },
+    KeySpec {
         key: "dynamodb_point_in_time_recovery_enabled",
         check: Check::Bool,
         description: "Continuous backups, restorable to any second of the last 35 days.",
@@ -265,7 +270,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "cloudwatch_alarm_period_seconds",
         check: Check::AlarmPeriod { max: 86400 },
-        description: "Length of one alarm period. 10, 20 and 30 make a high-resolution alarm (charged more). The recipe allowed only 10, 30, 60, 300, 900, 3600, 21600 and 86400.",
+        description: "Length of one period of the failed-events alarm. 10 and 30 make it a high-resolution alarm (charged more) and the processor then emits FailedEvents at high resolution (EMF StorageResolution 1, set through the function's FAILED_EVENTS_RESOLUTION), so the alarm sees data in every period. 20 is refused: CloudFormation's schema allows only 10, 30 and multiples of 60. The recipe allowed only 10, 30, 60, 300, 900, 3600, 21600 and 86400.",
     },
     KeySpec {
         key: "sns_email_endpoint",
@@ -332,7 +337,7 @@ impl Check {
                 max,
             } => format!("{sentinel} ({meaning}) or {min}–{max}"),
             Check::IntOneOf(values) => join(values),
-            Check::AlarmPeriod { max } => format!("10, 20, 30 or a multiple of 60 up to {max}"),
+            Check::AlarmPeriod { max } => format!("10, 30 or a multiple of 60 up to {max}"),
             Check::Bool => "true, false".to_string(),
             Check::Choice(names) | Check::ChoiceList(names) => names.join(", "),
             Check::Name { max_len } => {
@@ -427,11 +432,11 @@ fn check_int_one_of(value: &Value, allowed: &[i64]) -> Result<(), Failure> {
 
 fn check_alarm_period(value: &Value, max: i64) -> Result<(), Failure> {
     let n = int(value)?;
-    let valid = matches!(n, 10 | 20 | 30) || (n > 0 && n % 60 == 0 && n <= max);
+    let valid = matches!(n, 10 | 30) || (n > 0 && n % 60 == 0 && n <= max);
     if valid {
         Ok(())
     } else {
-        let rule = format!("be 10, 20, 30 or a multiple of 60 up to {max}");
+        let rule = format!("be 10, 30 or a multiple of 60 up to {max}");
         Err((rule, n.to_string()))
     }
 }

@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn the_dev_stack_is_counted_from_its_template() {
         let found = inventory(&Config::default());
-        assert_eq!(found.alarm_periods.len(), 7);
+        assert_eq!(found.alarm_periods.len(), 9);
         assert_eq!(found.high_resolution_alarms(), 0);
         assert_eq!(found.dashboards, 1);
         // The alert topic's key exists only with an alert address.

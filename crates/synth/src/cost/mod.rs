@@ -6,9 +6,9 @@
 //! (alarms, keys, metrics, indexes), and each of [`services`] prices its part with the
 //! assumptions it states. docs/cost.md writes the formulas out.
 
+pub mod docs;
 pub mod inventory;
 pub mod prices;
-pub mod readme;
 pub mod render;
 pub mod services;
 pub mod workload;
@@ -228,6 +228,89 @@ mod tests {
         let idle = estimate(&Config::default(), Load::new(0.0, 500.0, 0.0).unwrap()).unwrap();
         assert_eq!(idle.service("Lambda").unwrap().monthly_usd(), 0.0);
         assert!(idle.service("Kinesis").unwrap().monthly_usd() > 10.0);
+    }
+
+    /// The promise: the preset named for cost costs at most half of dev at the
+    /// default load, and its savings are DynamoDB's.
+    #[test]
+    fn cost_optimized_costs_at_most_half_of_dev() {
+        let dev = estimate(&Config::default(), DEFAULT_LOAD).unwrap();
+        let cheap = estimate(
+            &Config::from_preset("cost-optimized").unwrap(),
+            DEFAULT_LOAD,
+        )
+        .unwrap();
+        assert!(
+            cheap.total_usd() <= 0.5 * dev.total_usd(),
+            "cost-optimized {:.2} against dev {:.2}",
+            cheap.total_usd(),
+            dev.total_usd()
+        );
+        assert!(cheap.warnings.is_empty(), "{:?}", cheap.warnings);
+    }
+
+    /// cost-optimized's table storage, recomputed by hand from the price table: 100 events/s
+    /// of 500 bytes for 730 hours; an item is 500 + 347 bytes plus `expiresAt` (9 + 6), plus
+    /// 100 bytes of overhead, in the table and both GSIs; a 7-day TTL plus 2 days of deletion
+    /// lag keeps 9 of the month's 30.4 days.
+    #[test]
+    fn cost_optimized_storage_matches_a_hand_calculation() {
+        let config = Config::from_preset("cost-optimized").unwrap();
+        let estimate = estimate(&config, DEFAULT_LOAD).unwrap();
+        let storage = &estimate.service("DynamoDB").unwrap().line_items[2];
+        assert!(
+            storage.item.starts_with("Storage steady state"),
+            "{storage:?}"
+        );
+        let events = 100.0 * 730.0 * 3600.0;
+        let item = 500.0 + 347.0 + 15.0 + 100.0;
+        let gb = events * item / 1_073_741_824.0 * (9.0 / (730.0 / 24.0)) * 3.0;
+        let usd = gb * US_EAST_1.dynamodb_storage_gb_month;
+        assert!(
+            (storage.quantity - gb).abs() < 1e-6,
+            "{} vs {gb}",
+            storage.quantity
+        );
+        assert!(
+            (storage.monthly_usd - usd).abs() < 0.005,
+            "{} vs {usd}",
+            storage.monthly_usd
+        );
+        // And the write capacity: ceil(100 WCU/s / 70 %) = 143 WCU, table and 2 GSIs.
+        let writes = &estimate.service("DynamoDB").unwrap().line_items[0];
+        let by_hand = 143.0 * 3.0 * 730.0 * US_EAST_1.dynamodb_wcu_hour;
+        assert!(
+            (writes.monthly_usd - by_hand).abs() < 0.005,
+            "{writes:?} vs {by_hand}"
+        );
+    }
+
+    /// Without TTL the storage is one month's and the estimate says it keeps growing; a TTL
+    /// longer than a month prices month one and names the steady state.
+    #[test]
+    fn storage_follows_the_ttl() {
+        let months = |days: u32| {
+            let config = Config {
+                dynamodb_ttl_days: days,
+                ..Config::default()
+            };
+            services::dynamodb::retained(&config)
+        };
+        assert_eq!(months(0).month_one, 1.0);
+        assert_eq!(months(0).steady, None);
+        assert!((months(7).month_one - 9.0 / (730.0 / 24.0)).abs() < 1e-12);
+        assert_eq!(months(90).month_one, 1.0);
+        assert!(months(90).steady.unwrap() > 2.9);
+        let long = Config {
+            dynamodb_ttl_days: 90,
+            ..Config::default()
+        };
+        let estimate = estimate(&long, DEFAULT_LOAD).unwrap();
+        let assumptions = &estimate.service("DynamoDB").unwrap().assumptions;
+        assert!(
+            assumptions.iter().any(|a| a.contains("steady state")),
+            "{assumptions:?}"
+        );
     }
 
     #[test]

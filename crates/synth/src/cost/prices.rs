@@ -4,7 +4,7 @@
 //! Compiled on [`PRICES_AS_OF`] from the figures AWS publishes on the pages linked below
 //! (DynamoDB on-demand after its November 2024 price cut). They were not re-fetched from
 //! the live pages that day: check them there before relying on a total, and update this
-//! table and the date together (the README block and docs/cost.md follow from the code).
+//! table and the date together (docs/cost.md's preset table follows from the code).
 
 /// When this table was compiled.
 pub const PRICES_AS_OF: &str = "2026-11-25";

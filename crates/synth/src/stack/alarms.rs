@@ -1,6 +1,7 @@
 //! CloudWatch alarms: the recipe's three (failed events, duration, errors) plus what an
 //! on-call engineer needs to know the pipeline is stuck or losing ground: iterator age,
-//! throttles, and records piling up in the dead-letter queue.
+//! throttles (the stream's, the function's and the table's), and records piling up in the
+//! dead-letter queue.
 
 use cfn::resources::cloudwatch::alarm::{
     AlarmComparisonOperator as Comparison, AlarmStatistic as Statistic,
@@ -19,6 +20,8 @@ use crate::config::Config;
 pub struct Watched {
     /// The function's name (`Ref` of the function).
     pub function_name: Expr,
+    /// The stream's name (`Ref` of the stream).
+    pub stream_name: Expr,
     /// The table's name.
     pub table_name: Expr,
     /// The dead-letter queue's name.
@@ -41,6 +44,12 @@ struct Spec {
 
 /// Iterator age (ms) past which the function is falling behind the stream: a minute.
 pub const ITERATOR_AGE_THRESHOLD_MS: f64 = 60_000.0;
+
+/// Whether the failed-events alarm looks at sub-minute periods, which only a high-resolution
+/// metric fills: the function's environment then asks the processor for one.
+pub fn failed_events_high_resolution(config: &Config) -> bool {
+    config.cloudwatch_alarm_period_seconds < 60
+}
 
 /// Adds every alarm; returns how many.
 pub fn add(
@@ -147,6 +156,32 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             threshold: ITERATOR_AGE_THRESHOLD_MS,
             periods: 5,
             period: 60,
+        },
+        // Stream-level (not shard-level) metrics: free, and reported in both stream modes
+        // (ON_DEMAND streams throttle too, while they scale past twice their recent peak).
+        Spec {
+            id: "StreamWriteThrottlesAlarm",
+            name: "stream-write-throttles",
+            description: "Kinesis refused writes to the stream (WriteProvisionedThroughputExceeded): producers are retrying or dropping records; add shards or switch to ON_DEMAND".into(),
+            namespace: "AWS/Kinesis",
+            metric: "WriteProvisionedThroughputExceeded",
+            dimension: ("StreamName", watched.stream_name.clone()),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "StreamReadThrottlesAlarm",
+            name: "stream-read-throttles",
+            description: "Kinesis throttled reads of the stream (ReadProvisionedThroughputExceeded) for 15 minutes: too many consumers share the shards' read limit; the function falls behind".into(),
+            namespace: "AWS/Kinesis",
+            metric: "ReadProvisionedThroughputExceeded",
+            dimension: ("StreamName", watched.stream_name.clone()),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 3,
+            period: 300,
         },
         Spec {
             id: "DeadLetterQueueAlarm",

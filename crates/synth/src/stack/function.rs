@@ -42,6 +42,10 @@ pub struct Processor {
     pub function: Handle<Function>,
     /// Its log group.
     pub log_group: Handle<LogGroup>,
+    /// Its execution role.
+    pub role: Handle<Role>,
+    /// The event source mapping from the stream.
+    pub mapping: Handle<EventSourceMapping>,
 }
 
 impl Processor {
@@ -69,17 +73,20 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
     let log_group = template.add_with("ProcessorLogGroup", log_group, retention::options(config));
     let role = add_role(template, config, names, wiring, &log_group);
     let function = add_function(template, config, names, wiring, &role, &log_group);
-    add_mapping(template, config, wiring, &function);
+    let mapping = add_mapping(template, config, wiring, &function);
     Processor {
         function,
         log_group,
+        role,
+        mapping,
     }
 }
 
 /// What the processor's role is granted: the stream it reads, the table and the queue it
-/// writes (each with its key's statement), its own log streams, its environment's key and
-/// X-Ray.
-pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>, names: &Names) -> Grants {
+/// writes (each with its key's statement), its own log streams and X-Ray. Nothing for the
+/// environment's key: Lambda decrypts the environment through the grant it creates on the
+/// key when the function is deployed, not with the execution role.
+pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
     let mut grants = Grants::new();
     wiring.stream.grant_read(&mut grants);
     wiring.table.grant_write(&mut grants);
@@ -90,22 +97,8 @@ pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>, names: &Names) -> G
             &["logs:CreateLogStream", "logs:PutLogEvents"],
             vec![log_group.attr_arn().to_json()],
         ))
-        .allow(decrypt_environment(wiring.key, names))
         .allow(iam::write_traces());
     grants
-}
-
-/// Lambda decrypts the function's environment with the role at init, asking KMS with the
-/// function's name as encryption context: only that function's environment is readable.
-fn decrypt_environment(key: &Handle<Key>, names: &Names) -> Statement {
-    Statement::allow(
-        "DecryptEnvironment",
-        &["kms:Decrypt"],
-        vec![key.attr_arn().to_json()],
-    )
-    .when(json!({
-        "StringEquals": { "kms:EncryptionContext:LambdaFunctionName": names.function },
-    }))
 }
 
 fn add_role(
@@ -117,7 +110,7 @@ fn add_role(
 ) -> Handle<Role> {
     let policy = InlinePolicy::new(
         "processor",
-        grants(wiring, log_group, names).document(Layout::Paired),
+        grants(wiring, log_group).document(Layout::Paired),
     );
     let role = Role {
         description: Some(
@@ -147,7 +140,7 @@ fn add_function(
         s3_key: Some(wiring.params.code_key.to_ref().into()),
         ..Code::default()
     };
-    let variables = environment(wiring);
+    let variables = environment(config, wiring);
     let function = Function {
         function_name: Some(names.function.as_str().into()),
         description: Some("Validates and enriches retail events from Kinesis into DynamoDB; bad records go to the DLQ".into()),
@@ -176,16 +169,27 @@ fn add_function(
     )
 }
 
-/// The processor's environment: where it writes, and the metrics namespace the alarms and
-/// the dashboard watch.
-fn environment(wiring: &Wiring) -> serde_json::Value {
-    use contract::env::{DLQ_URL, LOG_LEVEL, METRICS_NAMESPACE as NAMESPACE, TABLE_NAME};
-    json!({
+/// The processor's environment: where it writes, the metrics namespace the alarms and
+/// the dashboard watch, when items expire, and whether `FailedEvents` is high-resolution
+/// (its alarm's period is under a minute).
+fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
+    use contract::env::{
+        DLQ_URL, FAILED_EVENTS_RESOLUTION, ITEM_TTL_DAYS, LOG_LEVEL,
+        METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
+    };
+    let mut variables = json!({
         TABLE_NAME: wiring.table.resource.to_ref().to_json(),
         DLQ_URL: wiring.queue.resource.to_ref().to_json(),
         NAMESPACE: METRICS_NAMESPACE,
         LOG_LEVEL: "info",
-    })
+    });
+    if config.dynamodb_ttl_days > 0 {
+        variables[ITEM_TTL_DAYS] = config.dynamodb_ttl_days.to_string().into();
+    }
+    if super::alarms::failed_events_high_resolution(config) {
+        variables[FAILED_EVENTS_RESOLUTION] = "1".into();
+    }
+    variables
 }
 
 fn architecture(config: &Config) -> Val<cfn::resources::lambda::function::FunctionArchitectures> {
@@ -201,7 +205,7 @@ fn add_mapping(
     config: &Config,
     wiring: &Wiring,
     function: &Handle<Function>,
-) {
+) -> Handle<EventSourceMapping> {
     use cfn::resources::lambda::event_source_mapping::EventSourceMappingFunctionResponseTypes as ResponseType;
     let mapping = EventSourceMapping {
         event_source_arn: Some(wiring.stream.resource.attr_arn().into()),
@@ -225,5 +229,5 @@ fn add_mapping(
         tags: tags::property(config),
         ..EventSourceMapping::new(function.to_ref())
     };
-    template.add("StreamMapping", mapping);
+    template.add("StreamMapping", mapping)
 }

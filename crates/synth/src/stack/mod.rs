@@ -56,6 +56,7 @@ pub fn build(config: &Config) -> Template {
     let processor = function::add(&mut template, config, &names, &wiring);
     let watched = alarms::Watched {
         function_name: processor.function.to_ref(),
+        stream_name: stream.resource.to_ref(),
         table_name: table.resource.to_ref(),
         queue_name: queue.resource.attr_queue_name(),
     };
@@ -118,9 +119,29 @@ pub fn build(config: &Config) -> Template {
                 queue.resource.attr_arn(),
             ),
             (
+                "DeadLetterQueueName",
+                "Name of the dead-letter queue",
+                queue.resource.attr_queue_name(),
+            ),
+            (
                 "LogGroupName",
                 "The processor's CloudWatch log group",
                 processor.log_group.to_ref(),
+            ),
+            (
+                "LogGroupArn",
+                "ARN of the processor's log group",
+                processor.log_group.attr_arn(),
+            ),
+            (
+                "RoleArn",
+                "ARN of the processor's execution role",
+                processor.role.attr_arn(),
+            ),
+            (
+                "EventSourceMappingId",
+                "ID of the event source mapping from the stream to the processor",
+                processor.mapping.to_ref(),
             ),
             (
                 "DashboardName",

@@ -52,6 +52,14 @@ fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
+            "LogsConsoleUrl",
+            "The processor's log group in the CloudWatch console",
+            format!(
+                "cloudwatch/home?region=${{AWS::Region}}#logsV2:log-groups/log-group/{}",
+                names.log_group.replace('/', "$252F")
+            ),
+        ),
+        (
             "TableConsoleUrl",
             "The events table in the DynamoDB console",
             format!(

@@ -7,7 +7,7 @@
 use cfn::resources::dynamodb::table::{
     AttributeDefinition, AttributeDefinitionAttributeType as AttributeType, GlobalSecondaryIndex,
     KeySchema, PointInTimeRecoverySpecification, Projection, ProvisionedThroughput,
-    SSESpecification, SSESpecificationSSEType,
+    SSESpecification, SSESpecificationSSEType, TimeToLiveSpecification,
 };
 use cfn::resources::dynamodb::Table;
 use cfn::resources::kms::Key;
@@ -23,6 +23,10 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("EventTypeIndex", "eventType"),
     ("ProductIndex", "productId"),
 ];
+
+/// The table's Time to Live attribute: epoch seconds, written by the processor when
+/// `dynamodb_ttl_days` is on (see `events::expires_at`).
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
 /// The events table and the customer-managed key it is encrypted with, if any.
 pub struct EventTable {
@@ -103,6 +107,7 @@ pub fn add(
             ..PointInTimeRecoverySpecification::default()
         }),
         sse_specification: Some(sse(key_used.as_ref())),
+        time_to_live_specification: time_to_live(config),
         deletion_protection_enabled: Some(config.dynamodb_deletion_protection.into()),
         tags: tags::property(config),
         ..Table::new(key_schema("userId", "eventKey"))
@@ -139,6 +144,15 @@ fn index(
         provisioned_throughput: throughput,
         ..GlobalSecondaryIndex::new(name, projection, key_schema(hash, "eventTimestamp"))
     }
+}
+
+/// Expiry on [`TTL_ATTRIBUTE`] when `dynamodb_ttl_days` is on; otherwise no specification
+/// at all, as in the recipe (items without the attribute never expire either way).
+fn time_to_live(config: &Config) -> Option<TimeToLiveSpecification> {
+    (config.dynamodb_ttl_days > 0).then(|| TimeToLiveSpecification {
+        attribute_name: Some(TTL_ATTRIBUTE.into()),
+        ..TimeToLiveSpecification::new(true)
+    })
 }
 
 fn provisioned_throughput(config: &Config) -> Option<ProvisionedThroughput> {

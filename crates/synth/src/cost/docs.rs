@@ -1,5 +1,6 @@
-//! The README's cost block: each preset's estimate at the default load, generated here so
-//! it cannot drift from the model (a test compares it with README.md).
+//! The preset cost table of docs/cost.md: each preset's estimate at the default load,
+//! generated here so it cannot drift from the model (tests/cost.rs compares it with that
+//! file, the only place it appears).
 
 use std::fmt::Write;
 
@@ -7,7 +8,7 @@ use super::render::number;
 use super::{estimate, CostError, DEFAULT_LOAD, PRICES_AS_OF, PRICES_REGION};
 use crate::config::{Config, PRESETS};
 
-/// The marker before the generated block in README.md.
+/// The marker before the generated block in docs/cost.md.
 pub const BEGIN_MARKER: &str = "<!-- cost:begin -->";
 /// The marker after it.
 pub const END_MARKER: &str = "<!-- cost:end -->";
@@ -52,18 +53,17 @@ pub fn block() -> Result<String, CostError> {
         out,
         "\nDynamoDB dominates: every event is an item written to the table and both indexes, and\n\
          kept. `synth cost --events-per-second N --avg-event-bytes B` prices your own load;\n\
-         `--format json` gives every line item. The formulas and assumptions are in\n\
-         [crates/synth/docs/cost.md](crates/synth/docs/cost.md). This block is generated\n\
-         (`UPDATE_DOCS=1 cargo test -p synth --test cost` rewrites it)."
+         `--format json` gives every line item. The formulas and assumptions follow below.\n\
+         This block is generated (`UPDATE_DOCS=1 cargo test -p synth --test cost` rewrites it)."
     );
     Ok(out)
 }
 
-/// README text with the block between the markers replaced, or `None` without markers.
-pub fn splice(readme: &str, block: &str) -> Option<String> {
-    let start = readme.find(BEGIN_MARKER)? + BEGIN_MARKER.len();
-    let end = readme[start..].find(END_MARKER)? + start;
-    Some(format!("{}{block}{}", &readme[..start], &readme[end..]))
+/// The document with the block between the markers replaced, or `None` without markers.
+pub fn splice(document: &str, block: &str) -> Option<String> {
+    let start = document.find(BEGIN_MARKER)? + BEGIN_MARKER.len();
+    let end = document[start..].find(END_MARKER)? + start;
+    Some(format!("{}{block}{}", &document[..start], &document[end..]))
 }
 
 #[cfg(test)]
@@ -80,9 +80,9 @@ mod tests {
 
     #[test]
     fn splice_replaces_only_between_the_markers() {
-        let readme = format!("a\n{BEGIN_MARKER}\nold\n{END_MARKER}\nb\n");
+        let document = format!("a\n{BEGIN_MARKER}\nold\n{END_MARKER}\nb\n");
         assert_eq!(
-            splice(&readme, "\nnew\n").unwrap(),
+            splice(&document, "\nnew\n").unwrap(),
             format!("a\n{BEGIN_MARKER}\nnew\n{END_MARKER}\nb\n")
         );
         assert_eq!(splice("no markers", "x"), None);
