@@ -55,7 +55,8 @@ echo "stack $stack created: stream $stream, table $table"
   --endpoint-url "$endpoint" | tee "$work/producer.txt"
 "$runner" --endpoint-url "$endpoint" --stack-name "$stack" --idle-exit 5
 
-sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' "$work/producer.txt")
+# The summary is producer's last stdout line; `unsent=` follows `sent=` on it.
+sent=$(sed -n 's/^summary: sent=\([0-9]*\) .*/\1/p' "$work/producer.txt")
 stored=$(aws dynamodb scan --table-name "$table" --select COUNT --query Count --output text)
 queue=$(aws sqs get-queue-url --queue-name "${queue_url##*/}" --query QueueUrl --output text)
 dead=$(aws sqs get-queue-attributes --queue-url "$queue" --attribute-names ApproximateNumberOfMessages \

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::discovery::{
     self, DiscoveryError, FunctionConfig, MappingConfig, Outputs, Overrides, Target,
 };
+use crate::health::{cause, is_no_answer, Watch};
 use crate::mapping::Destination;
 
 /// An SDK configuration for `endpoint` (or AWS's) in `region` (or the SDK's chain, else
@@ -33,6 +34,60 @@ pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>, attempts: 
     loader.load().await
 }
 
+/// Connections the runner makes time out after this long.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One attempt of one call of the runner times out after this long: a frozen endpoint is
+/// found out in seconds, whatever the function's timeout.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A whole call of the runner's, retries included, times out after this long.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// [`sdk_config`] with the runner's bounds: connections time out after
+/// [`CONNECT_TIMEOUT`], attempts after [`ATTEMPT_TIMEOUT`], calls (all `attempts`) after
+/// [`CALL_TIMEOUT`], so no call waits longer than that for an endpoint that has gone.
+pub async fn bounded_config(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    attempts: u32,
+) -> SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(CALL_TIMEOUT)
+        .build();
+    sdk_config(endpoint, region, attempts)
+        .await
+        .into_builder()
+        .timeout_config(timeouts)
+        .build()
+}
+
+/// A Kinesis client on `config` whose attempts report to `watch`.
+pub fn watched_kinesis(config: &SdkConfig, watch: Watch) -> aws_sdk_kinesis::Client {
+    let conf = aws_sdk_kinesis::config::Builder::from(config)
+        .interceptor(watch)
+        .build();
+    aws_sdk_kinesis::Client::from_conf(conf)
+}
+
+/// A DynamoDB client on `config` whose attempts report to `watch`.
+pub fn watched_dynamodb(config: &SdkConfig, watch: Watch) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::config::Builder::from(config)
+        .interceptor(watch)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// An SQS client on `config` whose attempts report to `watch`.
+pub fn watched_sqs(config: &SdkConfig, watch: Watch) -> aws_sdk_sqs::Client {
+    let conf = aws_sdk_sqs::config::Builder::from(config)
+        .interceptor(watch)
+        .build();
+    aws_sdk_sqs::Client::from_conf(conf)
+}
+
 /// One line for an SDK error and its causes, without the SDK's debug dump.
 pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
@@ -55,13 +110,20 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
 
-/// Turns an SDK error of `call` into a [`DiscoveryError`] naming the call.
+/// Turns an SDK error of `call` into a [`DiscoveryError`] naming the call; an error that
+/// is no answer at all says what to check.
 pub fn call_error(
     call: String,
 ) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> DiscoveryError {
-    move |err| DiscoveryError::Call {
-        call,
-        error: describe(err),
+    move |err| {
+        let mut error = describe(err);
+        if is_no_answer(&error) {
+            error = format!(
+                "no answer ({}): check that the endpoint is up and reachable; {error}",
+                cause(&error)
+            );
+        }
+        DiscoveryError::Call { call, error }
     }
 }
 
@@ -153,6 +215,25 @@ pub async fn function_config(
     })
 }
 
+/// The function's `ITEM_TTL_DAYS` (0 when it sets none), as the processor reads it.
+pub async fn item_ttl_days(config: &SdkConfig, function: &str) -> Result<u32, DiscoveryError> {
+    let found = function_config(config, function).await?;
+    let Some(value) = found.environment.get(contract::env::ITEM_TTL_DAYS) else {
+        return Ok(0);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(days) if days <= contract::env::MAX_ITEM_TTL_DAYS => Ok(days),
+        _ => Err(DiscoveryError::Call {
+            call: format!("GetFunctionConfiguration({function})"),
+            error: format!(
+                "its environment sets {} to {value:?}, not a whole number from 0 to {}",
+                contract::env::ITEM_TTL_DAYS,
+                contract::env::MAX_ITEM_TTL_DAYS
+            ),
+        }),
+    }
+}
+
 async fn mappings(
     config: &SdkConfig,
     function: &str,
@@ -196,10 +277,12 @@ pub struct QueueDestination {
 impl QueueDestination {
     /// The queue at `url`.
     pub fn new(config: &SdkConfig, url: String) -> QueueDestination {
-        QueueDestination {
-            client: aws_sdk_sqs::Client::new(config),
-            url,
-        }
+        QueueDestination::with_client(aws_sdk_sqs::Client::new(config), url)
+    }
+
+    /// The queue at `url` through `client` (one with a [`Watch`], say).
+    pub fn with_client(client: aws_sdk_sqs::Client, url: String) -> QueueDestination {
+        QueueDestination { client, url }
     }
 }
 

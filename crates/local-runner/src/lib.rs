@@ -5,11 +5,13 @@
 //!
 //! [`discovery`] finds what to run from the stack, [`shards`] reads the stream,
 //! [`mapping`] holds the delivery semantics (pure, tested without AWS), [`function`] wraps
-//! the processor and [`runner`] is the poll loop. The `local-runner` binary wires them.
+//! the processor and [`runner`] is the poll loop; [`health`] notices a service that stopped
+//! answering. The `local-runner` binary wires them.
 
 pub mod aws;
 pub mod discovery;
 pub mod function;
+pub mod health;
 pub mod lambda_event;
 pub mod mapping;
 pub mod runner;

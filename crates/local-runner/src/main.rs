@@ -1,10 +1,12 @@
 //! `local-runner`: plays Lambda's Kinesis event source mapping against a local endpoint.
 //!
 //! Exit status: 0 the stream was drained and every batch handled or skipped as the mapping
-//! says, 1 an AWS call failed, 2 bad arguments.
+//! says, 1 an AWS call failed or a service stopped answering (one `error:` line on stderr
+//! says which and what to check), 2 bad arguments.
 
 use std::cell::RefCell;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -12,14 +14,16 @@ use clap::Parser;
 use local_runner::aws::{self, NoDestination, QueueDestination};
 use local_runner::discovery::{Overrides, Target};
 use local_runner::function::{self, Processor};
+use local_runner::health::{Health, Service, Watch, SILENCE_LIMIT};
 use local_runner::lambda_event::EventSource;
 use local_runner::mapping::Context;
-use local_runner::runner::{self, Pacing, Summary, Wiring};
+use local_runner::runner::{self, Activity, Pacing, Summary, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::Handler;
 use processor::retry::Backoff;
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
+use processor::sinks::{QueueSender, TableWriter};
 
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
 ///
@@ -28,7 +32,10 @@ use processor::sinks::sqs::SqsQueue;
 /// their parents); builds events in Lambda's Kinesis format and applies batch size,
 /// batching window, ReportBatchItemFailures, BisectBatchOnFunctionError,
 /// MaximumRetryAttempts, MaximumRecordAgeInSeconds and the on-failure destination. Exits
-/// after --idle-exit seconds without new records and prints a summary line on stdout.
+/// after --idle-exit seconds without new records and prints a summary line on stdout;
+/// says how it is going on stderr every 5 s. When the stream, the table or a queue stops
+/// answering for 10 s it stops with one line naming it (exit 1), whatever the function's
+/// timeout.
 #[derive(Debug, Parser)]
 #[command(name = "local-runner", version, about, after_help = AFTER_HELP)]
 struct Cli {
@@ -69,7 +76,12 @@ struct Cli {
 const AFTER_HELP: &str = "Example (after `make local` has created the stack on moto):
   local-runner --endpoint-url http://127.0.0.1:5000 --stack-name retail-events-local --idle-exit 5
 
-Exit status: 0 the stream was drained, 1 an AWS call failed, 2 bad arguments.";
+Progress goes to stderr every 5 s; the summary line to stdout. When the stream, the table or
+a queue stops answering (connections time out after 2 s, calls after 10 s), the runner stops
+within 30 s with one line naming the service, the endpoint and what to check.
+
+Exit status: 0 the stream was drained, 1 an AWS call failed or a service stopped answering,
+2 bad arguments.";
 
 fn idle_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -106,7 +118,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Summary> {
     let region = cli.region.as_deref();
-    let control = aws::sdk_config(Some(&cli.endpoint_url), region, 3).await;
+    let control = aws::bounded_config(Some(&cli.endpoint_url), region, 3).await;
     let overrides = Overrides {
         stream: cli.stream.clone(),
         table: cli.table.clone(),
@@ -125,23 +137,46 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
             .map_or("unlimited".to_owned(), |n| n.to_string()),
         target.settings.bisect_on_error
     );
+    let sink_endpoint = cli
+        .sink_endpoint_url
+        .as_deref()
+        .unwrap_or(&cli.endpoint_url);
+    let health = Arc::new(
+        Health::new(SILENCE_LIMIT)
+            .name(
+                Service::Stream,
+                format!("Kinesis stream {}", target.stream_name),
+                &cli.endpoint_url,
+            )
+            .name(
+                Service::Table,
+                format!("DynamoDB table {}", target.table_name),
+                sink_endpoint,
+            )
+            .name(Service::Queue, "SQS dead-letter queue", sink_endpoint)
+            .name(
+                Service::Destination,
+                "SQS on-failure destination",
+                &cli.endpoint_url,
+            ),
+    );
+    let watch = |service| Watch::new(health.clone(), service);
     // The processor retries within its deadline itself, so its SDK makes one attempt.
-    let sinks = aws::sdk_config(
-        cli.sink_endpoint_url.as_deref().or(Some(&cli.endpoint_url)),
-        region,
-        1,
-    )
-    .await;
+    let sinks = aws::bounded_config(Some(sink_endpoint), region, 1).await;
     let processor = Processor {
         handler: Handler {
             table: DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(&sinks),
+                aws::watched_dynamodb(&sinks, watch(Service::Table)),
                 target.table_name.clone(),
             ),
-            queue: SqsQueue::new(aws_sdk_sqs::Client::new(&sinks), target.dlq_url.clone()),
+            queue: SqsQueue::new(
+                aws::watched_sqs(&sinks, watch(Service::Queue)),
+                target.dlq_url.clone(),
+            ),
             function_name: target.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
+            item_ttl_days: aws::item_ttl_days(&control, &target.function_name).await?,
         },
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
@@ -154,7 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         totals: RefCell::default(),
     };
     let mut reader = StreamReader::new(
-        aws_sdk_kinesis::Client::new(&control),
+        aws::watched_kinesis(&control, watch(Service::Stream)),
         target.stream_name.clone(),
     );
     let pacing = Pacing {
@@ -164,16 +199,29 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     };
     let summary = match &target.on_failure_url {
         Some(url) => {
+            let client = aws::watched_sqs(&control, watch(Service::Destination));
+            let destination = QueueDestination::with_client(client, url.clone());
             drive(
                 &target,
                 &mut reader,
                 &processor,
-                &QueueDestination::new(&control, url.clone()),
+                &destination,
+                &health,
                 pacing,
             )
             .await?
         }
-        None => drive(&target, &mut reader, &processor, &NoDestination, pacing).await?,
+        None => {
+            drive(
+                &target,
+                &mut reader,
+                &processor,
+                &NoDestination,
+                &health,
+                pacing,
+            )
+            .await?
+        }
     };
     let totals = processor.totals.borrow();
     eprintln!(
@@ -183,11 +231,15 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
-async fn drive<D: local_runner::mapping::Destination>(
+/// How often a progress line is printed.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+async fn drive<W: TableWriter, Q: QueueSender, D: local_runner::mapping::Destination>(
     target: &Target,
     reader: &mut StreamReader,
-    processor: &Processor<DynamoTable, SqsQueue>,
+    processor: &Processor<W, Q>,
     destination: &D,
+    health: &Health,
     pacing: Pacing,
 ) -> anyhow::Result<Summary> {
     let mut last_report = Instant::now();
@@ -203,15 +255,41 @@ async fn drive<D: local_runner::mapping::Destination>(
             retry_pause: pacing.retry_pause,
         },
     };
-    let summary = runner::run(wiring, pacing, &mut |summary| {
-        if last_report.elapsed() >= Duration::from_secs(5) {
-            last_report = Instant::now();
-            eprintln!(
-                "read {} records, {} invocations so far",
-                summary.records, summary.counts.invocations
-            );
+    let summary = runner::run_watched(wiring, pacing, health, &mut |summary, activity| {
+        if last_report.elapsed() < PROGRESS_EVERY {
+            return;
         }
+        last_report = Instant::now();
+        eprintln!("{}", progress_line(summary, activity, pacing.idle_exit));
     })
     .await?;
     Ok(summary)
+}
+
+/// A progress line: what has been read and done, and what the runner is doing now.
+fn progress_line(summary: &Summary, activity: Activity<'_>, idle_exit: Duration) -> String {
+    let done = format!(
+        "read {} records from {} shards, {} invocations ({} function errors) in {:.0} s",
+        summary.records,
+        summary.shards,
+        summary.counts.invocations,
+        summary.counts.function_errors,
+        summary.elapsed.as_secs_f64()
+    );
+    match activity {
+        Activity::Delivered => done,
+        Activity::Waiting { quiet } => format!(
+            "{done}; no new records for {:.0} s (stopping after {:.0} s)",
+            quiet.as_secs_f64(),
+            idle_exit.as_secs_f64()
+        ),
+        Activity::Invoking {
+            shard,
+            records,
+            busy,
+        } => format!(
+            "{done}; delivering {records} records of {shard} for {:.0} s",
+            busy.as_secs_f64()
+        ),
+    }
 }

@@ -1,14 +1,21 @@
 //! The poll loop: read every shard, gather records into batches as the mapping's batch
 //! size and batching window say, deliver each batch with the mapping's semantics, and stop
-//! once the stream has been quiet for the idle time.
+//! once the stream has been quiet for the idle time. It stops early, with one line saying
+//! why, when a service stops answering ([`crate::health`]), and tells how it is going every
+//! second while it works or waits, so a caller can show progress.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::health::{Health, Service, Unreachable};
 use crate::lambda_event::StreamRecord;
 use crate::mapping::{self, Context, Counts, Destination, DestinationFailed, Function, Settings};
 use crate::shards::StreamReader;
+
+/// How often the loop reports what it is doing while an invocation runs.
+pub const TICK: Duration = Duration::from_secs(1);
 
 /// Lambda's limit on an invocation's payload; base64 makes record data a third larger.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
@@ -74,12 +81,49 @@ pub struct Wiring<'a, F, D> {
     pub context: Context<'a>,
 }
 
+/// What the loop is doing, for progress lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity<'a> {
+    /// A batch was just delivered.
+    Delivered,
+    /// The stream has had no new record for `quiet`.
+    Waiting {
+        /// How long.
+        quiet: Duration,
+    },
+    /// The function has been busy with `records` records of `shard` for `busy` (retries
+    /// of the batch included).
+    Invoking {
+        /// The shard.
+        shard: &'a str,
+        /// Records in the batch.
+        records: usize,
+        /// How long so far.
+        busy: Duration,
+    },
+}
+
 /// Runs until the stream has been idle for `pacing.idle_exit`. `progress` sees the running
-/// summary after every delivered batch.
+/// summary after every delivered batch (and more often; see [`run_watched`]).
 pub async fn run<F: Function, D: Destination>(
     wiring: Wiring<'_, F, D>,
     pacing: Pacing,
     progress: &mut dyn FnMut(&Summary),
+) -> Result<Summary, RunError> {
+    // Nothing reports to this one, so it never finds a service down.
+    let health = Health::default();
+    run_watched(wiring, pacing, &health, &mut |summary, _| progress(summary)).await
+}
+
+/// [`run`], stopping with [`RunError::Unreachable`] once `health` finds a service silent
+/// for its limit (the clients of the wiring report to it through [`crate::health::Watch`]).
+/// `progress` sees the summary and what the loop is doing after every batch, every
+/// [`TICK`] of an invocation and every poll of a quiet stream.
+pub async fn run_watched<F: Function, D: Destination>(
+    wiring: Wiring<'_, F, D>,
+    pacing: Pacing,
+    health: &Health,
+    progress: &mut dyn FnMut(&Summary, Activity<'_>),
 ) -> Result<Summary, RunError> {
     let Wiring {
         reader,
@@ -93,8 +137,12 @@ pub async fn run<F: Function, D: Destination>(
     let mut summary = Summary::default();
     let mut buffers: BTreeMap<String, (Instant, Vec<StreamRecord>)> = BTreeMap::new();
     let mut last_record = Instant::now();
+    let stream_error = |error: String| match health.silent(Service::Stream) {
+        Some(silent) => RunError::Unreachable(silent),
+        None => RunError::Stream(error),
+    };
     loop {
-        reader.refresh().await.map_err(RunError::Stream)?;
+        reader.refresh().await.map_err(stream_error)?;
         let open = reader.shard_ids();
         summary.shards = summary.shards.max(open.len());
         let mut got = false;
@@ -106,7 +154,7 @@ pub async fn run<F: Function, D: Destination>(
             let records = reader
                 .next_records(shard, settings.batch_size - buffered)
                 .await
-                .map_err(RunError::Stream)?;
+                .map_err(stream_error)?;
             if records.is_empty() {
                 continue;
             }
@@ -133,29 +181,81 @@ pub async fn run<F: Function, D: Destination>(
                 continue;
             };
             for batch in invocation_batches(buffer, settings.batch_size) {
-                mapping::deliver(
-                    batch,
-                    settings,
-                    function,
-                    destination,
-                    &context,
-                    &mut summary.counts,
-                )
-                .await
-                .map_err(RunError::Destination)?;
+                let records = batch.len();
+                let mut counts = Counts::default();
+                let delivered = {
+                    let delivery = mapping::deliver(
+                        batch,
+                        settings,
+                        function,
+                        destination,
+                        &context,
+                        &mut counts,
+                    );
+                    watch_over(delivery, health, &mut |busy| {
+                        let invoking = Activity::Invoking {
+                            shard: &shard,
+                            records,
+                            busy,
+                        };
+                        progress(&summary, invoking)
+                    })
+                    .await
+                };
+                add(&mut summary.counts, &counts);
                 summary.elapsed = started.elapsed();
-                progress(&summary);
+                match delivered {
+                    Ok(Ok(())) => {}
+                    Ok(Err(failed)) => {
+                        return Err(match health.silent(Service::Destination) {
+                            Some(silent) => RunError::Unreachable(silent),
+                            None => RunError::Destination(failed),
+                        })
+                    }
+                    Err(down) => return Err(RunError::Unreachable(down)),
+                }
+                progress(&summary, Activity::Delivered);
             }
         }
         if !got {
             if buffers.is_empty() && last_record.elapsed() >= pacing.idle_exit {
                 break;
             }
+            summary.elapsed = started.elapsed();
+            let quiet = last_record.elapsed();
+            progress(&summary, Activity::Waiting { quiet });
             tokio::time::sleep(pacing.poll_interval).await;
         }
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Runs `work` to its end, calling `tick` with the time so far every [`TICK`]; `Err` as
+/// soon as `health` finds a service down (the work is dropped).
+async fn watch_over<F: Future>(
+    work: F,
+    health: &Health,
+    tick: &mut dyn FnMut(Duration),
+) -> Result<F::Output, Unreachable> {
+    tokio::pin!(work);
+    let started = Instant::now();
+    loop {
+        tokio::select! {
+            output = &mut work => return Ok(output),
+            down = health.down() => return Err(down),
+            _ = tokio::time::sleep(TICK) => tick(started.elapsed()),
+        }
+    }
+}
+
+fn add(total: &mut Counts, more: &Counts) {
+    total.invocations += more.invocations;
+    total.function_errors += more.function_errors;
+    total.partial_failures += more.partial_failures;
+    total.bisections += more.bisections;
+    total.skipped_batches += more.skipped_batches;
+    total.skipped_records += more.skipped_records;
 }
 
 /// Splits a shard's buffered records into invocations within the batch size and Lambda's
@@ -190,6 +290,9 @@ pub enum RunError {
     /// than lose track of them.
     #[error(transparent)]
     Destination(#[from] DestinationFailed),
+    /// A service stopped answering.
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
 }
 
 #[cfg(test)]

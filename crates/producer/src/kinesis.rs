@@ -31,6 +31,9 @@ impl Endpoint {
     }
 }
 
+/// How long one call may take before it counts as unanswered.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// A stream to put records on.
 pub struct Stream {
     client: Client,
@@ -39,8 +42,8 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// A client for `name` at `endpoint`. Connections time out after 3 s and calls after
-    /// 30 s, so an unreachable endpoint is an error, not a hang.
+    /// A client for `name` at `endpoint`. Connections time out after 3 s and call attempts
+    /// after 15 s, so an unreachable or frozen endpoint is an error, not a hang.
     pub async fn connect(endpoint: &Endpoint, name: &str) -> Stream {
         let region = aws_config::meta::region::RegionProviderChain::first_try(
             endpoint.region.clone().map(aws_config::Region::new),
@@ -52,11 +55,12 @@ impl Stream {
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                     .build(),
             )
-            // Our own loop retries rejected entries; the SDK retries each call a little.
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
+            // The SDK retries the stream check a little; PutRecords is retried by our own
+            // loop only (see `put_records`), which keeps each key in order.
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
         if let Some(url) = &endpoint.url {
             loader = loader.endpoint_url(url);
         }
@@ -107,7 +111,10 @@ impl Stream {
         let detail = causes(&err);
         match &err {
             _ if detail.starts_with(NO_CREDENTIALS_HINT) => CallError::Fatal(detail),
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => CallError::Fatal(format!(
+            // No (complete) answer: the records may or may not be in the stream.
+            SdkError::DispatchFailure(_)
+            | SdkError::TimeoutError(_)
+            | SdkError::ResponseError(_) => CallError::NoAnswer(format!(
                 "cannot reach Kinesis at {}: {detail}",
                 self.endpoint
             )),
@@ -116,7 +123,6 @@ impl Stream {
                 self.name, self.endpoint
             )),
             _ if is_transient(&code) => CallError::Transient(format!("{code}: {detail}")),
-            SdkError::ResponseError(_) => CallError::Transient(detail),
             _ => CallError::Fatal(format!("PutRecords on {} failed: {detail}", self.name)),
         }
     }
@@ -160,15 +166,28 @@ fn is_transient(code: &str) -> bool {
 
 impl PutRecords for Stream {
     async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
-        let mut request = self.client.put_records().stream_name(&self.name);
-        for record in records {
-            let entry = PutRecordsRequestEntry::builder()
-                .partition_key(&record.partition_key)
-                .data(Blob::new(record.data.clone()))
-                .build()
-                .map_err(|e| CallError::Fatal(format!("bad record: {e}")))?;
-            request = request.records(entry);
-        }
+        let entries = records
+            .iter()
+            .map(|record| {
+                PutRecordsRequestEntry::builder()
+                    .partition_key(&record.partition_key)
+                    .data(Blob::new(record.data.clone()))
+                    .build()
+                    .map_err(|e| CallError::Fatal(format!("bad record: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // The SDK does not retry PutRecords: our loop does, entry by entry with its own
+        // backoff and count, keeping each key in order (see `crate::pending`).
+        let request = self
+            .client
+            .put_records()
+            .stream_name(&self.name)
+            .set_records(Some(entries))
+            .customize()
+            .config_override(
+                aws_sdk_kinesis::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            );
         let output = request.send().await.map_err(|e| self.classify(e))?;
         Ok(output
             .records()
@@ -177,6 +196,7 @@ impl PutRecords for Stream {
                 (Some(shard), Some(sequence)) if entry.error_code().is_none() => Ok(Placement {
                     shard_id: shard.to_owned(),
                     sequence_number: sequence.to_owned(),
+                    sub_sequence_number: None,
                 }),
                 _ => Err(format!(
                     "{}: {}",

@@ -7,6 +7,7 @@
 
 pub mod invalid;
 pub mod kinesis;
+pub mod pending;
 pub mod progress;
 pub mod run;
 pub mod schedule;

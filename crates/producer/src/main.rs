@@ -1,19 +1,22 @@
 //! `producer`: puts realistic retail events on the pipeline's Kinesis stream.
 //!
 //! Exit status: 0 every record is in the stream, 1 some were not (or the stream could not be
-//! reached), 2 bad arguments.
+//! reached), 2 bad arguments, 130 / 143 stopped by SIGINT / SIGTERM. Whatever the ending, the
+//! last line on stdout is the summary.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 
 use producer::kinesis::{Endpoint, Stream};
 use producer::progress;
-use producer::run::{self, Input, Options};
+use producer::run::{self, Input, Options, Packing, StopHandle, Summary};
 use producer::schedule::Schedule;
 use producer::send::{RetryPolicy, MAX_BATCH_RECORDS};
 use producer::source::{Generated, Lines};
@@ -51,8 +54,8 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = positive_rate)]
     rate: Option<f64>,
 
-    /// Records per PutRecords call at most; events due at the same time share a call
-    /// (Kinesis allows 500 records and 5 MiB per call).
+    /// Kinesis records per PutRecords call at most; events due at the same time share a
+    /// call (Kinesis allows 500 records and 5 MiB per call).
     #[arg(long, value_name = "N", default_value_t = MAX_BATCH_RECORDS, value_parser = batch_size)]
     batch: usize,
 
@@ -76,6 +79,12 @@ struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "invalid_ratio", "start_time"])]
     from_file: Option<PathBuf>,
 
+    /// Send each event as its own Kinesis record. By default the events of one user that
+    /// are waiting together (a burst, a backlog) travel as one KPL aggregate of up to 50 KiB,
+    /// which the processor unpacks; a user's lone event is sent as it is.
+    #[arg(long)]
+    no_aggregate: bool,
+
     /// Retries of a record Kinesis did not accept before it counts as failed.
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_retries: u32,
@@ -96,7 +105,15 @@ const AFTER_HELP: &str = "Examples:
   producer retail-events-dev-events 5000 --rate 500 --invalid-ratio 0.1 --seed 42
   producer retail-events-dev-events --from-file events.jsonl --endpoint-url http://127.0.0.1:5000
 
-Exit status: 0 every record sent, 1 some not sent or the stream unreachable, 2 bad arguments.";
+Each partition key's records reach the stream in the order produced: a record is sent only
+after every earlier record of its key is acknowledged.
+
+The last line on stdout is always the summary, also after an error, SIGINT or SIGTERM:
+  summary: sent=N invalid=N retried=N failed=N unsent=N elapsed=Ss events_per_second=N
+sent counts the records Kinesis acknowledged; unsent those neither acknowledged nor given up on.
+
+Exit status: 0 every record sent, 1 some not sent or the stream unreachable, 2 bad arguments,
+130 / 143 stopped by SIGINT / SIGTERM.";
 
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -198,15 +215,13 @@ fn schedule(cli: &Cli) -> Schedule {
 }
 
 async fn send_all(cli: Cli, mut input: Input) -> ExitCode {
+    let (stops, stop) = run::stop_channel();
+    let signal = Arc::new(AtomicI32::new(0));
+    tokio::spawn(listen_for_signals(stops, signal.clone()));
     let endpoint = Endpoint {
         url: cli.endpoint_url.clone(),
         region: cli.region.clone(),
     };
-    let stream = Stream::connect(&endpoint, &cli.stream).await;
-    if let Err(err) = stream.check().await {
-        eprintln!("error: {err}");
-        return ExitCode::FAILURE;
-    }
     let options = Options {
         schedule: schedule(&cli),
         batch: cli.batch,
@@ -215,28 +230,87 @@ async fn send_all(cli: Cli, mut input: Input) -> ExitCode {
             ..RetryPolicy::default()
         },
     };
+    let not_started = Summary {
+        unsent: input.planned(&options.schedule).unwrap_or(0),
+        ..Summary::default()
+    };
+    let stream = Stream::connect(&endpoint, &cli.stream).await;
+    let checked = {
+        let mut stop = stop.clone();
+        tokio::select! {
+            checked = stream.check() => Some(checked),
+            _ = stop.wait() => None,
+        }
+    };
+    match checked {
+        None => return finish(&not_started, None, &signal),
+        Some(Err(err)) => return finish(&not_started, Some(&err.to_string()), &signal),
+        Some(Ok(())) => {}
+    }
     let mut progress = progress::for_stderr(options.schedule.total());
-    match run::run(
+    let outcome = run::run_until(
         &stream,
         &mut input,
         options,
+        if cli.no_aggregate {
+            Packing::Single
+        } else {
+            Packing::Aggregate
+        },
         progress.as_mut(),
         &mut |_, _| {},
+        stop,
     )
-    .await
-    {
-        Ok(summary) => {
-            println!("{summary}");
-            if summary.failed > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
+    .await;
+    match outcome {
+        Ok(summary) => finish(&summary, None, &signal),
+        Err(stopped) => finish(&stopped.summary, Some(&stopped.to_string()), &signal),
+    }
+}
+
+/// Prints the error (stderr), then the summary as the last line on stdout, and picks the
+/// exit status.
+fn finish(summary: &Summary, error: Option<&str>, signal: &AtomicI32) -> ExitCode {
+    if let Some(error) = error {
+        eprintln!("error: {error}");
+    }
+    println!("{summary}");
+    let _ = std::io::stdout().flush();
+    match signal.load(Ordering::SeqCst) {
+        0 if error.is_none() && summary.failed == 0 && summary.unsent == 0 => ExitCode::SUCCESS,
+        0 => ExitCode::FAILURE,
+        signo => ExitCode::from(128 + signo as u8),
+    }
+}
+
+/// Turns SIGINT and SIGTERM into stop requests: the first lets the call in flight finish,
+/// the second stops at once. The first signal's number is kept for the exit status.
+async fn listen_for_signals(stops: StopHandle, first: Arc<AtomicI32>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        eprintln!("warning: cannot listen for SIGINT and SIGTERM; they will end the run without a summary");
+        return;
+    };
+    loop {
+        let signo = tokio::select! {
+            _ = interrupt.recv() => 2,
+            _ = terminate.recv() => 15,
+        };
+        let again = first
+            .compare_exchange(0, signo, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err();
+        if again {
+            eprintln!("stopping now");
+        } else {
+            eprintln!(
+                "stopping: waiting up to {} s for the call in flight (signal again to stop at once)",
+                run::STOP_GRACE.as_secs()
+            );
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
+        stops.request();
     }
 }
 

@@ -1,16 +1,35 @@
 //! One producer run: take records from the input as the schedule makes them due, put them
-//! on the stream in batches (whatever is due at once goes in one PutRecords call, so high
-//! rates batch by themselves), and count what happened. One call is in flight at a time,
-//! which keeps each shard's records in order.
+//! on the stream (whatever is due and free goes in one PutRecords call, so high rates batch
+//! by themselves), and count what happened. One call is in flight at a time, and a record
+//! goes out only after every earlier record of its partition key is acknowledged (see
+//! [`crate::pending`]), so each key's records reach the stream in the order produced.
+//!
+//! Every way a run ends gives a [`Summary`]: the input or the schedule runs out, a stop is
+//! asked for (the binary asks on SIGINT and SIGTERM), or the endpoint fails for good
+//! ([`Stopped`] carries the summary with the error).
 
 use std::fmt;
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
+use crate::pending::{Call, Pending, Settled, AGGREGATE_MAX_BYTES};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
-use crate::send::{self, CallError, Placement, PutRecords, RetryPolicy};
+use crate::send::{CallError, Placement, PutRecords, RetryPolicy, Silence};
 use crate::source::{Generated, Lines, Record};
+
+/// Records taken from the input ahead of sending, at most: enough for every key of a
+/// realistic workload to have its next record at hand, so calls stay full.
+pub const WINDOW_RECORDS: usize = 5_000;
+
+/// Bytes taken from the input ahead of sending, at most.
+pub const WINDOW_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long a stop waits for the call in flight to be answered, so what it put is
+/// counted; a second stop request does not wait.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Where the records come from.
 pub enum Input {
@@ -26,6 +45,16 @@ pub enum Input {
     File(Lines<Box<dyn BufRead + Send>>),
 }
 
+impl Input {
+    /// Records the run is to send, when known before it starts: a generated run's count.
+    pub fn planned(&self, schedule: &Schedule) -> Option<u64> {
+        match self {
+            Input::Generated { .. } => schedule.total(),
+            Input::File(_) => None,
+        }
+    }
+}
+
 /// How to send.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -37,10 +66,22 @@ pub struct Options {
     pub retry: RetryPolicy,
 }
 
-/// What a run did.
+/// How records become Kinesis records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Packing {
+    /// Each record is one Kinesis record: one record per key per call.
+    #[default]
+    Single,
+    /// A key's waiting records travel together as one KPL aggregate (at most
+    /// [`AGGREGATE_MAX_BYTES`]); a key with one record waiting sends it as it is.
+    Aggregate,
+}
+
+/// What a run did. `sent` is exact: the records Kinesis acknowledged with a sequence
+/// number.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
-    /// Records in the stream.
+    /// Records in the stream (acknowledged).
     pub sent: u64,
     /// Of those, records made invalid on purpose.
     pub invalid: u64,
@@ -48,6 +89,9 @@ pub struct Summary {
     pub retried: u64,
     /// Records given up on after the retry budget, or unreadable input lines.
     pub failed: u64,
+    /// Records of the run neither acknowledged nor given up on when it ended: waiting,
+    /// in a call without an answer, and (for a generated COUNT) the ones not yet made.
+    pub unsent: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -68,70 +112,325 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "summary: sent={} invalid={} retried={} failed={} elapsed={:.2}s events_per_second={:.0}",
+            "summary: sent={} invalid={} retried={} failed={} unsent={} elapsed={:.2}s \
+             events_per_second={:.0}",
             self.sent,
             self.invalid,
             self.retried,
             self.failed,
+            self.unsent,
             self.elapsed.as_secs_f64(),
             self.rate()
         )
     }
 }
 
+/// A run that ended on an error, with what it did until then.
+#[derive(Debug)]
+pub struct Stopped {
+    /// What was done.
+    pub summary: Summary,
+    /// Why it stopped.
+    pub error: CallError,
+}
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Asks a run to stop; see [`stop_channel`].
+#[derive(Debug, Clone)]
+pub struct StopHandle(watch::Sender<u32>);
+
+impl StopHandle {
+    /// One more request to stop: the first ends the run once the call in flight is
+    /// answered (waiting at most [`STOP_GRACE`]), the second without waiting.
+    pub fn request(&self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+}
+
+/// What a run listens to for stop requests.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<u32>);
+
+impl Stop {
+    /// A run that is never asked to stop.
+    pub fn never() -> Stop {
+        stop_channel().1
+    }
+
+    fn count(&self) -> u32 {
+        *self.0.borrow()
+    }
+
+    /// Waits until a stop is asked for (forever, once nobody can ask).
+    pub async fn wait(&mut self) {
+        self.requested(1).await;
+    }
+
+    /// Waits until at least `n` stops were asked for (forever, once nobody can ask).
+    async fn requested(&mut self, n: u32) {
+        while self.count() < n {
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// A handle to ask for stops and the listener to give the run.
+pub fn stop_channel() -> (StopHandle, Stop) {
+    let (tx, rx) = watch::channel(0);
+    (StopHandle(tx), Stop(rx))
+}
+
 /// Runs until the schedule or the input ends. `on_placed` sees every record that reached
 /// the stream (tests use it to know exactly what was acknowledged). A fatal error (stream
-/// missing, endpoint unreachable) ends the run at once.
+/// missing, endpoint silent too long) ends the run at once.
 pub async fn run<A: PutRecords>(
     api: &A,
     input: &mut Input,
     options: Options,
     progress: &mut dyn Progress,
     on_placed: &mut dyn FnMut(&Record, &Placement),
-) -> Result<Summary, CallError> {
-    let started = Instant::now();
-    let mut summary = Summary::default();
-    let mut pending: Vec<Record> = Vec::new();
-    let mut index = 0u64;
-    let mut next_due = None;
-    loop {
-        while pending.len() < options.batch.max(1) {
-            let Some(due) = options.schedule.due(index, started.elapsed()) else {
-                next_due = None;
+) -> Result<Summary, Stopped> {
+    let packing = Packing::Single;
+    run_until(
+        api,
+        input,
+        options,
+        packing,
+        progress,
+        on_placed,
+        Stop::never(),
+    )
+    .await
+}
+
+/// [`run`] with a choice of `packing`, ending early when `stop` asks. A stopped run is
+/// `Ok`: its summary counts what was left as `unsent`.
+pub async fn run_until<A: PutRecords>(
+    api: &A,
+    input: &mut Input,
+    options: Options,
+    packing: Packing,
+    progress: &mut dyn Progress,
+    on_placed: &mut dyn FnMut(&Record, &Placement),
+    mut stop: Stop,
+) -> Result<Summary, Stopped> {
+    let mut run = Run {
+        started: Instant::now(),
+        options,
+        summary: Summary::default(),
+        pending: match packing {
+            Packing::Single => Pending::new(),
+            Packing::Aggregate => Pending::aggregating(AGGREGATE_MAX_BYTES),
+        },
+        taken: 0,
+        input_done: false,
+        next_due: None,
+        silence: Silence::default(),
+        hold_until: None,
+    };
+    let result = run.go(api, input, progress, on_placed, &mut stop).await;
+    progress.finish();
+    let summary = run.finish(input);
+    match result {
+        Ok(()) => Ok(summary),
+        Err(error) => Err(Stopped { summary, error }),
+    }
+}
+
+/// The state of a run.
+struct Run {
+    started: Instant,
+    options: Options,
+    summary: Summary,
+    pending: Pending,
+    /// Records (and unreadable lines) taken from the input.
+    taken: u64,
+    input_done: bool,
+    /// When the next record is due, if it is not yet.
+    next_due: Option<Duration>,
+    silence: Silence,
+    /// No call before this: the endpoint did not answer the last one.
+    hold_until: Option<Instant>,
+}
+
+impl Run {
+    async fn go<A: PutRecords>(
+        &mut self,
+        api: &A,
+        input: &mut Input,
+        progress: &mut dyn Progress,
+        on_placed: &mut dyn FnMut(&Record, &Placement),
+        stop: &mut Stop,
+    ) -> Result<(), CallError> {
+        while stop.count() == 0 {
+            self.take_due(input);
+            let held = self.hold_until.filter(|at| *at > Instant::now());
+            if held.is_none() {
+                let call = self.pending.next_call(Instant::now(), self.options.batch);
+                if !call.is_empty() {
+                    if !self.exchange(api, call, on_placed, stop).await? {
+                        return Ok(());
+                    }
+                    progress.update(self.summary.sent, self.summary.failed);
+                    continue;
+                }
+                self.pending.abandon(call);
+            }
+            if self.pending.is_empty() && self.input_done {
+                return Ok(());
+            }
+            let wake = [
+                self.next_due.map(|due| self.started + due),
+                self.pending.next_ready(),
+                held,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(wake) = wake else {
+                // Nothing due, nothing waiting, the input not over: a window full of keys in
+                // flight cannot happen with one call at a time, so this is the input's end.
+                return Ok(());
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = stop.requested(1) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `call` and settles its answer. `Ok(false)` when a stop came and the answer did
+    /// not; `Err` when the endpoint failed for good.
+    async fn exchange<A: PutRecords>(
+        &mut self,
+        api: &A,
+        call: Call,
+        on_placed: &mut dyn FnMut(&Record, &Placement),
+        stop: &mut Stop,
+    ) -> Result<bool, CallError> {
+        self.summary.retried += self.pending.retries_in(&call) as u64;
+        let started = Instant::now();
+        let answer = {
+            let records = self.pending.records(&call);
+            answer_or_stop(api.put_records(&records), stop).await
+        };
+        let Some(answer) = answer else {
+            let cut = call.records();
+            self.pending.abandon(call);
+            eprintln!(
+                "warning: stopped without the answer to a call of {cut} records; the stream \
+                 may hold some of them (counted as unsent)"
+            );
+            return Ok(false);
+        };
+        let (now, policy) = (Instant::now(), self.options.retry);
+        let settled = match answer {
+            Ok(entries) => {
+                self.silence.answered();
+                self.pending.settle(call, Ok(&entries), now, &policy)
+            }
+            Err(CallError::Transient(error)) => {
+                self.silence.answered();
+                self.pending.settle(call, Err(&error), now, &policy)
+            }
+            // The endpoint, not a key, is the trouble: every key waits.
+            Err(CallError::NoAnswer(error)) => {
+                self.pending.postpone(call, None);
+                self.hold_until = Some(self.silence.no_answer(started, &error, &policy)?);
+                return Ok(true);
+            }
+            Err(fatal) => {
+                self.pending.abandon(call);
+                return Err(fatal);
+            }
+        };
+        self.count(settled, on_placed);
+        Ok(true)
+    }
+
+    /// Takes the records that are due from the input, while the window has room.
+    fn take_due(&mut self, input: &mut Input) {
+        self.next_due = None;
+        while !self.input_done
+            && self.pending.len() < WINDOW_RECORDS
+            && self.pending.bytes() < WINDOW_BYTES
+        {
+            let elapsed = self.started.elapsed();
+            let Some(due) = self.options.schedule.due(self.taken, elapsed) else {
+                self.input_done = true;
                 break;
             };
-            if due > started.elapsed() {
-                next_due = Some(due);
+            if due > elapsed {
+                self.next_due = Some(due);
                 break;
             }
             match next_record(input, due) {
-                Some(Ok(record)) => pending.push(record),
+                Some(Ok(record)) => self.pending.push(record),
                 Some(Err(error)) => {
                     eprintln!("warning: {error}; skipped");
-                    summary.failed += 1;
+                    self.summary.failed += 1;
                 }
                 None => {
-                    next_due = None;
+                    self.input_done = true;
                     break;
                 }
             }
-            index += 1;
-            next_due = Some(due);
-        }
-        if !pending.is_empty() {
-            deliver(api, &pending, options, &mut summary, on_placed).await?;
-            pending.clear();
-            progress.update(summary.sent, summary.failed);
-            continue;
-        }
-        match next_due {
-            Some(due) => tokio::time::sleep(due.saturating_sub(started.elapsed())).await,
-            None => break,
+            self.taken += 1;
         }
     }
-    progress.finish();
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+
+    fn count(&mut self, settled: Settled, on_placed: &mut dyn FnMut(&Record, &Placement)) {
+        for (_, record, placement) in &settled.placed {
+            self.summary.sent += 1;
+            self.summary.invalid += u64::from(record.invalid.is_some());
+            on_placed(record, placement);
+        }
+        for (_, record, error) in &settled.given_up {
+            eprintln!(
+                "warning: record for {} not sent after {} retries: {error}",
+                record.partition_key, self.options.retry.max_retries
+            );
+        }
+        self.summary.failed += settled.given_up.len() as u64;
+    }
+
+    /// The summary, with what is left counted as unsent.
+    fn finish(self, input: &Input) -> Summary {
+        let not_taken = match input.planned(&self.options.schedule) {
+            Some(planned) if !self.input_done => planned.saturating_sub(self.taken),
+            _ => 0,
+        };
+        Summary {
+            unsent: self.pending.len() as u64 + not_taken,
+            elapsed: self.started.elapsed(),
+            ..self.summary
+        }
+    }
+}
+
+/// The call's answer, or `None` when a stop came and the answer did not follow within
+/// [`STOP_GRACE`] (or a second stop came).
+async fn answer_or_stop<F: std::future::Future>(call: F, stop: &mut Stop) -> Option<F::Output> {
+    tokio::pin!(call);
+    tokio::select! {
+        answer = &mut call => return Some(answer),
+        _ = stop.requested(1) => {}
+    }
+    tokio::select! {
+        answer = &mut call => Some(answer),
+        _ = tokio::time::sleep(STOP_GRACE) => None,
+        _ = stop.requested(2) => None,
+    }
 }
 
 fn next_record(
@@ -150,54 +449,44 @@ fn next_record(
     }
 }
 
-async fn deliver<A: PutRecords>(
-    api: &A,
-    records: &[Record],
-    options: Options,
-    summary: &mut Summary,
-    on_placed: &mut dyn FnMut(&Record, &Placement),
-) -> Result<(), CallError> {
-    for range in send::batches(records, options.batch) {
-        let batch = &records[range];
-        let outcome = send::put_batch(api, batch, options.retry).await?;
-        for (index, placement) in &outcome.placed {
-            let record = &batch[*index];
-            summary.sent += 1;
-            summary.invalid += u64::from(record.invalid.is_some());
-            on_placed(record, placement);
-        }
-        for (index, error) in &outcome.failed {
-            eprintln!(
-                "warning: record for {} not sent after {} retries: {error}",
-                batch[*index].partition_key, options.retry.max_retries
-            );
-        }
-        summary.failed += outcome.failed.len() as u64;
-        summary.retried += outcome.retries as u64;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::progress::Silent;
     use crate::send::EntryResult;
+    use std::collections::HashSet;
     use std::sync::Mutex;
 
-    /// Accepts everything; records each call's size.
+    /// Accepts everything; keeps each call's partition keys. After `fail_after` calls it
+    /// fails every call with a fatal error.
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<usize>>);
+    struct Recorder {
+        calls: Mutex<Vec<Vec<String>>>,
+        fail_after: Option<usize>,
+    }
+
+    impl Recorder {
+        fn sizes(&self) -> Vec<usize> {
+            self.calls.lock().unwrap().iter().map(Vec::len).collect()
+        }
+    }
 
     impl PutRecords for Recorder {
         async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
-            self.0.lock().unwrap().push(records.len());
+            let mut calls = self.calls.lock().unwrap();
+            if self.fail_after.is_some_and(|n| calls.len() >= n) {
+                return Err(CallError::Fatal(
+                    "cannot reach Kinesis at http://127.0.0.1:1".into(),
+                ));
+            }
+            calls.push(records.iter().map(|r| r.partition_key.clone()).collect());
             Ok(records
                 .iter()
                 .map(|_| {
                     Ok(Placement {
                         shard_id: "shardId-000000000000".into(),
                         sequence_number: "1".into(),
+                        sub_sequence_number: None,
                     })
                 })
                 .collect())
@@ -220,7 +509,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn records_due_at_once_share_a_call() {
+    async fn records_due_at_once_share_calls_of_one_record_per_key() {
         let api = Recorder::default();
         let summary = run(
             &api,
@@ -231,8 +520,18 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(*api.0.lock().unwrap(), [500, 500, 234]);
-        assert_eq!(summary.sent, 1_234);
+        let calls = api.calls.lock().unwrap();
+        for keys in calls.iter() {
+            let distinct: HashSet<&String> = keys.iter().collect();
+            assert_eq!(distinct.len(), keys.len(), "one record per key in a call");
+        }
+        // The generator has 100 users: the first calls carry nearly all of them.
+        assert!(calls[0].len() > 90, "{}", calls[0].len());
+        assert_eq!(calls.iter().map(Vec::len).sum::<usize>(), 1_234);
+        assert_eq!(
+            (summary.sent, summary.unsent, summary.failed),
+            (1_234, 0, 0)
+        );
     }
 
     #[tokio::test]
@@ -249,10 +548,6 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(placed.len(), 1_234);
-        assert!(
-            api.0.lock().unwrap().len() > 3,
-            "5 MiB per call splits batches"
-        );
         let invalid = placed.iter().filter(|r| r.invalid.is_some()).count() as u64;
         assert_eq!(summary.invalid, invalid);
         assert!(invalid > 60 && invalid < 190, "{invalid}");
@@ -271,7 +566,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(*api.0.lock().unwrap(), [1, 1, 1, 1, 1]);
+        assert_eq!(api.sizes(), [1, 1, 1, 1, 1]);
         assert_eq!(summary.sent, 5);
         assert!(started.elapsed() >= Duration::from_millis(80));
     }
@@ -291,7 +586,55 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!((summary.sent, summary.failed), (2, 1));
+        assert_eq!((summary.sent, summary.failed, summary.unsent), (2, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_fatal_error_ends_the_run_with_a_summary_of_what_was_acknowledged() {
+        let api = Recorder {
+            fail_after: Some(3),
+            ..Recorder::default()
+        };
+        let mut acknowledged = 0;
+        let stopped = run(
+            &api,
+            &mut generated(2, 0.0),
+            options(Schedule::count(2_000, Duration::ZERO), 500),
+            &mut Silent,
+            &mut |_, _| acknowledged += 1,
+        )
+        .await
+        .unwrap_err();
+        assert!(stopped.to_string().starts_with("cannot reach Kinesis"));
+        let summary = stopped.summary;
+        assert_eq!(summary.sent, acknowledged);
+        assert_eq!(summary.sent, api.sizes().iter().sum::<usize>() as u64);
+        assert_eq!(summary.sent + summary.unsent, 2_000);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_the_run_with_the_rest_unsent() {
+        let api = Recorder::default();
+        let (handle, stop) = stop_channel();
+        let asker = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            handle.request();
+        };
+        let (mut input, mut progress, mut on_placed) =
+            (generated(3, 0.0), Silent, |_: &Record, _: &Placement| {});
+        let running = run_until(
+            &api,
+            &mut input,
+            options(Schedule::count(1_000, Duration::from_millis(10)), 500),
+            Packing::Single,
+            &mut progress,
+            &mut on_placed,
+            stop,
+        );
+        let (summary, ()) = tokio::join!(running, asker);
+        let summary = summary.unwrap();
+        assert!(summary.sent > 0 && summary.sent < 100, "{summary}");
+        assert_eq!(summary.sent + summary.unsent, 1_000);
     }
 
     #[test]
@@ -301,11 +644,13 @@ mod tests {
             invalid: 200,
             retried: 12,
             failed: 0,
+            unsent: 3,
             elapsed: Duration::from_secs(4),
         };
         assert_eq!(
             summary.to_string(),
-            "summary: sent=2000 invalid=200 retried=12 failed=0 elapsed=4.00s events_per_second=500"
+            "summary: sent=2000 invalid=200 retried=12 failed=0 unsent=3 elapsed=4.00s \
+             events_per_second=500"
         );
     }
 }

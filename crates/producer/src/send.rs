@@ -1,10 +1,12 @@
 //! Putting records on the stream: PutRecords calls within Kinesis's limits, with the
 //! entries a call did not accept (throttled, internal failure) retried with exponential
-//! backoff and jitter until they are in or the retry budget is spent.
+//! backoff and jitter until they are in or the retry budget is spent, in order per partition
+//! key (see [`crate::pending`]).
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::pending::Pending;
 use crate::source::Record;
 
 /// Kinesis's limit on records per PutRecords call.
@@ -20,6 +22,9 @@ pub struct Placement {
     pub shard_id: String,
     /// Its sequence number there.
     pub sequence_number: String,
+    /// The record's position in the KPL aggregate that carried it, when one did: its
+    /// Kinesis eventID is then `shardId:sequenceNumber:n`.
+    pub sub_sequence_number: Option<u64>,
 }
 
 /// One entry of a PutRecords answer.
@@ -28,11 +33,16 @@ pub type EntryResult = Result<Placement, String>;
 /// A PutRecords call that failed as a whole.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
-    /// Worth trying again: throttling, a 5xx, a timeout.
+    /// Kinesis answered and refused the call, but may take it later: throttling, a 5xx.
     #[error("{0}")]
     Transient(String),
-    /// Not worth trying again: the stream does not exist, access denied, the endpoint is
-    /// unreachable after the SDK's own attempts.
+    /// No answer came: the connection was refused or dropped, or the call timed out. The
+    /// records may or may not be in the stream; the call is tried again until the endpoint
+    /// has been silent for [`RetryPolicy::silence_limit`].
+    #[error("{0}")]
+    NoAnswer(String),
+    /// Not worth trying again: the stream does not exist, access denied, no credentials,
+    /// or the endpoint stayed silent too long.
     #[error("{0}")]
     Fatal(String),
 }
@@ -55,6 +65,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The longest wait between attempts.
     pub max_delay: Duration,
+    /// How long the endpoint may go without answering any call (refused or dropped
+    /// connections, timeouts) before the run gives up on it.
+    pub silence_limit: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -63,17 +76,56 @@ impl Default for RetryPolicy {
             max_retries: 10,
             base_delay: Duration::from_millis(50),
             max_delay: Duration::from_secs(5),
+            silence_limit: Duration::from_secs(10),
         }
     }
 }
 
 impl RetryPolicy {
-    fn delay(&self, attempt: u32) -> Duration {
+    /// The wait before retry number `attempt + 1` of a record: full jitter under a cap
+    /// that doubles from `base_delay` up to `max_delay`.
+    pub fn delay(&self, attempt: u32) -> Duration {
         let cap = self
             .base_delay
             .saturating_mul(1u32 << attempt.min(16))
             .min(self.max_delay);
         cap.mul_f64(fastrand::f64())
+    }
+}
+
+/// How long the endpoint has gone without answering.
+#[derive(Debug, Default)]
+pub struct Silence {
+    since: Option<Instant>,
+    calls: u32,
+}
+
+impl Silence {
+    /// A call answered (even with an error): the endpoint is there.
+    pub fn answered(&mut self) {
+        self.since = None;
+        self.calls = 0;
+    }
+
+    /// A call started at `started` got no answer (`error`). `Ok` with when to try again
+    /// (a backoff that grows with each silent call), or `Err` saying so once no call has
+    /// been answered for `policy.silence_limit`.
+    pub fn no_answer(
+        &mut self,
+        started: Instant,
+        error: &str,
+        policy: &RetryPolicy,
+    ) -> Result<Instant, CallError> {
+        let since = *self.since.get_or_insert(started);
+        self.calls += 1;
+        let silent = since.elapsed();
+        if silent < policy.silence_limit {
+            return Ok(Instant::now() + policy.delay(self.calls - 1));
+        }
+        Err(CallError::Fatal(format!(
+            "{error}; no answer for {:.0} s, giving up (is the endpoint running and reachable?)",
+            silent.as_secs_f64()
+        )))
     }
 }
 
@@ -88,46 +140,54 @@ pub struct BatchOutcome {
     pub retries: usize,
 }
 
-/// Puts `records` (already within [`MAX_BATCH_RECORDS`] and [`MAX_BATCH_BYTES`]), retrying
-/// rejected entries. A fatal call error stops at once and is returned.
+/// Puts `records`, in order per partition key, retrying rejected entries. A fatal call
+/// error stops at once and is returned.
 pub async fn put_batch<A: PutRecords>(
     api: &A,
     records: &[Record],
     policy: RetryPolicy,
 ) -> Result<BatchOutcome, CallError> {
     let mut outcome = BatchOutcome::default();
-    let mut pending: Vec<usize> = (0..records.len()).collect();
-    let mut attempt = 0u32;
+    let mut pending = Pending::new();
+    for record in records {
+        pending.push(record.clone());
+    }
+    let mut silence = Silence::default();
     while !pending.is_empty() {
-        if attempt > 0 {
-            tokio::time::sleep(policy.delay(attempt - 1)).await;
-            outcome.retries += pending.len();
-        }
-        let batch: Vec<&Record> = pending.iter().map(|&i| &records[i]).collect();
-        let rejected: Vec<(usize, String)> = match api.put_records(&batch).await {
-            Ok(answers) => {
-                let mut rejected = Vec::new();
-                for (position, &index) in pending.iter().enumerate() {
-                    match answers.get(position) {
-                        Some(Ok(placement)) => outcome.placed.push((index, placement.clone())),
-                        Some(Err(error)) => rejected.push((index, error.clone())),
-                        None => rejected.push((index, "PutRecords gave no answer for it".into())),
-                    }
-                }
-                rejected
+        let call = pending.next_call(Instant::now(), MAX_BATCH_RECORDS);
+        if call.is_empty() {
+            pending.abandon(call);
+            if let Some(at) = pending.next_ready() {
+                tokio::time::sleep_until(at.into()).await;
             }
-            // The whole call failed but may succeed later (throttling, 5xx, a timeout).
+            continue;
+        }
+        outcome.retries += pending.retries_in(&call);
+        let started = Instant::now();
+        let answer = api.put_records(&pending.records(&call)).await;
+        let settled = match answer {
+            Ok(entries) => {
+                silence.answered();
+                pending.settle(call, Ok(&entries), Instant::now(), &policy)
+            }
             Err(CallError::Transient(error)) => {
-                pending.iter().map(|&i| (i, error.clone())).collect()
+                silence.answered();
+                pending.settle(call, Err(&error), Instant::now(), &policy)
+            }
+            Err(CallError::NoAnswer(error)) => {
+                let again = silence.no_answer(started, &error, &policy)?;
+                pending.postpone(call, None);
+                tokio::time::sleep_until(again.into()).await;
+                continue;
             }
             Err(fatal) => return Err(fatal),
         };
-        attempt += 1;
-        if attempt > policy.max_retries {
-            outcome.failed.extend(rejected);
-            break;
+        for (seq, _, placement) in settled.placed {
+            outcome.placed.push((seq as usize, placement));
         }
-        pending = rejected.into_iter().map(|(i, _)| i).collect();
+        for (seq, _, error) in settled.given_up {
+            outcome.failed.push((seq as usize, error));
+        }
     }
     Ok(outcome)
 }
@@ -204,6 +264,7 @@ mod tests {
                         Ok(Placement {
                             shard_id: "shardId-000000000000".into(),
                             sequence_number: format!("{}-{}", r.partition_key, *seen),
+                            sub_sequence_number: None,
                         })
                     }
                 })
@@ -214,8 +275,9 @@ mod tests {
     fn fast() -> RetryPolicy {
         RetryPolicy {
             max_retries: 5,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            ..RetryPolicy::default()
         }
     }
 
@@ -255,6 +317,101 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("not found"));
+    }
+
+    /// Accepts or rejects entries at random (seeded) and checks the ordering rule on every
+    /// call: a record arrives only when every earlier record of its key was accepted.
+    struct Strict {
+        rng: Mutex<fastrand::Rng>,
+        /// Per key, the next record number it must send, and the numbers accepted.
+        keys: Mutex<std::collections::HashMap<String, (usize, Vec<usize>)>>,
+    }
+
+    impl PutRecords for Strict {
+        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+            let mut rng = self.rng.lock().unwrap();
+            if rng.f64() < 0.05 {
+                return Err(CallError::Transient("LimitExceededException".into()));
+            }
+            let mut keys = self.keys.lock().unwrap();
+            let mut in_call = std::collections::HashSet::new();
+            let mut answers = Vec::new();
+            for record in records {
+                assert!(
+                    in_call.insert(&record.partition_key),
+                    "two records of one key in a call"
+                );
+                let n: usize = String::from_utf8_lossy(&record.data).parse().unwrap();
+                let (next, accepted) = keys.entry(record.partition_key.clone()).or_default();
+                assert_eq!(n, *next, "{} sent out of turn", record.partition_key);
+                if rng.f64() < 0.2 {
+                    answers.push(Err("ProvisionedThroughputExceededException".into()));
+                } else {
+                    accepted.push(n);
+                    *next += 1;
+                    answers.push(Ok(Placement {
+                        shard_id: "shardId-000000000000".into(),
+                        sequence_number: n.to_string(),
+                        sub_sequence_number: None,
+                    }));
+                }
+            }
+            Ok(answers)
+        }
+    }
+
+    #[tokio::test]
+    async fn under_rejections_each_key_is_sent_and_accepted_in_order() {
+        let rng = fastrand::Rng::with_seed(11);
+        let mut counters = std::collections::HashMap::<String, usize>::new();
+        let records: Vec<Record> = (0..2_000)
+            .map(|i| {
+                let key = format!("user-{}", (i * 7919 + i / 3) % 37);
+                let n = counters.entry(key.clone()).or_default();
+                *n += 1;
+                Record {
+                    partition_key: key,
+                    data: (*n - 1).to_string().into_bytes(),
+                    invalid: None,
+                }
+            })
+            .collect();
+        let api = Strict {
+            rng: Mutex::new(rng),
+            keys: Mutex::default(),
+        };
+        let policy = RetryPolicy {
+            max_retries: 50,
+            ..fast()
+        };
+        let outcome = put_batch(&api, &records, policy).await.unwrap();
+        assert_eq!(outcome.placed.len(), 2_000);
+        assert!(outcome.retries > 300, "{} retries", outcome.retries);
+        for (key, (_, accepted)) in api.keys.lock().unwrap().iter() {
+            assert_eq!(*accepted, (0..counters[key]).collect::<Vec<_>>(), "{key}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_silent_past_the_limit_is_given_up() {
+        struct Gone;
+        impl PutRecords for Gone {
+            async fn put_records(&self, _: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Err(CallError::NoAnswer(
+                    "cannot reach Kinesis at http://127.0.0.1:1: refused".into(),
+                ))
+            }
+        }
+        let policy = RetryPolicy {
+            max_retries: 1_000,
+            silence_limit: Duration::from_millis(50),
+            ..fast()
+        };
+        let err = put_batch(&Gone, &[record(0, 1)], policy).await.unwrap_err();
+        assert!(matches!(err, CallError::Fatal(_)), "{err:?}");
+        assert!(err.to_string().starts_with("cannot reach Kinesis"), "{err}");
+        assert!(err.to_string().contains("no answer for"), "{err}");
     }
 
     #[test]

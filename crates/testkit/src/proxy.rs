@@ -2,17 +2,31 @@
 //! never returns UnprocessedItems and never fails a batch entry, so only this proxy exercises
 //! those paths: it answers some BatchWriteItem calls with throttling errors, forwards part of
 //! others and returns the rest as UnprocessedItems, and fails some SendMessageBatch entries.
+//!
+//! For Kinesis ([`KinesisFaults`]) it rejects some PutRecords entries the way Kinesis does
+//! (`ProvisionedThroughputExceededException` per entry, `FailedRecordCount` counting them,
+//! the other entries forwarded), throttles whole calls (400
+//! `ProvisionedThroughputExceededException` or `LimitExceededException`), drops connections
+//! before or after forwarding a call, and can die mid-run ([`Proxy::kill`], or after a
+//! number of calls). PutRecords is recognised as AWS JSON 1.1 (`X-Amz-Target:
+//! Kinesis_20131202.PutRecords`), which is what the Rust SDK sends (aws-sdk-kinesis 1.x
+//! serializes Kinesis with `aws_json_1_1`); a PutRecords body that is not JSON (the CBOR
+//! some other SDKs use) is forwarded untouched and counted in [`Counts::unparsed`].
+//!
 //! Request bodies change, so signatures no longer match; moto does not check them.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// How often each fault happens.
-#[derive(Debug, Clone, Copy)]
+/// How often each DynamoDB and SQS fault happens. `Faults::default()` (or
+/// [`Faults::none`]) injects none.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
     /// Share of BatchWriteItem calls answered with ProvisionedThroughputExceededException.
     pub throttle: f64,
@@ -24,6 +38,36 @@ pub struct Faults {
     pub seed: u64,
 }
 
+impl Faults {
+    /// No DynamoDB or SQS faults (for a proxy that only breaks Kinesis).
+    pub fn none() -> Faults {
+        Faults::default()
+    }
+}
+
+/// How often each Kinesis fault happens (PutRecords only; reads pass through).
+/// `KinesisFaults::default()` injects none. The draws follow from [`Faults::seed`]: one
+/// sequence for calls and one for entries, so the n-th call's fate does not depend on how
+/// many entries the calls before it had.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KinesisFaults {
+    /// Share of PutRecords entries rejected with `ProvisionedThroughputExceededException`;
+    /// the call's other entries are forwarded and answered as Kinesis answers them.
+    pub rejected_entry: f64,
+    /// Share of PutRecords calls answered 400, `ProvisionedThroughputExceededException` and
+    /// `LimitExceededException` taking turns; nothing is forwarded.
+    pub throttle: f64,
+    /// Share of PutRecords calls whose connection is closed before they are forwarded:
+    /// nothing reaches the stream.
+    pub drop_before: f64,
+    /// Share of PutRecords calls forwarded, then their connection closed before the answer:
+    /// the records are in the stream but the client cannot know.
+    pub drop_after: f64,
+    /// After this many PutRecords calls the proxy dies: the next call's connection is
+    /// closed unforwarded and new connections are refused, as with a killed server.
+    pub die_after_calls: Option<usize>,
+}
+
 /// What the proxy saw and did.
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -33,6 +77,20 @@ pub struct Counts {
     pub send_batches: AtomicUsize,
     pub failed_entries: AtomicUsize,
     pub put_metric_data: AtomicUsize,
+    /// PutRecords calls seen.
+    pub put_records: AtomicUsize,
+    /// PutRecords entries seen (in calls that were not throttled or dropped before).
+    pub entries: AtomicUsize,
+    /// Entries rejected one by one.
+    pub rejected_entries: AtomicUsize,
+    /// PutRecords calls throttled as a whole.
+    pub throttled_calls: AtomicUsize,
+    /// PutRecords connections dropped before forwarding.
+    pub dropped_before: AtomicUsize,
+    /// PutRecords connections dropped after forwarding.
+    pub dropped_after: AtomicUsize,
+    /// PutRecords calls whose body was not JSON, forwarded untouched.
+    pub unparsed: AtomicUsize,
 }
 
 /// A running proxy.
@@ -40,11 +98,31 @@ pub struct Proxy {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
     pub counts: Arc<Counts>,
+    life: Arc<Life>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Whether the proxy is dead, and the signal that stops its listener.
+#[derive(Debug, Default)]
+struct Life {
+    dead: AtomicBool,
+    shutdown: Notify,
+}
+
+impl Life {
+    fn die(&self) {
+        self.dead.store(true, Ordering::SeqCst);
+        self.shutdown.notify_one();
+    }
+
+    fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
+        self.life.die();
         self.task.abort();
     }
 }
@@ -52,25 +130,71 @@ impl Drop for Proxy {
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream_port`.
     pub async fn start(upstream_port: u16, faults: Faults) -> Proxy {
+        Proxy::start_with(upstream_port, faults, KinesisFaults::default()).await
+    }
+
+    /// [`Proxy::start`] with Kinesis faults as well.
+    pub async fn start_with(upstream_port: u16, faults: Faults, kinesis: KinesisFaults) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let counts = Arc::new(Counts::default());
-        let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed)));
-        let shared = counts.clone();
+        let life = Arc::new(Life::default());
+        let shared = Shared {
+            upstream_port,
+            faults,
+            kinesis,
+            counts: counts.clone(),
+            rng: Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed))),
+            call_rng: Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed ^ 0xca11))),
+            entry_rng: Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed ^ 0xe4721))),
+            life: life.clone(),
+        };
         let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (counts, rng) = (shared.clone(), rng.clone());
+            loop {
+                let accepted = tokio::select! {
+                    accepted = listener.accept() => accepted,
+                    _ = shared.life.shutdown.notified() => break,
+                };
+                let Ok((client, _)) = accepted else { break };
+                let shared = shared.clone();
                 tokio::spawn(async move {
-                    let _ = serve(client, upstream_port, faults, counts, rng).await;
+                    let _ = serve(client, shared).await;
                 });
             }
+            // The listener is dropped here: new connections are refused.
         });
         Proxy {
             endpoint: format!("http://127.0.0.1:{port}"),
             counts,
+            life,
             task,
         }
     }
+
+    /// Kills the proxy as if its process died between two requests: new connections are
+    /// refused and every request that arrives from now on has its connection closed
+    /// without being forwarded. A request already forwarded still gets its answer.
+    pub fn kill(&self) {
+        self.life.die();
+    }
+}
+
+/// What every connection of a proxy shares.
+#[derive(Clone)]
+struct Shared {
+    upstream_port: u16,
+    faults: Faults,
+    kinesis: KinesisFaults,
+    counts: Arc<Counts>,
+    rng: Arc<Mutex<fastrand::Rng>>,
+    call_rng: Arc<Mutex<fastrand::Rng>>,
+    entry_rng: Arc<Mutex<fastrand::Rng>>,
+    life: Arc<Life>,
+}
+
+/// A draw from `rng`, in `[0, 1)`.
+fn roll(rng: &Mutex<fastrand::Rng>) -> f64 {
+    rng.lock().map(|mut r| r.f64()).unwrap_or(1.0)
 }
 
 /// An HTTP/1.1 request or response as the proxy reads it.
@@ -160,16 +284,14 @@ pub(crate) async fn read_message(
     Some(message)
 }
 
-async fn serve(
-    mut client: TcpStream,
-    upstream_port: u16,
-    faults: Faults,
-    counts: Arc<Counts>,
-    rng: Arc<Mutex<fastrand::Rng>>,
-) -> Option<()> {
+async fn serve(mut client: TcpStream, shared: Shared) -> Option<()> {
+    let (upstream_port, faults, counts) = (shared.upstream_port, shared.faults, &shared.counts);
     let mut buffer = Vec::new();
     loop {
         let request = read_message(&mut client, &mut buffer, false).await?;
+        if shared.life.is_dead() {
+            return None;
+        }
         let target = request
             .header("x-amz-target")
             .unwrap_or_default()
@@ -179,10 +301,9 @@ async fn serve(
         {
             counts.put_metric_data.fetch_add(1, Ordering::Relaxed);
         }
-        let roll = |rng: &Mutex<fastrand::Rng>| rng.lock().map(|mut r| r.f64()).unwrap_or(1.0);
         let response = if target.ends_with(".BatchWriteItem") {
             counts.batch_writes.fetch_add(1, Ordering::Relaxed);
-            let r = roll(&rng);
+            let r = roll(&shared.rng);
             if r < faults.throttle {
                 counts.throttled.fetch_add(1, Ordering::Relaxed);
                 throttled()
@@ -194,12 +315,124 @@ async fn serve(
             }
         } else if target.ends_with(".SendMessageBatch") {
             counts.send_batches.fetch_add(1, Ordering::Relaxed);
-            failing_send(request, upstream_port, faults.failed_entry, &rng, &counts).await?
+            failing_send(
+                request,
+                upstream_port,
+                faults.failed_entry,
+                &shared.rng,
+                counts,
+            )
+            .await?
+        } else if target == "Kinesis_20131202.PutRecords" {
+            put_records(request, &shared).await?
         } else {
             forward(&request, upstream_port).await?
         };
         client.write_all(&response.encode(true)).await.ok()?;
     }
+}
+
+/// PutRecords with the Kinesis faults; `None` closes the client's connection unanswered.
+async fn put_records(request: Message, shared: &Shared) -> Option<Message> {
+    let (kinesis, counts) = (&shared.kinesis, &shared.counts);
+    let call = counts.put_records.fetch_add(1, Ordering::Relaxed);
+    if kinesis.die_after_calls.is_some_and(|n| call >= n) {
+        shared.life.die();
+        return None;
+    }
+    let r = roll(&shared.call_rng);
+    if r < kinesis.throttle {
+        let n = counts.throttled_calls.fetch_add(1, Ordering::Relaxed);
+        return Some(kinesis_throttled(n % 2 == 1));
+    }
+    if r < kinesis.throttle + kinesis.drop_before {
+        counts.dropped_before.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    let drop_after = r < kinesis.throttle + kinesis.drop_before + kinesis.drop_after;
+    let response = rejecting_put(request, shared).await?;
+    if drop_after {
+        counts.dropped_after.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
+    Some(response)
+}
+
+/// Rejects a share of the entries (not forwarded, answered as throttled) and forwards the
+/// rest, merging the answers back into the request's order.
+async fn rejecting_put(mut request: Message, shared: &Shared) -> Option<Message> {
+    let counts = &shared.counts;
+    let Ok(mut body) = serde_json::from_slice::<Value>(&request.body) else {
+        counts.unparsed.fetch_add(1, Ordering::Relaxed);
+        return forward(&request, shared.upstream_port).await;
+    };
+    let stream = body["StreamName"].as_str().unwrap_or("stream").to_owned();
+    let entries = body["Records"].as_array_mut()?;
+    counts.entries.fetch_add(entries.len(), Ordering::Relaxed);
+    let rejected: Vec<bool> = entries
+        .iter()
+        .map(|_| roll(&shared.entry_rng) < shared.kinesis.rejected_entry)
+        .collect();
+    let mut position = 0;
+    entries.retain(|_| {
+        position += 1;
+        !rejected[position - 1]
+    });
+    let refused = rejected.iter().filter(|r| **r).count();
+    counts
+        .rejected_entries
+        .fetch_add(refused, Ordering::Relaxed);
+    let mut upstream = if entries.is_empty() {
+        json!({"FailedRecordCount": 0, "Records": []})
+    } else {
+        request.body = body.to_string().into_bytes();
+        let response = forward(&request, shared.upstream_port).await?;
+        if !response.head.starts_with("HTTP/1.1 200") && !response.head.starts_with("HTTP/1.0 200")
+        {
+            return Some(response);
+        }
+        serde_json::from_slice(&response.body).ok()?
+    };
+    let upstream_failed = upstream["FailedRecordCount"].as_u64().unwrap_or(0);
+    let mut accepted = std::mem::take(upstream["Records"].as_array_mut()?).into_iter();
+    let merged: Vec<Value> = rejected
+        .iter()
+        .map(|&refused| {
+            if refused {
+                json!({"ErrorCode": "ProvisionedThroughputExceededException",
+                       "ErrorMessage": format!("Rate exceeded for shard in stream {stream} \
+                                                under account 123456789012 (injected).")})
+            } else {
+                accepted.next().unwrap_or(Value::Null)
+            }
+        })
+        .collect();
+    let failed = upstream_failed + refused as u64;
+    let answer = json!({"FailedRecordCount": failed, "Records": merged});
+    Some(json_response("200 OK", KINESIS_JSON, answer, None))
+}
+
+const KINESIS_JSON: &str = "application/x-amz-json-1.1";
+
+/// A whole PutRecords call throttled, as Kinesis answers it.
+fn kinesis_throttled(limit: bool) -> Message {
+    let (kind, message) = if limit {
+        (
+            "LimitExceededException",
+            "Rate exceeded for stream (injected).",
+        )
+    } else {
+        (
+            "ProvisionedThroughputExceededException",
+            "Rate exceeded for stream under account 123456789012 (injected).",
+        )
+    };
+    json_response(
+        "400 Bad Request",
+        KINESIS_JSON,
+        json!({"__type": kind, "message": message}),
+        Some(kind),
+    )
 }
 
 pub(crate) async fn forward(request: &Message, upstream_port: u16) -> Option<Message> {
@@ -211,8 +444,15 @@ pub(crate) async fn forward(request: &Message, upstream_port: u16) -> Option<Mes
     read_message(&mut upstream, &mut buffer, true).await
 }
 
-fn json_response(status: &str, body: Value, error_type: Option<&str>) -> Message {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.0");
+const DYNAMODB_JSON: &str = "application/x-amz-json-1.0";
+
+fn json_response(
+    status: &str,
+    content_type: &str,
+    body: Value,
+    error_type: Option<&str>,
+) -> Message {
+    let mut head = format!("HTTP/1.1 {status}\r\nContent-Type: {content_type}");
     if let Some(kind) = error_type {
         head.push_str(&format!("\r\nx-amzn-ErrorType: {kind}"));
     }
@@ -225,6 +465,7 @@ fn json_response(status: &str, body: Value, error_type: Option<&str>) -> Message
 fn throttled() -> Message {
     json_response(
         "400 Bad Request",
+        DYNAMODB_JSON,
         json!({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
                "message": "The level of configured provisioned throughput for the table was exceeded (injected)"}),
         Some("ProvisionedThroughputExceededException"),
@@ -283,5 +524,5 @@ async fn failing_send(
         serde_json::from_slice(&response.body).ok()?
     };
     answer["Failed"] = Value::Array(failed);
-    Some(json_response("200 OK", answer, None))
+    Some(json_response("200 OK", DYNAMODB_JSON, answer, None))
 }
