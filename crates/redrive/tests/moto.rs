@@ -225,7 +225,11 @@ async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest
         .into_bytes()
     };
     let wrongly_rejected = put(&deployed, "late-1", &bare("late-1")).await;
-    let truncated = put(&deployed, "late-2", &bare("late-2")).await;
+    // The truncated letter's event names its own id and time: what this case proves is that
+    // the bytes come back from the stream (the arrival-time identity is late-1's case).
+    let own_identity =
+        br#"{"userId":"late-2","eventType":"purchase","productId":"p-7","eventId":"late-2-evt","timestamp":1764100000000}"#;
+    let truncated = put(&deployed, "late-2", own_identity).await;
     send(&deployed, buggy_dead_letter(&wrongly_rejected, false)).await;
     send(&deployed, buggy_dead_letter(&truncated, true)).await;
     let mut generated = producer::source::Generated::new(7, 0.0);
@@ -274,7 +278,10 @@ async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest
     };
     let mut expected: BTreeSet<Key> = table_before.keys().cloned().collect();
     expected.insert(key_of(&wrongly_rejected, "late-1"));
-    expected.insert(key_of(&truncated, "late-2"));
+    expected.insert((
+        "late-2".to_owned(),
+        events::event_key(1_764_100_000_000, "late-2-evt"),
+    ));
     expected.extend(range_keys);
     assert_eq!(table.keys().cloned().collect::<BTreeSet<_>>(), expected);
     let again = queue(&deployed).await;
