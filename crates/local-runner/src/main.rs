@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use cli_support::args;
 
 use local_runner::aws::{self, NoDestination, QueueDestination};
 use local_runner::discovery::{Overrides, Target};
@@ -40,11 +41,11 @@ use processor::sinks::{QueueSender, TableWriter};
 #[command(name = "local-runner", version, about, after_help = AFTER_HELP)]
 struct Cli {
     /// Endpoint of the local AWS (moto), e.g. http://127.0.0.1:5000.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = args::endpoint_url)]
     endpoint_url: String,
 
     /// The CloudFormation stack created from the synthesized template.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = args::stack_name)]
     stack_name: String,
 
     /// Stop after this many seconds without new records.
@@ -65,11 +66,11 @@ struct Cli {
 
     /// Endpoint for the processor's DynamoDB and SQS calls (default: --endpoint-url), e.g. a
     /// fault-injecting proxy in front of moto.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = args::endpoint_url)]
     sink_endpoint_url: Option<String>,
 
     /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
-    #[arg(long)]
+    #[arg(long, value_parser = args::region)]
     region: Option<String>,
 }
 
@@ -94,26 +95,18 @@ fn idle_seconds(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
+    cli_support::run(async {
+        match run(cli).await {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
         }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(summary) => {
-            println!("{summary}");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Summary> {
@@ -291,5 +284,37 @@ fn progress_line(summary: &Summary, activity: Activity<'_>, idle_exit: Duration)
             "{done}; delivering {records} records of {shard} for {:.0} s",
             busy.as_secs_f64()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad arguments are refused by clap, naming the flag, with exit status 2, before any
+    /// AWS call.
+    #[test]
+    fn bad_arguments_are_exit_2_naming_the_flag() {
+        let base = [
+            "local-runner",
+            "--stack-name",
+            "s",
+            "--endpoint-url",
+            "http://127.0.0.1:5000",
+        ];
+        assert!(Cli::try_parse_from(base).is_ok());
+        for (flag, value) in [
+            ("--region", "not a region"),
+            ("--endpoint-url", "127.0.0.1:5000"),
+            ("--sink-endpoint-url", "localhost"),
+            ("--stack-name", "not a stack"),
+            ("--idle-exit", "0"),
+        ] {
+            let mut argv = base.to_vec();
+            argv.extend([flag, value]);
+            let err = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{flag}");
+            assert!(err.to_string().contains(flag), "{err}");
+        }
     }
 }

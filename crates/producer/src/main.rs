@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use cli_support::args;
 
 use producer::kinesis::{Endpoint, Stream};
 use producer::progress;
@@ -90,11 +91,11 @@ struct Cli {
     max_retries: u32,
 
     /// Endpoint URL instead of AWS's, e.g. a local moto server (also AWS_ENDPOINT_URL).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = args::endpoint_url)]
     endpoint_url: Option<String>,
 
     /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
-    #[arg(long)]
+    #[arg(long, value_parser = args::region)]
     region: Option<String>,
 }
 
@@ -167,17 +168,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(send_all(cli, input))
+    cli_support::run(send_all(cli, input))
 }
 
 fn input(cli: &Cli) -> Result<Input, String> {
@@ -319,4 +310,24 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad arguments are refused by clap, naming the flag, with exit status 2, before any
+    /// AWS call.
+    #[test]
+    fn bad_endpoints_and_regions_are_exit_2_naming_the_flag() {
+        assert!(Cli::try_parse_from(["producer", "stream", "--region", "eu-west-1"]).is_ok());
+        for (flag, value) in [
+            ("--region", "not a region"),
+            ("--endpoint-url", "127.0.0.1:5000"),
+        ] {
+            let err = Cli::try_parse_from(["producer", "stream", flag, value]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{flag}");
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
+use cli_support::args;
 
 use crate::check;
 
@@ -26,16 +27,16 @@ pub const MAX_COUNT: usize = 1_000;
 pub struct Cli {
     /// The CloudFormation stack to verify (its outputs name the stream, table, queue and
     /// log group).
-    #[arg(long, value_name = "NAME", value_parser = stack_name)]
+    #[arg(long, value_name = "NAME", value_parser = args::stack_name)]
     pub stack_name: String,
 
     /// Another endpoint than AWS's, e.g. moto's http://127.0.0.1:5000 (the SDK also reads
     /// AWS_ENDPOINT_URL).
-    #[arg(long, value_name = "URL", value_parser = endpoint_url)]
+    #[arg(long, value_name = "URL", value_parser = args::endpoint_url)]
     pub endpoint_url: Option<String>,
 
     /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = args::region)]
     pub region: Option<String>,
 
     /// Events to send, valid and invalid together.
@@ -128,33 +129,6 @@ impl Cli {
     }
 }
 
-fn stack_name(text: &str) -> Result<String, String> {
-    let name_ok = !text.is_empty()
-        && text.len() <= 128
-        && text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if name_ok || text.starts_with("arn:") {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "must be a stack name (a letter, then letters, digits and hyphens, at most 128) \
-             or a stack ARN, got {text:?}"
-        ))
-    }
-}
-
-fn endpoint_url(text: &str) -> Result<String, String> {
-    let rest = text
-        .strip_prefix("http://")
-        .or_else(|| text.strip_prefix("https://"));
-    match rest {
-        Some(host) if !host.is_empty() => Ok(text.to_owned()),
-        _ => Err(format!(
-            "must be an http:// or https:// URL, e.g. http://127.0.0.1:5000, got {text:?}"
-        )),
-    }
-}
-
 fn count(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
@@ -227,6 +201,10 @@ mod tests {
             (
                 vec!["--stack-name", "s", "--endpoint-url", "127.0.0.1:5000"],
                 "--endpoint-url",
+            ),
+            (
+                vec!["--stack-name", "s", "--region", "not a region"],
+                "--region",
             ),
             (vec!["--stack-name", "s", "--count", "0"], "--count"),
             (vec!["--stack-name", "s", "--count", "1001"], "--count"),

@@ -20,28 +20,20 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(report) => {
-            for line in report.lines() {
-                println!("{line}");
+    cli_support::run(async {
+        match run(args).await {
+            Ok(report) => {
+                for line in report.lines() {
+                    println!("{line}");
+                }
+                ExitCode::from(report.exit_code())
             }
-            ExitCode::from(report.exit_code())
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
 
 async fn run(args: Args) -> Result<Report, verify::Error> {
