@@ -93,7 +93,7 @@ deploy: config venv synth-bin $(ZIP) ## Synth, package, aws cloudformation deplo
 changeset: config venv synth-bin $(ZIP) ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
 	tools/stack.sh changeset $(SYNTH_BIN) $(SYNTH_ARGS)
 
-destroy: config venv synth-bin ## Delete the stack and name the resources its DeletionPolicy keeps (FORCE=1: no prompt)
+destroy: config venv synth-bin ## Delete the stack, name what its DeletionPolicy keeps; refused while dead letters wait (FORCE=1: no prompt, delete them)
 	tools/stack.sh destroy $(SYNTH_BIN) $(SYNTH_ARGS)
 
 outputs: config venv synth-bin ## The stack's outputs as a table

@@ -8,8 +8,10 @@
 #   make verify                                   passes with local-runner as the consumer
 #                                                 (no Lambda runs on moto); without a consumer
 #                                                 verify exits 1 naming the missing events
-#   make destroy                                  the stack is gone, nothing was retained
+#   make destroy                                  refused while a dead letter waits in the queue;
+#   make destroy FORCE=1                          then the stack is gone, nothing was retained
 #   make deploy/destroy PRESET=prod               destroy names what DeletionPolicy Retain keeps
+#   make deploy PRESET=prod                       again: refused, naming the kept table
 # and that a missing zip stops make deploy with "run make build". moto runs on a free loopback
 # port with dummy credentials and is stopped on exit; nothing else is contacted.
 #
@@ -135,7 +137,34 @@ else
   check unconsumed 'verify\] Error 1' "verify exits with status 1"
 fi
 
-step destroy destroy
+# must_fail NAME ARGS: `make ARGS` into $work/NAME.out, shown indented; it must exit non-zero.
+must_fail() {
+  local name=$1; shift
+  echo "--- make $* (must fail)"
+  if make --no-print-directory -s "$@" >"$work/$name.out" 2>&1 </dev/null; then
+    sed 's/^/    /' "$work/$name.out"
+    fail "make $* succeeded"
+    return
+  fi
+  sed 's/^/    /' "$work/$name.out"
+}
+
+# A dead letter waiting in the queue: destroy refuses to delete it with the stack.
+queue=$(aws cloudformation describe-stacks --stack-name retail-events-dev --output text \
+  --query "Stacks[0].Outputs[?OutputKey=='DeadLetterQueueUrl'].OutputValue | [0]")
+aws sqs send-message --queue-url "$queue" --message-body '{"error":"deploy-on-moto"}' >/dev/null
+must_fail destroy-letters destroy
+check destroy-letters 'dead-letter queue of stack retail-events-dev holds 1 events that are in no table.*redrive' \
+  "make destroy refuses to delete a waiting dead letter and names redrive"
+if aws cloudformation describe-stacks --stack-name retail-events-dev >/dev/null 2>&1; then
+  ok "the stack is still there after the refused destroy"
+else
+  fail "the refused destroy deleted the stack"
+fi
+
+step destroy destroy FORCE=1
+check destroy 'FORCE=1: the 1 dead letters in the queue are deleted with the stack' \
+  "make destroy FORCE=1 says the waiting dead letter goes with the stack"
 check destroy 'stack retail-events-dev deleted' "make destroy deletes the stack"
 check destroy 'No resource had DeletionPolicy Retain' "make destroy says nothing of dev is kept"
 if aws cloudformation describe-stacks --stack-name retail-events-dev >/dev/null 2>&1; then
@@ -152,6 +181,18 @@ if aws dynamodb describe-table --table-name retail-events-prod-events >/dev/null
   ok "the retained table outlives the prod stack"
 else
   fail "the prod table was deleted despite DeletionPolicy Retain"
+fi
+
+must_fail prod-again deploy PRESET=prod
+check prod-again 'stack retail-events-prod does not exist, but resources it would create do' \
+  "make deploy PRESET=prod over the kept table refuses, saying why"
+check prod-again 'EventTable +AWS::DynamoDB::Table +retail-events-prod-events' \
+  "the refusal names the kept table"
+check prod-again 'delete-table --table-name retail-events-prod-events' "the refusal says how to delete it"
+if grep -q '^package:' "$work/prod-again.out"; then
+  fail "the refused deploy uploaded the zip"
+else
+  ok "the refused deploy uploaded nothing"
 fi
 
 echo "--- make deploy ZIP=cfn-out/missing.zip (must fail)"

@@ -25,7 +25,8 @@
 #                     existing change set of that name is replaced
 #   SINCE, FOLLOW     logs: how far back to start (10m, 2h, 1d or a timestamp); FOLLOW=0 prints
 #                     what is there and exits
-#   FORCE=1           destroy: do not ask for confirmation on a terminal
+#   FORCE=1           destroy: do not ask for confirmation on a terminal, and delete the
+#                     dead letters still waiting in the queue with the stack
 #   VERIFY_ARGS       verify: more arguments, e.g. "--timeout 60 --count 50 --keep"
 #   VERIFY_BIN        verify: the binary (default target/debug/verify)
 set -euo pipefail
@@ -207,12 +208,66 @@ alert_email() { echo "${ALERT_EMAIL-$(cfg sns_email_endpoint)}"; }
 
 # --- deploy -------------------------------------------------------------------------------
 
+# Named resources the new stack would create that already exist, kept by a DeletionPolicy
+# when an earlier stack of this name was deleted (retain_data_on_delete): one
+# "logical<TAB>type<TAB>name" line each. CloudFormation cannot create a resource whose name
+# is taken, so the creation would fail after the upload and leave a ROLLBACK_COMPLETE stack.
+taken_names() {
+  "$venv/bin/python" - "$out/stack.json" <<'PY' |
+import json, sys
+names = {"AWS::DynamoDB::Table": "TableName", "AWS::Kinesis::Stream": "Name",
+         "AWS::SQS::Queue": "QueueName", "AWS::Logs::LogGroup": "LogGroupName"}
+for logical, resource in json.load(open(sys.argv[1])).get("Resources", {}).items():
+    kind = resource.get("Type")
+    name = resource.get("Properties", {}).get(names.get(kind, ""), None)
+    if resource.get("DeletionPolicy") == "Retain" and isinstance(name, str):
+        print(f"{logical}\t{kind}\t{name}")
+PY
+  while IFS=$'\t' read -r logical kind name; do
+    if exists "$kind" "$name"; then printf '%s\t%s\t%s\n' "$logical" "$kind" "$name"; fi
+  done
+}
+
+# Whether a resource of CloudFormation type KIND named NAME exists.
+exists() {
+  local kind=$1 name=$2
+  case $kind in
+    AWS::DynamoDB::Table) aws dynamodb describe-table --table-name "$name" ;;
+    AWS::Kinesis::Stream) aws kinesis describe-stream-summary --stream-name "$name" ;;
+    AWS::SQS::Queue) aws sqs get-queue-url --queue-name "$name" ;;
+    AWS::Logs::LogGroup) aws logs describe-log-groups --log-group-name-prefix "$name" \
+      --query "logGroups[?logGroupName=='$name'] | [0].logGroupName" --output text | grep -qxF "$name" ;;
+    *) false ;;
+  esac >/dev/null 2>&1
+}
+
+# Stops a deploy that would create a new stack over resources kept from a deleted one,
+# saying what they are and the ways forward.
+refuse_taken_names() {
+  taken_names >"$work/taken.tsv"
+  [ -s "$work/taken.tsv" ] || return 0
+  {
+    echo "error: stack $stack does not exist, but resources it would create do: an earlier stack"
+    echo "of this name kept them when it was deleted (retain_data_on_delete):"
+    awk -F'\t' '{printf "  %-12s %-22s %s\n", $1, $2, $3}' "$work/taken.tsv"
+    echo "CloudFormation cannot create a resource whose name is taken. Nothing was uploaded or"
+    echo "deployed. Either:"
+    echo "  - keep that data and deploy under another name: SET=environment=<new> (or project_name);"
+    echo "  - put the kept table back under a stack with a resource import, then make deploy"
+    echo "    (docs/deploy.md, \"Re-creating a stack whose data was kept\");"
+    echo "  - or, when the data is no longer needed, delete it, e.g."
+    awk -F'\t' '$2 == "AWS::DynamoDB::Table" {printf "      aws dynamodb delete-table --table-name %s\n", $3}' "$work/taken.tsv"
+  } >&2
+  exit 1
+}
+
 deploy() {
   synth_templates
-  package
   local status caps email
   status=$(stack_status)
   require_updatable "$status"
+  [ -n "$status" ] || refuse_taken_names
+  package
   caps=$(capabilities)
   email=$(alert_email)
   local template=(--template-file "$out/stack.yaml")
@@ -343,6 +398,33 @@ for logical, resource in template.get("Resources", {}).items():
 PY
 }
 
+# Messages in the stack's dead-letter queue (visible and in flight): events that reached no
+# table yet. Nothing when the stack has no such output.
+dead_letter_count() {
+  local url
+  url=$(aws cloudformation describe-stacks --stack-name "$stack" --output text \
+    --query "Stacks[0].Outputs[?OutputKey=='DeadLetterQueueUrl'].OutputValue | [0]") || return 0
+  [ -n "$url" ] && [ "$url" != None ] || return 0
+  aws sqs get-queue-attributes --queue-url "$url" --output text \
+    --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible \
+    --query 'Attributes.[ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible]' |
+    awk '{print $1 + $2}'
+}
+
+# Deleting the stack deletes its dead-letter queue (unless a DeletionPolicy keeps it), and
+# with it every event waiting there: refused unless FORCE=1, with the way to save them.
+refuse_losing_dead_letters() {
+  grep -qP '^Retain\tDeadLetterQueue\t' "$work/kept.tsv" && return 0
+  local waiting
+  waiting=$(dead_letter_count)
+  [ -n "$waiting" ] && [ "$waiting" -gt 0 ] || return 0
+  if [ "${FORCE:-}" = 1 ]; then
+    echo "destroy: FORCE=1: the $waiting dead letters in the queue are deleted with the stack" >&2
+    return 0
+  fi
+  die "the dead-letter queue of stack $stack holds $waiting events that are in no table; deleting the stack deletes them. Run redrive --stack-name $stack first (docs/redrive.md), or make destroy FORCE=1 to delete them with the stack"
+}
+
 destroy() {
   local status
   status=$(stack_status)
@@ -351,6 +433,7 @@ destroy() {
     return
   fi
   kept_resources >"$work/kept.tsv"
+  refuse_losing_dead_letters
   if [ -t 0 ] && [ "${FORCE:-}" != 1 ]; then
     local answer
     read -r -p "Delete stack $stack ($status) in $region? Type its name to confirm: " answer

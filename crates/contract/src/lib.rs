@@ -9,7 +9,9 @@
 //! the processor's that it reads and emits exactly these, synth's that the stack sets and
 //! watches nothing else.
 //!
-//! The event itself (fields, validation, the item written) is the `events` crate's contract.
+//! The event itself (fields, validation, the item written) is the `events` crate's contract;
+//! the write-sharded index keys the processor adds to it, which the query tool reads back,
+//! are [`index`]'s.
 
 /// Environment variables of the processor function.
 pub mod env {
@@ -32,6 +34,15 @@ pub mod env {
     pub const ITEM_TTL_DAYS: &str = "ITEM_TTL_DAYS";
     /// The largest [`ITEM_TTL_DAYS`] (ten years), the same bound as the stack's config.
     pub const MAX_ITEM_TTL_DAYS: u32 = 3650;
+    /// How many write shards the indexes' partition keys are spread over: `1` (or unset)
+    /// keeps the plain `eventType` / `productId` index keys; 2 to
+    /// [`MAX_INDEX_WRITE_SHARDS`] make the processor write
+    /// [`EVENT_TYPE_SHARD`](crate::index::EVENT_TYPE_SHARD) and
+    /// [`PRODUCT_ID_SHARD`](crate::index::PRODUCT_ID_SHARD) on every item, which the
+    /// indexes are then keyed on. The stack sets it from `dynamodb_index_write_shards`.
+    pub const INDEX_WRITE_SHARDS: &str = "INDEX_WRITE_SHARDS";
+    /// The largest [`INDEX_WRITE_SHARDS`], the same bound as the stack's config.
+    pub const MAX_INDEX_WRITE_SHARDS: u32 = crate::index::MAX_SHARDS;
     /// The EMF `StorageResolution` of the `FailedEvents` metric: `1` (high resolution, for an
     /// alarm period under a minute) or `60` (standard, the default). The stack sets `1` when
     /// `cloudwatch_alarm_period_seconds` is 10 or 30: an alarm that short on a
@@ -53,6 +64,7 @@ pub mod env {
         WRITE_CONCURRENCY,
         ITEM_TTL_DAYS,
         FAILED_EVENTS_RESOLUTION,
+        INDEX_WRITE_SHARDS,
     ];
     /// Every variable the processor reads: the settable ones and Lambda's own.
     pub const READ: &[&str] = &[
@@ -64,9 +76,12 @@ pub mod env {
         WRITE_CONCURRENCY,
         ITEM_TTL_DAYS,
         FAILED_EVENTS_RESOLUTION,
+        INDEX_WRITE_SHARDS,
         FUNCTION_NAME,
     ];
 }
+
+pub mod index;
 
 /// The processor's metrics: CloudWatch Embedded Metric Format lines in its log, one per
 /// invocation, all under one namespace with one dimension.

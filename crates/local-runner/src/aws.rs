@@ -144,7 +144,10 @@ pub async fn discover(
                 hint: "is the stack created (CREATE_COMPLETE)?".into(),
             })?;
     let function = function_config(config, &function_name).await?;
-    let mappings = mappings(config, &function_name).await?;
+    let mut mappings = mappings(config, &function_name).await?;
+    for mapping in mappings.iter_mut().filter(|m| m.lacks_timestamp()) {
+        complete_from_template(config, stack, mapping).await?;
+    }
     let mut target = discovery::target(stack, &outputs, &function, &mappings, overrides)?;
     if let Some(name) = target
         .settings
@@ -158,7 +161,7 @@ pub async fn discover(
             .queue_name(name)
             .send()
             .await
-            .map_err(|e| call_error(format!("GetQueueUrl({name})"))(&e))?;
+            .map_err(|e| call_error(format!("SQS GetQueueUrl({name})"))(&e))?;
         target.on_failure_url = url.queue_url().map(str::to_owned);
     }
     Ok(target)
@@ -172,7 +175,7 @@ pub async fn stack_outputs(config: &SdkConfig, stack: &str) -> Result<Outputs, D
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| call_error(format!("DescribeStacks({stack})"))(&e))?;
+        .map_err(|e| call_error(format!("CloudFormation DescribeStacks({stack})"))(&e))?;
     let found = described
         .stacks()
         .first()
@@ -199,7 +202,7 @@ pub async fn function_config(
         .function_name(name)
         .send()
         .await
-        .map_err(|e| call_error(format!("GetFunctionConfiguration({name})"))(&e))?;
+        .map_err(|e| call_error(format!("Lambda GetFunctionConfiguration({name})"))(&e))?;
     Ok(FunctionConfig {
         arn: got.function_arn().unwrap_or_default().to_owned(),
         role: got.role().unwrap_or_default().to_owned(),
@@ -215,25 +218,6 @@ pub async fn function_config(
     })
 }
 
-/// The function's `ITEM_TTL_DAYS` (0 when it sets none), as the processor reads it.
-pub async fn item_ttl_days(config: &SdkConfig, function: &str) -> Result<u32, DiscoveryError> {
-    let found = function_config(config, function).await?;
-    let Some(value) = found.environment.get(contract::env::ITEM_TTL_DAYS) else {
-        return Ok(0);
-    };
-    match value.trim().parse::<u32>() {
-        Ok(days) if days <= contract::env::MAX_ITEM_TTL_DAYS => Ok(days),
-        _ => Err(DiscoveryError::Call {
-            call: format!("GetFunctionConfiguration({function})"),
-            error: format!(
-                "its environment sets {} to {value:?}, not a whole number from 0 to {}",
-                contract::env::ITEM_TTL_DAYS,
-                contract::env::MAX_ITEM_TTL_DAYS
-            ),
-        }),
-    }
-}
-
 async fn mappings(
     config: &SdkConfig,
     function: &str,
@@ -244,11 +228,12 @@ async fn mappings(
         .function_name(function)
         .send()
         .await
-        .map_err(|e| call_error(format!("ListEventSourceMappings({function})"))(&e))?;
+        .map_err(|e| call_error(format!("Lambda ListEventSourceMappings({function})"))(&e))?;
     Ok(listed
         .event_source_mappings()
         .iter()
         .map(|m| MappingConfig {
+            uuid: m.uuid().unwrap_or_default().to_owned(),
             event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
             batch_size: m.batch_size().unwrap_or(100),
             window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
@@ -264,8 +249,74 @@ async fn mappings(
                 .and_then(|d| d.on_failure())
                 .and_then(|f| f.destination())
                 .map(str::to_owned),
+            starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
+            starting_position_timestamp: m.starting_position_timestamp().map(|t| t.as_secs_f64()),
+            filter_patterns: m
+                .filter_criteria()
+                .map(|c| {
+                    c.filters()
+                        .iter()
+                        .filter_map(|f| f.pattern().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect())
+}
+
+/// Fills in what the Lambda API left out of `mapping` from the stack's template: moto
+/// does not report StartingPositionTimestamp. The stack's resources tell which template
+/// resource the mapping is (its physical ID is the mapping's UUID).
+async fn complete_from_template(
+    config: &SdkConfig,
+    stack: &str,
+    mapping: &mut MappingConfig,
+) -> Result<(), DiscoveryError> {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    let mut logical_id = None;
+    let mut token: Option<String> = None;
+    loop {
+        let page = cfn
+            .list_stack_resources()
+            .stack_name(stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| call_error(format!("CloudFormation ListStackResources({stack})"))(&e))?;
+        logical_id = logical_id.or_else(|| {
+            page.stack_resource_summaries()
+                .iter()
+                .find(|r| r.physical_resource_id() == Some(mapping.uuid.as_str()))
+                .and_then(|r| r.logical_resource_id())
+                .map(str::to_owned)
+        });
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() || logical_id.is_some() {
+            break;
+        }
+    }
+    let body = cfn
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| call_error(format!("CloudFormation GetTemplate({stack})"))(&e))?
+        .template_body()
+        .unwrap_or_default()
+        .to_owned();
+    let found = discovery::from_template(&body, logical_id.as_deref()).map_err(|reason| {
+        DiscoveryError::Mapping {
+            mapping: mapping.uuid.clone(),
+            reason,
+        }
+    })?;
+    if mapping.starting_position_timestamp.is_none() {
+        mapping.starting_position_timestamp = found.starting_position_timestamp;
+    }
+    if mapping.filter_patterns.is_empty() {
+        mapping.filter_patterns = found.filter_patterns.unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// An SQS queue as the on-failure destination.

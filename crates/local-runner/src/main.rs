@@ -29,10 +29,13 @@ use processor::sinks::{QueueSender, TableWriter};
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
 ///
 /// Finds the stream, table, queue, the function's environment and timeout and the
-/// mapping's settings from the stack; reads every shard from TRIM_HORIZON (children after
-/// their parents); builds events in Lambda's Kinesis format and applies batch size,
-/// batching window, ReportBatchItemFailures, BisectBatchOnFunctionError,
-/// MaximumRetryAttempts, MaximumRecordAgeInSeconds and the on-failure destination. Exits
+/// mapping's settings from the stack; reads every shard from TRIM_HORIZON, or from the
+/// mapping's AT_TIMESTAMP (children after their parents; an enhanced fan-out mapping's
+/// stream with GetRecords, as moto has no SubscribeToShard); drops the records none of the
+/// mapping's FilterCriteria patterns matches, uninvoked, and counts them as filtered; builds
+/// events in Lambda's Kinesis format and applies batch size, batching window,
+/// ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts,
+/// MaximumRecordAgeInSeconds and the on-failure destination. Exits
 /// after --idle-exit seconds without new records and prints a summary line on stdout;
 /// says how it is going on stderr every 5 s. When the stream, the table or a queue stops
 /// answering for 10 s it stops with one line naming it (exit 1), whatever the function's
@@ -130,6 +133,9 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
             .map_or("unlimited".to_owned(), |n| n.to_string()),
         target.settings.bisect_on_error
     );
+    for note in target.notes() {
+        eprintln!("{note}");
+    }
     let sink_endpoint = cli
         .sink_endpoint_url
         .as_deref()
@@ -161,7 +167,8 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
             table: DynamoTable::new(
                 aws::watched_dynamodb(&sinks, watch(Service::Table)),
                 target.table_name.clone(),
-            ),
+            )
+            .with_index_shards(target.processor.index_write_shards),
             queue: SqsQueue::new(
                 aws::watched_sqs(&sinks, watch(Service::Queue)),
                 target.dlq_url.clone(),
@@ -169,7 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
             function_name: target.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
-            item_ttl_days: aws::item_ttl_days(&control, &target.function_name).await?,
+            item_ttl_days: target.processor.item_ttl_days,
         },
         source: EventSource {
             stream_arn: target.stream_arn.clone(),

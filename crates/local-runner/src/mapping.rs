@@ -17,7 +17,9 @@ use std::time::Duration;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use serde_json::{json, Value};
 
+use crate::filter::FilterCriteria;
 use crate::lambda_event::StreamRecord;
+use crate::shards::ShardStart;
 
 /// The mapping's settings that shape delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +38,10 @@ pub struct Settings {
     pub report_item_failures: bool,
     /// ARN of the on-failure destination.
     pub on_failure: Option<String>,
+    /// Which records the function sees (FilterCriteria); the others are dropped unseen.
+    pub filter: FilterCriteria,
+    /// Where each shard's reading starts.
+    pub start: ShardStart,
 }
 
 /// The function as the mapping sees it.
@@ -328,6 +334,8 @@ mod tests {
             max_record_age: None,
             report_item_failures: true,
             on_failure: Some("arn:aws:sqs:us-east-1:123456789012:dlq".into()),
+            filter: FilterCriteria::default(),
+            start: ShardStart::TrimHorizon,
         }
     }
 

@@ -1,5 +1,7 @@
-//! The poll loop: read every shard, gather records into batches as the mapping's batch
-//! size and batching window say, deliver each batch with the mapping's semantics, and stop
+//! The poll loop: read every shard, drop the records the mapping's filters drop (Lambda
+//! filters before batching, so they neither count toward a batch nor invoke anything, and
+//! the shard's position moves past them), gather the rest into batches as the mapping's
+//! batch size and batching window say, deliver each batch with the mapping's semantics, and stop
 //! once the stream has been quiet for the idle time. It stops early, with one line saying
 //! why, when a service stops answering ([`crate::health`]), and tells how it is going every
 //! second while it works or waits, so a caller can show progress.
@@ -41,6 +43,8 @@ pub struct Summary {
     pub shards: usize,
     /// Records read from the stream.
     pub records: usize,
+    /// Records the mapping's filters dropped (never delivered).
+    pub filtered: usize,
     /// What the mapping did.
     pub counts: Counts,
     /// Wall time.
@@ -52,10 +56,12 @@ impl fmt::Display for Summary {
         let c = &self.counts;
         write!(
             f,
-            "summary: records={} shards={} invocations={} function_errors={} partial_failures={} \
-             bisections={} skipped_records={} failure_records_sent={} elapsed={:.2}s",
+            "summary: records={} shards={} filtered={} invocations={} function_errors={} \
+             partial_failures={} bisections={} skipped_records={} failure_records_sent={} \
+             elapsed={:.2}s",
             self.records,
             self.shards,
+            self.filtered,
             c.invocations,
             c.function_errors,
             c.partial_failures,
@@ -133,6 +139,7 @@ pub async fn run_watched<F: Function, D: Destination>(
         mut context,
     } = wiring;
     context.retry_pause = pacing.retry_pause;
+    reader.start_at(settings.start);
     let started = Instant::now();
     let mut summary = Summary::default();
     let mut buffers: BTreeMap<String, (Instant, Vec<StreamRecord>)> = BTreeMap::new();
@@ -161,6 +168,11 @@ pub async fn run_watched<F: Function, D: Destination>(
             got = true;
             last_record = Instant::now();
             summary.records += records.len();
+            let (records, filtered) = settings.filter.apply(records);
+            summary.filtered += filtered;
+            if records.is_empty() {
+                continue;
+            }
             let (_, buffer) = buffers
                 .entry(shard.clone())
                 .or_insert_with(|| (Instant::now(), Vec::new()));
@@ -307,6 +319,26 @@ mod tests {
             data: vec![0; bytes],
             arrival_ms: 0,
         }
+    }
+
+    #[test]
+    fn the_summary_line_counts_filtered_records() {
+        let summary = Summary {
+            shards: 2,
+            records: 10,
+            filtered: 4,
+            counts: Counts {
+                invocations: 3,
+                ..Counts::default()
+            },
+            elapsed: Duration::from_millis(1_500),
+        };
+        assert_eq!(
+            summary.to_string(),
+            "summary: records=10 shards=2 filtered=4 invocations=3 function_errors=0 \
+             partial_failures=0 bisections=0 skipped_records=0 failure_records_sent=0 \
+             elapsed=1.50s"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! Reading a stream as Lambda's poller does: every shard from TRIM_HORIZON, a child shard
-//! only after its parents are read to their end (so a user's records stay in order across
-//! a split or merge).
+//! Reading a stream as Lambda's poller does: every shard from TRIM_HORIZON (or from the
+//! mapping's AT_TIMESTAMP), a child shard only after its parents are read to their end (so
+//! a user's records stay in order across a split or merge).
 
 use std::collections::{HashMap, HashSet};
 
+use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesis::Client;
 
@@ -17,25 +18,43 @@ struct Reader {
     iterator: Option<String>,
 }
 
+/// Where each shard's reading starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum ShardStart {
+    /// The oldest record kept (also what the runner does for a LATEST mapping: it runs
+    /// after the records were put, and LATEST would skip them all).
+    #[default]
+    TrimHorizon,
+    /// The first record that arrived at or after this time, epoch seconds (AT_TIMESTAMP).
+    AtTimestamp(f64),
+}
+
 /// The stream's shards and where each is.
 pub struct StreamReader {
     client: Client,
     stream: String,
+    start: ShardStart,
     readers: HashMap<String, Reader>,
     parents: HashMap<String, Vec<String>>,
     finished: HashSet<String>,
 }
 
 impl StreamReader {
-    /// A reader of `stream`; shards are listed by [`StreamReader::poll`].
+    /// A reader of `stream`; shards are listed by [`StreamReader::refresh`].
     pub fn new(client: Client, stream: String) -> StreamReader {
         StreamReader {
             client,
             stream,
+            start: ShardStart::TrimHorizon,
             readers: HashMap::new(),
             parents: HashMap::new(),
             finished: HashSet::new(),
         }
+    }
+
+    /// Starts the shards not yet being read at `start` (TRIM_HORIZON unless told).
+    pub fn start_at(&mut self, start: ShardStart) {
+        self.start = start;
     }
 
     /// Shards in the order to read them.
@@ -86,12 +105,20 @@ impl StreamReader {
             .map(|(id, _)| id.clone())
             .collect();
         for shard in ready {
-            let iterator = self
+            let request = self
                 .client
                 .get_shard_iterator()
                 .stream_name(&self.stream)
-                .shard_id(&shard)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .shard_id(&shard);
+            let request = match self.start {
+                ShardStart::TrimHorizon => {
+                    request.shard_iterator_type(ShardIteratorType::TrimHorizon)
+                }
+                ShardStart::AtTimestamp(epoch_secs) => request
+                    .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                    .timestamp(DateTime::from_secs_f64(epoch_secs)),
+            };
+            let iterator = request
                 .send()
                 .await
                 .map_err(|e| format!("GetShardIterator({shard}) failed: {}", describe(&e)))?

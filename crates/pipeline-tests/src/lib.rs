@@ -52,14 +52,23 @@ pub struct Deployed {
 /// Synthesizes the stack for `project_name=project` plus `sets` (`key=value`, as `--set`
 /// takes them), creates it on moto as `<project>-stack` and waits until it is complete.
 pub async fn deploy(moto: &Moto, project: &str, sets: &[&str]) -> Deployed {
+    deploy_template(moto, project, &synthesize(project, sets)).await
+}
+
+/// The template (YAML) synthesized for `project_name=project` plus `sets`.
+pub fn synthesize(project: &str, sets: &[&str]) -> String {
     let mut overrides = vec![format!("project_name={project}")];
     overrides.extend(sets.iter().map(|s| (*s).to_owned()));
     let settings =
         synth::config::Config::load(None, None, &overrides).expect("a valid configuration");
-    let body = synth::stack::build(&settings)
+    synth::stack::build(&settings)
         .render(cfn::Format::Yaml)
         .expect("the template synthesizes")
-        .body;
+        .body
+}
+
+/// Creates the stack `body` on moto as `<project>-stack` and waits until it is complete.
+pub async fn deploy_template(moto: &Moto, project: &str, body: &str) -> Deployed {
     // moto stores the function's code; the processor itself runs in-process here.
     put_object(
         moto.port,
@@ -166,7 +175,7 @@ pub async fn drain_until_idle<W: TableWriter>(
             function_name: target.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
-            item_ttl_days: 0,
+            item_ttl_days: target.processor.item_ttl_days,
         },
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
@@ -228,6 +237,7 @@ pub fn table_sink(deployed: &Deployed, sinks: &SdkConfig) -> DynamoTable {
         aws_sdk_dynamodb::Client::new(sinks),
         deployed.target.table_name.clone(),
     )
+    .with_index_shards(deployed.target.processor.index_write_shards)
 }
 
 /// An item's key: (userId, eventKey).

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use contract::env;
 
+use crate::index_shards::IndexShards;
+
 /// What the processor needs to know about where it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -29,6 +31,9 @@ pub struct Config {
     /// EMF `StorageResolution` of `FailedEvents`: 1 (high) or 60 (standard, the default)
     /// (`FAILED_EVENTS_RESOLUTION`).
     pub failed_events_resolution: u32,
+    /// Write shards of the indexes' partition keys (`INDEX_WRITE_SHARDS`, default 1: the
+    /// plain keys); with more, the items carry `eventTypeShard` and `productIdShard`.
+    pub index_write_shards: IndexShards,
 }
 
 /// A variable that is missing or unusable; init fails with this message.
@@ -99,6 +104,7 @@ impl Config {
                 }
             },
         };
+        let index_write_shards = index_write_shards(lookup(env::INDEX_WRITE_SHARDS))?;
         Ok(Config {
             table_name: required(env::TABLE_NAME)?,
             dlq_url: required(env::DLQ_URL)?,
@@ -111,7 +117,28 @@ impl Config {
             write_concurrency: usize::try_from(concurrency.max(1)).unwrap_or(8),
             item_ttl_days: u32::try_from(ttl_days).unwrap_or(0),
             failed_events_resolution: resolution,
+            index_write_shards,
         })
+    }
+}
+
+/// `INDEX_WRITE_SHARDS` as the processor reads it: unset is 1 (nothing added), `1` to
+/// `100` that many shards, anything else an error naming the variable and the value. For
+/// the tools that stand in for the function (local-runner, redrive) or read what it wrote
+/// (query), so they read the deployed function's environment by the same rule.
+pub fn index_write_shards(value: Option<String>) -> Result<IndexShards, ConfigError> {
+    match value {
+        None => Ok(IndexShards::NONE),
+        Some(value) => value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .and_then(IndexShards::new)
+            .ok_or(ConfigError::Invalid {
+                name: env::INDEX_WRITE_SHARDS,
+                rule: "a whole number from 1 to 100",
+                value,
+            }),
     }
 }
 
@@ -184,6 +211,35 @@ mod tests {
                     })
                 ),
                 "{bad}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn index_write_shards_is_1_to_100() {
+        use contract::env::INDEX_WRITE_SHARDS as SHARDS;
+        let base = [(TABLE_NAME, "t"), (DLQ_URL, "u")];
+        let shards = |value: &str| config(&[base[0], base[1], (SHARDS, value)]);
+        assert_eq!(config(&base).unwrap().index_write_shards, IndexShards::NONE);
+        assert_eq!(shards("1").unwrap().index_write_shards, IndexShards::NONE);
+        assert_eq!(shards("8").unwrap().index_write_shards.count(), 8);
+        assert_eq!(shards(" 100 ").unwrap().index_write_shards.count(), 100);
+        for bad in ["0", "101", "-1", "8.0", "eight", ""] {
+            let err = shards(bad).unwrap_err();
+            assert_eq!(
+                err,
+                ConfigError::Invalid {
+                    name: SHARDS,
+                    rule: "a whole number from 1 to 100",
+                    value: bad.to_owned(),
+                }
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "environment variable INDEX_WRITE_SHARDS must be a whole number from 1 \
+                     to 100, got {bad:?}"
+                )
             );
         }
     }

@@ -63,11 +63,11 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
             request_id: invocation.request_id,
             redrive_count: invocation.redrive_count,
         };
-        let plan = plan::plan(
+        let plan = plan::plan_for_shards(
             &event.records,
             writer,
-            invocation.now_ms,
-            self.item_ttl_days,
+            (invocation.now_ms, self.item_ttl_days),
+            self.table.index_shards(),
         );
         let (written, sent) = tokio::join!(
             store::write_items(

@@ -18,6 +18,7 @@ pub fn redrive_count(custom: &std::collections::HashMap<String, String>) -> u32 
 pub mod config;
 pub mod dead_letter;
 pub mod handler;
+pub mod index_shards;
 pub mod kinesis_event;
 pub mod kpl;
 pub mod metrics;

@@ -27,7 +27,8 @@ async fn main() -> Result<(), Error> {
         table: DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.clone(),
-        ),
+        )
+        .with_index_shards(config.index_write_shards),
         queue: SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), config.dlq_url.clone()),
         function_name: config.function_name.clone(),
         concurrency: config.write_concurrency,

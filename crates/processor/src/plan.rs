@@ -9,6 +9,7 @@ use events::{Item, RecordContext};
 use hashbrown::HashTable;
 
 use crate::dead_letter::{self, DeadLetter, Origin, Writer};
+use crate::index_shards::IndexShards;
 use crate::kpl::{self, Deaggregated};
 
 /// The error type of a KPL aggregate that cannot be read (its user records are unknown).
@@ -44,6 +45,23 @@ pub fn plan(
     processed_at_ms: i64,
     item_ttl_days: u32,
 ) -> Plan {
+    plan_for_shards(
+        records,
+        writer,
+        (processed_at_ms, item_ttl_days),
+        IndexShards::NONE,
+    )
+}
+
+/// [`plan`] for a table sink that adds the write-sharded index keys of `shards` to every
+/// item: a record whose item could not be written with them (a key or the item too large,
+/// see [`IndexShards::refusal`]) becomes a dead letter instead of an item.
+pub fn plan_for_shards(
+    records: &[KinesisEventRecord],
+    writer: Writer,
+    (processed_at_ms, item_ttl_days): (i64, u32),
+    shards: IndexShards,
+) -> Plan {
     let mut plan = Plan {
         needs: Vec::with_capacity(records.len()),
         ..Plan::default()
@@ -58,7 +76,7 @@ pub fn plan(
             &mut needs,
             record,
             writer,
-            (processed_at_ms, item_ttl_days),
+            (processed_at_ms, item_ttl_days, shards),
         );
         plan.needs.push(needs);
     }
@@ -116,7 +134,7 @@ fn add_record(
     needs: &mut Needs,
     record: &KinesisEventRecord,
     writer: Writer,
-    (processed_at_ms, item_ttl_days): (i64, u32),
+    (processed_at_ms, item_ttl_days, shards): (i64, u32, IndexShards),
 ) {
     let kinesis = &record.kinesis;
     let event_id = record
@@ -138,16 +156,14 @@ fn add_record(
             arrival_ms: arrival.timestamp_millis(),
             processed_at_ms,
         };
-        match events::process_record_with_ttl(data, &ctx, item_ttl_days) {
+        match events::process_record_with_ttl(data, &ctx, item_ttl_days)
+            .map_err(|r| (r.kind, r.message))
+            .and_then(|item| shards.refusal(&item).map_or(Ok(item), Err))
+        {
             Ok(item) => needs.items.push(by_key.add(&mut plan.items, item)),
-            Err(rejection) => {
-                let letter = dead_letter::build(
-                    &origin(sub),
-                    writer,
-                    &rejection.message,
-                    rejection.kind.as_str(),
-                    data,
-                );
+            Err((kind, message)) => {
+                let letter =
+                    dead_letter::build(&origin(sub), writer, &message, kind.as_str(), data);
                 plan.letters.push(letter);
                 needs.letters.push(plan.letters.len() - 1);
             }

@@ -91,6 +91,38 @@ async fn invalid_records_are_dead_lettered_with_their_original_bytes() {
     assert_eq!(outcome.stats.failed, 4);
 }
 
+/// An `eventType` of 2,047 bytes fits the plain index key but not `eventType#shard`: with a
+/// sharded table it is dead-lettered (DynamoDB would refuse its whole request on every
+/// retry), unsharded it is stored.
+#[tokio::test]
+async fn a_record_that_cannot_be_sharded_is_dead_lettered_and_the_rest_stored() {
+    use processor::index_shards::IndexShards;
+    let long = format!(r#"{{"userId":"u","eventType":"{}"}}"#, "t".repeat(2_047));
+    let mut payloads = valid(10, 3);
+    payloads.insert(4, long.clone().into_bytes());
+
+    let sharded = MemoryTable::default().with_index_shards(IndexShards::new(8).unwrap());
+    let h = handler(sharded, MemoryQueue::default());
+    let outcome = run(&h, &payloads).await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    assert_eq!(h.table.snapshot().len(), 10);
+    let messages = h.queue.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].error_type, "InvalidField");
+    let body: serde_json::Value = serde_json::from_str(&messages[0].body).unwrap();
+    assert_eq!(
+        body["error"],
+        "eventTypeShard must be at most 2048 bytes (an index key; the value, '#' and the \
+         shard of 8), got 2049 bytes"
+    );
+    assert_eq!(outcome.stats.failed, 1);
+
+    let plain = handler(MemoryTable::default(), MemoryQueue::default());
+    run(&plain, &payloads).await;
+    assert_eq!(plain.table.snapshot().len(), 11);
+    assert!(plain.queue.messages().is_empty());
+}
+
 #[tokio::test]
 async fn a_table_that_never_accepts_makes_the_first_record_the_failure() {
     let table = MemoryTable::unprocessing_every(1);

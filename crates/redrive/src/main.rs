@@ -168,7 +168,8 @@ fn in_process(
             table: DynamoTable::new(
                 aws_sdk_dynamodb::Client::new(sinks),
                 wiring.table_name.clone(),
-            ),
+            )
+            .with_index_shards(wiring.processor.index_write_shards),
             queue: processor::sinks::sqs::SqsQueue::new(
                 aws_sdk_sqs::Client::new(sinks),
                 wiring.dlq_url.clone(),
@@ -176,7 +177,7 @@ fn in_process(
             function_name: wiring.function_name.clone(),
             concurrency: 8,
             backoff: Backoff::default(),
-            item_ttl_days: wiring.item_ttl_days,
+            item_ttl_days: wiring.processor.item_ttl_days,
         },
         source,
         timeout: wiring.timeout,

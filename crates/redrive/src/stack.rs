@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use local_runner::aws::{function_config, stack_outputs};
-use local_runner::discovery::{DiscoveryError, Outputs};
+use local_runner::discovery::{processor_config, DiscoveryError, Outputs};
 
 /// The stack's parts redrive needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +27,10 @@ pub struct Wiring {
     pub table_name: String,
     /// The queue it dead-letters to (`DLQ_URL`, else the queue's URL).
     pub dlq_url: String,
-    /// Days after its event that an item expires (`ITEM_TTL_DAYS`, 0 when unset), so a
-    /// redriven item expires as the function would have made it.
-    pub item_ttl_days: u32,
+    /// The processor's configuration from the function's environment, by the processor's
+    /// own rules, so a redriven item is written as the function would write it (its TTL,
+    /// its index write shards).
+    pub processor: processor::config::Config,
 }
 
 /// Reads the stack's outputs and the function's configuration.
@@ -40,17 +41,17 @@ pub async fn wiring(config: &SdkConfig, stack: &str) -> Result<Wiring, Discovery
     let function = function_config(config, &function_name).await?;
     let env = |name: &str| function.environment.get(name).cloned();
     let queue_url = output("DeadLetterQueueUrl")?;
+    let table_name = match env(contract::env::TABLE_NAME) {
+        Some(table) => table,
+        None => output("TableName")?,
+    };
+    let dlq_url = env(contract::env::DLQ_URL).unwrap_or_else(|| queue_url.clone());
     Ok(Wiring {
         stream_name: output("StreamName")?,
         stream_arn: output("StreamArn")?,
-        table_name: match env(contract::env::TABLE_NAME) {
-            Some(table) => table,
-            None => output("TableName")?,
-        },
-        dlq_url: env(contract::env::DLQ_URL).unwrap_or_else(|| queue_url.clone()),
-        item_ttl_days: env(contract::env::ITEM_TTL_DAYS)
-            .and_then(|days| days.trim().parse().ok())
-            .unwrap_or(0),
+        processor: processor_config(&function, &table_name, &dlq_url)?,
+        table_name,
+        dlq_url,
         queue_url,
         role_arn: function.role,
         timeout: Duration::from_secs(function.timeout_secs.max(1)),

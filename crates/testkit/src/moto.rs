@@ -1,9 +1,11 @@
 //! Starts moto's server (from the project's .venv) on a free loopback port and stops it when
 //! dropped.
 
+use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A running moto server.
@@ -58,12 +60,27 @@ impl Drop for Moto {
     }
 }
 
-/// A port nothing listens on right now (the OS picks it).
+/// A port nothing listens on right now (the OS picks it), and never one this process has
+/// handed out before.
+///
+/// The OS may offer a port again as soon as its probe socket is closed, before the server
+/// meant for it binds. Two tests of one binary starting moto at once could then both be
+/// given the same port: one server fails to bind, its test talks to the other test's moto
+/// and sees "connection refused" when that test ends and stops it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if given.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Creates `bucket` (if needed) and stores `body` at `key` in moto's S3, with plain
@@ -92,4 +109,16 @@ pub fn put_object(port: u16, bucket: &str, key: &str, body: &[u8]) -> std::io::R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_never_handed_out_twice() {
+        let ports: Vec<u16> = (0..200).map(|_| free_port()).collect();
+        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len());
+    }
 }

@@ -10,6 +10,7 @@ use events::Item;
 
 use super::{QueueSender, SinkError, TableWriter};
 use crate::dead_letter::DeadLetter;
+use crate::index_shards::IndexShards;
 
 /// A table keyed like the real one.
 #[derive(Debug, Default)]
@@ -17,6 +18,7 @@ pub struct MemoryTable {
     items: Mutex<HashMap<(String, String), Item>>,
     requests: AtomicUsize,
     unprocess_every: usize,
+    index_shards: IndexShards,
 }
 
 impl MemoryTable {
@@ -26,6 +28,15 @@ impl MemoryTable {
         MemoryTable {
             unprocess_every: n,
             ..MemoryTable::default()
+        }
+    }
+
+    /// The same table, saying it adds the index keys of `shards` (as the DynamoDB sink
+    /// configured so does); it stores the items as they are.
+    pub fn with_index_shards(self, shards: IndexShards) -> MemoryTable {
+        MemoryTable {
+            index_shards: shards,
+            ..self
         }
     }
 
@@ -55,6 +66,10 @@ impl TableWriter for MemoryTable {
             table.insert(key, (*item).clone());
         }
         Ok(Vec::new())
+    }
+
+    fn index_shards(&self) -> IndexShards {
+        self.index_shards
     }
 }
 

@@ -15,6 +15,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use events::Item;
 
 use crate::dead_letter::DeadLetter;
+use crate::index_shards::IndexShards;
 
 /// Why a request to a sink failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +73,13 @@ pub trait TableWriter: Sync {
         &self,
         items: &[&Item],
     ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send;
+
+    /// The write-sharded index keys this writer adds to every item it writes
+    /// ([`IndexShards::NONE`], nothing, unless it says otherwise): the plan dead-letters the
+    /// records whose items could not be written with them.
+    fn index_shards(&self) -> IndexShards {
+        IndexShards::NONE
+    }
 }
 
 /// Sends dead letters with one `SendMessageBatch` request.
@@ -91,5 +99,9 @@ impl<T: TableWriter> TableWriter for &T {
         items: &[&Item],
     ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send {
         (**self).batch_write(items)
+    }
+
+    fn index_shards(&self) -> IndexShards {
+        (**self).index_shards()
     }
 }
