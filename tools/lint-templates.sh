@@ -32,6 +32,36 @@ done
 # Sub-minute failed-events alarms (high resolution), both accepted values.
 "$synth" --set cloudwatch_alarm_period_seconds=10 >"$work/dev-alarm-10s.yaml"
 "$synth" --set cloudwatch_alarm_period_seconds=30 >"$work/dev-alarm-30s.yaml"
+# Write-sharded index keys (issue 14): dev sharded, and high-throughput with the plain keys.
+"$synth" --set dynamodb_index_write_shards=8 >"$work/dev-index-shards.yaml"
+"$synth" --preset high-throughput --set dynamodb_index_write_shards=1 \
+  >"$work/high-throughput-plain-index.yaml"
+# Index projections and the Standard-IA table class (issue 10).
+"$synth" --set dynamodb_gsi_projection=KEYS_ONLY --set dynamodb_table_class=STANDARD_INFREQUENT_ACCESS \
+  >"$work/dev-keys-only-ia.yaml"
+"$synth" --preset high-throughput --set dynamodb_gsi_projection=INCLUDE \
+  --set 'dynamodb_gsi_include_attributes=["eventScore","insight"]' >"$work/high-throughput-include.yaml"
+# The consumer options, one by one: filters, enhanced fan-out, AT_TIMESTAMP, VPC placement
+# (the stack's security group, given groups, and the endpoints).
+filters=(--set 'lambda_filter_event_types=["purchase","add_to_cart"]'
+  --set 'lambda_filter_patterns=["{\"data\": {\"eventScore\": [{\"numeric\": [\">=\", 50]}]}}"]')
+efo=(--set kinesis_consumer=enhanced-fan-out)
+at_timestamp=(--set lambda_starting_position=AT_TIMESTAMP
+  --set lambda_starting_position_timestamp=1764633600)
+subnets=(--set 'vpc_subnet_ids=["subnet-0123456789abcdef0","subnet-0a1b2c3d"]')
+vpc_own_group=("${subnets[@]}" --set vpc_id=vpc-0123456789abcdef0)
+vpc_given_groups=("${subnets[@]}" --set 'vpc_security_group_ids=["sg-0123456789abcdef0"]')
+vpc_endpoints=("${vpc_own_group[@]}" --set 'vpc_route_table_ids=["rtb-0123456789abcdef0"]'
+  --set vpc_create_endpoints=true)
+"$synth" "${filters[@]}" >"$work/dev-filters.yaml"
+"$synth" "${efo[@]}" >"$work/dev-efo.yaml"
+"$synth" "${at_timestamp[@]}" >"$work/dev-at-timestamp.yaml"
+"$synth" "${vpc_own_group[@]}" >"$work/dev-vpc.yaml"
+"$synth" "${vpc_given_groups[@]}" >"$work/dev-vpc-given-groups.yaml"
+"$synth" "${vpc_endpoints[@]}" >"$work/dev-vpc-endpoints.yaml"
+# ... and all together, on the preset with the most resources.
+"$synth" --preset prod "${filters[@]}" "${efo[@]}" "${at_timestamp[@]}" "${vpc_endpoints[@]}" \
+  --format json >"$work/prod-consumer-options.json"
 files=("$work"/*.yaml "$work"/*.json)
 passed=0 failed=0
 

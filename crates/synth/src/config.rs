@@ -7,10 +7,13 @@
 //! checked before anything is synthesized, and every problem is reported at once with the key,
 //! the rule, the value and the layer it came from. See docs/configuration.md for the keys.
 
+mod combinations;
 mod docs;
 mod error;
+mod filters;
 mod keys;
 mod layers;
+mod network;
 #[cfg(test)]
 mod tests;
 
@@ -81,6 +84,18 @@ aws_enum! {
         TrimHorizon => "TRIM_HORIZON",
         /// Only records written after the mapping starts.
         Latest => "LATEST",
+        /// Records from `lambda_starting_position_timestamp` on.
+        AtTimestamp => "AT_TIMESTAMP",
+    }
+}
+
+aws_enum! {
+    /// How the event source mapping reads the stream.
+    ConsumerMode {
+        /// Polls each shard with GetRecords, sharing its 2 MB/s of reads with other readers.
+        Shared => "shared",
+        /// A registered enhanced fan-out consumer: its own 2 MB/s per shard, pushed over HTTP/2.
+        EnhancedFanOut => "enhanced-fan-out",
     }
 }
 
@@ -93,6 +108,42 @@ aws_enum! {
         Provisioned => "PROVISIONED",
     }
 }
+
+aws_enum! {
+    /// What the global secondary indexes copy of each item.
+    GsiProjection {
+        /// Every attribute: a query answers from the index alone (the recipe's).
+        All => "ALL",
+        /// Only the table's and the index's keys: a query must fetch the items from the table.
+        KeysOnly => "KEYS_ONLY",
+        /// The keys and `dynamodb_gsi_include_attributes`.
+        Include => "INCLUDE",
+    }
+}
+
+aws_enum! {
+    /// The DynamoDB table class, which trades storage price against request price.
+    TableClass {
+        /// The default: cheaper requests.
+        Standard => "STANDARD",
+        /// About 60 % cheaper storage, 25 % dearer requests.
+        StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+    }
+}
+
+/// The item attributes (DESIGN.md's item contract) that no key of the table or an index
+/// uses, so `dynamodb_gsi_include_attributes` may project them. Keys are always projected.
+pub const GSI_INCLUDABLE_ATTRIBUTES: &[&str] = &[
+    "sessionId",
+    "eventScore",
+    "engagementLevel",
+    "insight",
+    "processedAt",
+    "processingLatency",
+    "version",
+    "originalEvent",
+    "expiresAt",
+];
 
 aws_enum! {
     /// How the Kinesis stream's capacity is managed.
@@ -162,6 +213,8 @@ pub struct Config {
     /// Principals of other AWS accounts allowed to put records on the stream: 12-digit
     /// account IDs or IAM role/user ARNs.
     pub producer_principals: Vec<String>,
+    /// Shared reads or an enhanced fan-out consumer for the processor.
+    pub kinesis_consumer: ConsumerMode,
 
     /// Processor memory in MB, 128–10240.
     pub lambda_memory_size: u32,
@@ -177,6 +230,13 @@ pub struct Config {
     pub lambda_maximum_batching_window_in_seconds: u32,
     /// Where a new mapping starts reading.
     pub lambda_starting_position: StartingPosition,
+    /// With AT_TIMESTAMP, the time to start reading from in epoch seconds; 0 otherwise.
+    pub lambda_starting_position_timestamp: u64,
+    /// Event types the mapping hands to the function; empty for all.
+    pub lambda_filter_event_types: Vec<String>,
+    /// Further Lambda filter patterns (JSON objects, as text); a record matching any filter
+    /// is processed.
+    pub lambda_filter_patterns: Vec<String>,
     /// Concurrent batches per shard, 1–10.
     pub lambda_parallelization_factor: u32,
     /// Retries of a failed batch, or -1 for "until the record expires".
@@ -205,6 +265,16 @@ pub struct Config {
     pub dynamodb_point_in_time_recovery_enabled: bool,
     /// Customer managed KMS key for the table.
     pub dynamodb_server_side_encryption_enabled: bool,
+    /// What the indexes copy of each item.
+    pub dynamodb_gsi_projection: GsiProjection,
+    /// The non-key attributes the indexes copy with INCLUDE.
+    pub dynamodb_gsi_include_attributes: Vec<String>,
+    /// The table class.
+    pub dynamodb_table_class: TableClass,
+    /// Write shards per index partition key value, 1–100; 1 keeps the recipe's plain index
+    /// keys (`eventType`, `productId`), more key the indexes on `eventTypeShard` and
+    /// `productIdShard`.
+    pub dynamodb_index_write_shards: u32,
     /// Refuse table deletion.
     pub dynamodb_deletion_protection: bool,
     /// Keep the table and its key when the stack goes away.
@@ -226,6 +296,17 @@ pub struct Config {
     /// Log retention in days, one of CloudWatch Logs' values.
     pub cloudwatch_log_retention_days: u32,
 
+    /// Subnets the function runs in; empty for no VPC.
+    pub vpc_subnet_ids: Vec<String>,
+    /// Security groups of the function; empty for one the stack creates (HTTPS egress only).
+    pub vpc_security_group_ids: Vec<String>,
+    /// The VPC of the subnets, when the stack creates a security group or endpoints.
+    pub vpc_id: String,
+    /// Route tables of the subnets, for the DynamoDB gateway endpoint.
+    pub vpc_route_table_ids: Vec<String>,
+    /// Whether the stack creates the VPC endpoints the processor needs (DynamoDB, SQS).
+    pub vpc_create_endpoints: bool,
+
     /// Extra tags on every resource.
     pub additional_tags: BTreeMap<String, String>,
 }
@@ -246,6 +327,7 @@ impl Default for Config {
                 ShardLevelMetric::OutgoingRecords,
             ], // variables.tf:58
             producer_principals: Vec::new(),              // ours: only this account's producers
+            kinesis_consumer: ConsumerMode::Shared,       // ours: the recipe's shared reads
             lambda_memory_size: 256,                      // variables.tf:77
             lambda_timeout: 120,                          // variables.tf:88
             // Ours: the recipe ran Python on x86_64; our Rust build targets Graviton.
@@ -254,6 +336,9 @@ impl Default for Config {
             lambda_batch_size: 100,          // variables.tf:110
             lambda_maximum_batching_window_in_seconds: 5, // variables.tf:121
             lambda_starting_position: StartingPosition::Latest, // variables.tf:132
+            lambda_starting_position_timestamp: 0, // ours: only with AT_TIMESTAMP
+            lambda_filter_event_types: Vec::new(), // ours: the recipe processed every record
+            lambda_filter_patterns: Vec::new(),
             lambda_parallelization_factor: 1, // main.tf kinesis_trigger, hard-coded
             lambda_maximum_retry_attempts: 3, // main.tf kinesis_trigger, hard-coded
             // The recipe set no limit, which is AWS's -1.
@@ -271,15 +356,25 @@ impl Default for Config {
             dynamodb_ttl_days: 0, // ours: the recipe kept items forever
             dynamodb_point_in_time_recovery_enabled: true, // variables.tf:177
             dynamodb_server_side_encryption_enabled: true, // variables.tf:183
-            dynamodb_deletion_protection: false, // ours: dev stacks come and go
-            retain_data_on_delete: false, // ours: dev stacks come and go
-            sqs_message_retention_seconds: 1_209_600, // variables.tf:190
-            sqs_visibility_timeout_seconds: 30, // variables.tf:201
-            cloudwatch_alarm_threshold: 10, // variables.tf:213
-            cloudwatch_alarm_evaluation_periods: 1, // variables.tf:224
-            cloudwatch_alarm_period_seconds: 60, // variables.tf:235
-            sns_email_endpoint: String::new(), // variables.tf:247
+            dynamodb_index_write_shards: 1, // ours: the recipe's plain index keys
+            dynamodb_gsi_projection: GsiProjection::All, // main.tf projection_type = "ALL"
+            dynamodb_gsi_include_attributes: Vec::new(),
+            dynamodb_table_class: TableClass::Standard, // ours: DynamoDB's default
+            dynamodb_deletion_protection: false,        // ours: dev stacks come and go
+            retain_data_on_delete: false,               // ours: dev stacks come and go
+            sqs_message_retention_seconds: 1_209_600,   // variables.tf:190
+            sqs_visibility_timeout_seconds: 30,         // variables.tf:201
+            cloudwatch_alarm_threshold: 10,             // variables.tf:213
+            cloudwatch_alarm_evaluation_periods: 1,     // variables.tf:224
+            cloudwatch_alarm_period_seconds: 60,        // variables.tf:235
+            sns_email_endpoint: String::new(),          // variables.tf:247
             cloudwatch_log_retention_days: 14, // main.tf aws_cloudwatch_log_group, hard-coded
+            // Ours: the recipe ran the function outside any VPC.
+            vpc_subnet_ids: Vec::new(),
+            vpc_security_group_ids: Vec::new(),
+            vpc_id: String::new(),
+            vpc_route_table_ids: Vec::new(),
+            vpc_create_endpoints: false,
             additional_tags: BTreeMap::new(), // variables.tf:259
         }
     }
@@ -330,6 +425,24 @@ impl Config {
         !self.sns_email_endpoint.is_empty()
     }
 
+    /// The event source mapping's filter patterns as Lambda receives them: the pattern of
+    /// `lambda_filter_event_types` first, then each of `lambda_filter_patterns` in compact
+    /// form. Empty when nothing is filtered. A record matching any one is processed.
+    pub fn filter_patterns(&self) -> Vec<String> {
+        let by_type = (!self.lambda_filter_event_types.is_empty())
+            .then(|| filters::event_types_pattern(&self.lambda_filter_event_types));
+        let patterns = self.lambda_filter_patterns.iter().map(|text| {
+            // A validated config's patterns parse; keep the text as given otherwise.
+            filters::canonical_pattern(text).unwrap_or_else(|_| text.clone())
+        });
+        by_type.into_iter().chain(patterns).collect()
+    }
+
+    /// Whether the function runs in a VPC (`vpc_subnet_ids` is not empty).
+    pub fn in_vpc(&self) -> bool {
+        !self.vpc_subnet_ids.is_empty()
+    }
+
     /// The start of every resource name, so stacks of several projects and environments can
     /// share an account: `{project_name}-{environment}`.
     pub fn name_prefix(&self) -> String {
@@ -369,6 +482,7 @@ impl Config {
             }
         }
         found.extend(self.alarm_window_violation());
+        found.extend(combinations::violations(self));
         found
     }
 

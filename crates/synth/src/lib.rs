@@ -2,9 +2,11 @@
 //!
 //! [`config`] turns presets, a TOML file and `--set` overrides into a validated
 //! [`config::Config`]; [`stack::build`] turns that into a [`cfn::Template`], and [`cost`]
-//! estimates the stack's monthly bill. Reviewing a change (`synth diff`,
-//! `synth changeset-report`) is the `review` crate's job; the binary only wraps it.
+//! estimates the stack's monthly bill, and [`capacity`] its sustained ceiling in events per
+//! second. Reviewing a change (`synth diff`, `synth changeset-report`) is the `review`
+//! crate's job; the binary only wraps it.
 
+pub mod capacity;
 pub mod config;
 pub mod cost;
 pub mod stack;

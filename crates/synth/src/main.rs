@@ -3,7 +3,8 @@
 //! With no subcommand it prints the template. Exit codes: 0 success, 1 the template failed
 //! synth-time validation (a bug in a construct), 2 bad input (arguments or configuration).
 //! Errors go to stderr only, so `synth > stack.yaml` never leaves half a template behind.
-//! The subcommands `diff`, `changeset-report` and `cost` document their own exit codes.
+//! The subcommands `diff`, `changeset-report`, `cost` and `capacity` document their own exit
+//! codes.
 
 mod commands;
 
@@ -60,6 +61,7 @@ enum Command {
     #[command(name = "changeset-report")]
     ChangesetReport(commands::changeset::ChangesetArgs),
     Cost(commands::cost::CostArgs),
+    Capacity(commands::capacity::CapacityArgs),
 }
 
 const AFTER_HELP: &str = "Examples:
@@ -73,6 +75,7 @@ const AFTER_HELP: &str = "Examples:
   aws cloudformation describe-change-set --stack-name S --change-set-name C \\
     | synth changeset-report -                the change set as markdown, with warnings
   synth cost --preset prod --events-per-second 500 --avg-event-bytes 800
+  synth capacity --preset high-throughput    the ceiling in events/s and its bottleneck
 
 Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.
 synth diff: 0 equal, 1 different, 2 a file cannot be read or is not a template.";
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => return commands::diff::run(args),
         Some(Command::ChangesetReport(args)) => return commands::changeset::run(args),
         Some(Command::Cost(args)) => return commands::cost::run(args),
+        Some(Command::Capacity(args)) => return commands::capacity::run(args),
         None => {}
     }
     let config = match cli.config.load() {

@@ -94,6 +94,41 @@ fn item_ttl_days_outside_0_to_3650_exits_2_and_30_sets_table_and_function() {
 }
 
 #[test]
+fn index_write_shards_outside_1_to_100_exit_2_and_8_sets_indexes_and_function() {
+    for bad in ["0", "101"] {
+        let output = synth(&["--set", &format!("dynamodb_index_write_shards={bad}")]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(output.stdout.is_empty(), "{bad} printed a template");
+        let message = stderr(&output);
+        assert!(
+            message.starts_with(&format!(
+                "error: dynamodb_index_write_shards must be between 1 and 100, got {bad}"
+            )),
+            "{message}"
+        );
+    }
+    let on = synth(&["--set", "dynamodb_index_write_shards=8", "--format", "json"]);
+    assert!(on.status.success(), "{}", stderr(&on));
+    let doc: serde_json::Value = serde_json::from_slice(&on.stdout).expect("json");
+    let indexes = &doc["Resources"]["EventTable"]["Properties"]["GlobalSecondaryIndexes"];
+    assert_eq!(
+        indexes[0]["KeySchema"][0]["AttributeName"],
+        "eventTypeShard"
+    );
+    assert_eq!(
+        indexes[1]["KeySchema"][0]["AttributeName"],
+        "productIdShard"
+    );
+    let env = &doc["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env[contract::env::INDEX_WRITE_SHARDS], "8");
+
+    let off = synth(&["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&off.stdout).expect("json");
+    let env = &doc["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+    assert!(env.get(contract::env::INDEX_WRITE_SHARDS).is_none());
+}
+
+#[test]
 fn a_malformed_producer_principal_exits_2_naming_the_key_and_the_entry() {
     let output = synth(&[
         "--set",
@@ -217,8 +252,9 @@ fn every_ranged_key_refuses_values_outside_its_range_with_exit_2() {
             continue;
         };
         let mut outside = vec![high + 1];
-        // -1 is a documented special value of some keys (unreserved, infinite, no limit).
-        if low - 1 != -1 || !doc.allowed.starts_with("-1") {
+        // Some keys document the value just below their range as special: -1 (unreserved,
+        // infinite, no limit) or 0 (not set).
+        if !doc.allowed.starts_with(&format!("{} (", low - 1)) {
             outside.push(low - 1);
         }
         for value in outside {

@@ -243,6 +243,112 @@ fn a_changed_key_schema_replaces_the_table() {
 }
 
 #[test]
+fn index_write_shards_rebuild_both_indexes_and_keep_the_table() {
+    let base = template_file("default", &[]);
+    let sharded = template_file("sharded", &["--set", "dynamodb_index_write_shards=8"]);
+    let output = synth(&["diff", &base, &sharded]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("2 resources modified (2 indexes rebuilt)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "[~] AWS::DynamoDB::Table EventTable (rebuilds EventTypeIndex, ProductIndex)"
+        ),
+        "{text}"
+    );
+    for (index, old, new) in [
+        ("EventTypeIndex", "eventType", "eventTypeShard"),
+        ("ProductIndex", "productId", "productIdShard"),
+    ] {
+        let note = format!(
+            "    ! index {index} is rebuilt (KeySchema HASH {old} → {new}): it is deleted and \
+             built again from the table, and queries on it fail until it is backfilled\n"
+        );
+        assert!(text.contains(&note), "{note}\n{text}");
+    }
+    assert!(text.contains("so this takes 4 deployments"), "{text}");
+    // Not replaced, so no data-loss warning; the function only gains a variable.
+    assert!(!text.contains("WARNING"), "{text}");
+    assert!(!text.contains("(replace)"), "{text}");
+    assert!(
+        text.contains(
+            "    + Properties.Environment.Variables.INDEX_WRITE_SHARDS: (absent) → \"8\"\n"
+        ),
+        "{text}"
+    );
+
+    let d = diff::diff(
+        &synthesized(&Config::default()),
+        &synthesized(&with(|c| c.dynamodb_index_write_shards = 8)),
+    );
+    assert_eq!(ids(&d), ["EventTable", "ProcessorFunction"]);
+    let table = resource(&d, "EventTable");
+    assert_eq!(table.replacement, Replacement::None);
+    let rebuilt: Vec<&str> = table.rebuilt_indexes().map(|i| i.index.as_str()).collect();
+    assert_eq!(rebuilt, ["EventTypeIndex", "ProductIndex"]);
+    assert!(!table.loses_data());
+    assert_eq!(d.summary(), "2 resources modified (2 indexes rebuilt)");
+    let markdown = stdout(&synth(&["diff", &base, &sharded, "--format", "markdown"]));
+    assert!(
+        markdown.contains("| no; **rebuilds EventTypeIndex, ProductIndex** |"),
+        "{markdown}"
+    );
+    std::fs::remove_file(&base).ok();
+    std::fs::remove_file(&sharded).ok();
+}
+
+#[test]
+fn a_new_projection_rebuilds_the_indexes_and_a_new_table_class_updates_in_place() {
+    let base = synthesized(&Config::default());
+    let projected = synthesized(&with(|c| {
+        c.dynamodb_gsi_projection = synth::config::GsiProjection::KeysOnly
+    }));
+    let d = diff::diff(&base, &projected);
+    assert_eq!(ids(&d), ["EventTable"]);
+    let table = resource(&d, "EventTable");
+    assert_eq!(table.replacement, Replacement::None);
+    let because: Vec<(&str, &[String])> = table
+        .rebuilt_indexes()
+        .map(|i| (i.index.as_str(), i.because.as_slice()))
+        .collect();
+    let projection = ["Projection ALL → KEYS_ONLY".to_string()];
+    assert_eq!(
+        because,
+        [
+            ("EventTypeIndex", &projection[..]),
+            ("ProductIndex", &projection[..])
+        ]
+    );
+    assert_eq!(d.summary(), "1 resource modified (2 indexes rebuilt)");
+
+    let class = synthesized(&with(|c| {
+        c.dynamodb_table_class = synth::config::TableClass::StandardInfrequentAccess
+    }));
+    let d = diff::diff(&base, &class);
+    assert_eq!(ids(&d), ["EventTable"]);
+    let table = resource(&d, "EventTable");
+    assert_eq!(table.replacement, Replacement::None);
+    assert_eq!(table.rebuilt_indexes().count(), 0);
+    assert_eq!(
+        table.changes[0].change.path.to_string(),
+        "Properties.TableClass"
+    );
+    assert_eq!(d.summary(), "1 resource modified");
+}
+
+/// Writes the template synth prints for `args` to a temporary file; returns its path.
+fn template_file(name: &str, args: &[&str]) -> String {
+    let output = synth(args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let path = std::env::temp_dir().join(format!("synth-diff-{name}-{}.yaml", std::process::id()));
+    std::fs::write(&path, output.stdout).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
 fn capacity_memory_and_batch_size_update_in_place() {
     let base = synthesized(&Config::default());
     let cases: [(Config, &str, &str); 3] = [

@@ -6,6 +6,7 @@
 pub mod applicationautoscaling;
 pub mod cloudwatch;
 pub mod dynamodb;
+pub mod ec2;
 pub mod iam;
 pub mod kinesis;
 pub mod kms;
@@ -21,6 +22,8 @@ pub const ALL: &[crate::TypeInfo] = &[
     <cloudwatch::Alarm as crate::Resource>::INFO,
     <cloudwatch::Dashboard as crate::Resource>::INFO,
     <dynamodb::Table as crate::Resource>::INFO,
+    <ec2::SecurityGroup as crate::Resource>::INFO,
+    <ec2::VPCEndpoint as crate::Resource>::INFO,
     <iam::ManagedPolicy as crate::Resource>::INFO,
     <iam::Policy as crate::Resource>::INFO,
     <iam::Role as crate::Resource>::INFO,
@@ -28,6 +31,7 @@ pub const ALL: &[crate::TypeInfo] = &[
     <kms::Key as crate::Resource>::INFO,
     <kinesis::ResourcePolicy as crate::Resource>::INFO,
     <kinesis::Stream as crate::Resource>::INFO,
+    <kinesis::StreamConsumer as crate::Resource>::INFO,
     <lambda::EventSourceMapping as crate::Resource>::INFO,
     <lambda::Function as crate::Resource>::INFO,
     <logs::LogGroup as crate::Resource>::INFO,

@@ -87,11 +87,18 @@ fn resources(out: &mut String, resources: &[ResourceChange]) {
     let _ = writeln!(out, "| | Logical ID | Type | Replacement | Why |");
     let _ = writeln!(out, "|---|---|---|---|---|");
     for resource in resources {
+        let rebuilt: Vec<&str> = resource
+            .rebuilt_indexes()
+            .map(|i| i.index.as_str())
+            .collect();
         let verdict = match resource.replacement {
-            Replacement::Will => "**replace**",
-            Replacement::May => "**may replace**",
-            Replacement::None if resource.kind == ChangeKind::Modified => "no",
-            Replacement::None => "",
+            Replacement::Will => "**replace**".to_owned(),
+            Replacement::May => "**may replace**".to_owned(),
+            Replacement::None if !rebuilt.is_empty() => {
+                format!("no; **rebuilds {}**", rebuilt.join(", "))
+            }
+            Replacement::None if resource.kind == ChangeKind::Modified => "no".to_owned(),
+            Replacement::None => String::new(),
         };
         let mut notes: Vec<String> = resource.notes.clone();
         if let Some(policy) = &resource.kept_by {

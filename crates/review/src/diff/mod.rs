@@ -7,6 +7,7 @@
 //! [`text`] (terminal) and [`markdown`] (pull request comments).
 
 pub mod iam;
+pub mod indexes;
 pub mod intrinsic;
 pub mod load;
 pub mod markdown;
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 pub use iam::{Statement, StatementChanges};
+pub use indexes::IndexChange;
 pub use load::{parse_template, read_template, LoadError};
 pub use replacement::{Reason, Replacement};
 pub use values::{Path, PropertyChange};
@@ -82,7 +84,10 @@ pub struct ResourceChange {
     pub replacement: Replacement,
     /// The create-only properties behind [`Self::replacement`].
     pub reasons: Vec<Reason>,
-    /// Anything else a reviewer should know (type changed, text unchanged).
+    /// For a modified DynamoDB table, the global secondary indexes added, removed or
+    /// rebuilt (see [`indexes`]); the table itself may still be updated in place.
+    pub indexes: Vec<IndexChange>,
+    /// Anything else a reviewer should know (type changed, text unchanged, indexes).
     pub notes: Vec<String>,
     /// For a replaced or removed resource, the policy that keeps the old one
     /// (`UpdateReplacePolicy` or `DeletionPolicy`: Retain, RetainExceptOnCreate, Snapshot).
@@ -90,6 +95,11 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// The indexes this change deletes and builds again.
+    pub fn rebuilt_indexes(&self) -> impl Iterator<Item = &IndexChange> {
+        self.indexes.iter().filter(|i| i.is_rebuild())
+    }
+
     /// Whether this change deletes data: a stateful resource removed or replaced while
     /// its policy does not retain the old one.
     pub fn loses_data(&self) -> bool {
@@ -163,6 +173,15 @@ impl TemplateDiff {
             }
             if level(Replacement::May) > 0 {
                 detail.push(format!("{} may be replaced", level(Replacement::May)));
+            }
+            let rebuilt: usize = self
+                .resources
+                .iter()
+                .map(|r| r.rebuilt_indexes().count())
+                .sum();
+            if rebuilt > 0 {
+                let noun = if rebuilt == 1 { "index" } else { "indexes" };
+                detail.push(format!("{rebuilt} {noun} rebuilt"));
             }
             let detail = if detail.is_empty() {
                 String::new()
@@ -392,10 +411,15 @@ fn modified(id: &str, type_name: String, before: &Value, after: &Value) -> Resou
             change,
         })
         .collect();
+    let indexes = indexes::changes(&type_name, before, after);
+    let mut notes: Vec<String> = indexes.iter().map(IndexChange::note).collect();
+    notes.extend(indexes::steps_note(&indexes));
     ResourceChange {
         changes,
         replacement: level,
         reasons,
+        indexes,
+        notes,
         ..simple(id, type_name, ChangeKind::Modified)
     }
 }
@@ -456,6 +480,7 @@ fn simple(id: &str, type_name: String, kind: ChangeKind) -> ResourceChange {
         changes: Vec::new(),
         replacement: Replacement::None,
         reasons: Vec::new(),
+        indexes: Vec::new(),
         notes: Vec::new(),
         kept_by: None,
     }

@@ -115,7 +115,9 @@ fn resource_block(out: &mut String, resource: &ResourceChange, paint: Paint) {
     let verdict = match resource.replacement {
         Replacement::Will => format!(" {}", paint.code("1;31", "(replace)")),
         Replacement::May => format!(" {}", paint.code("1;33", "(may replace)")),
-        Replacement::None => String::new(),
+        Replacement::None => rebuild_verdict(resource)
+            .map(|text| format!(" {}", paint.code("1;33", &text)))
+            .unwrap_or_default(),
     };
     let _ = writeln!(
         out,
@@ -141,6 +143,16 @@ fn resource_block(out: &mut String, resource: &ResourceChange, paint: Paint) {
     if let Some(policy) = &resource.kept_by {
         let _ = writeln!(out, "    ! {policy}: the old resource is kept, not deleted");
     }
+}
+
+/// `(rebuilds EventTypeIndex, ProductIndex)` for a table updated in place whose indexes are
+/// rebuilt.
+fn rebuild_verdict(resource: &ResourceChange) -> Option<String> {
+    let names: Vec<&str> = resource
+        .rebuilt_indexes()
+        .map(|i| i.index.as_str())
+        .collect();
+    (!names.is_empty()).then(|| format!("(rebuilds {})", names.join(", ")))
 }
 
 fn property_line(out: &mut String, change: &PropertyChange, effect: &str, paint: Paint) {

@@ -1,7 +1,8 @@
 //! The `synth` subcommands: thin shells that read arguments, call the `review` crate
-//! (`diff`, `changeset-report`) or this crate's `cost` module, print, and choose the exit
-//! status.
+//! (`diff`, `changeset-report`) or this crate's `cost` and `capacity` modules, print, and
+//! choose the exit status.
 
+pub mod capacity;
 pub mod changeset;
 pub mod cost;
 pub mod diff;

@@ -14,7 +14,10 @@
 use toml::Value;
 
 use super::error::Violation;
-use super::{Architecture, BillingMode, ShardLevelMetric, StartingPosition, StreamMode};
+use super::{
+    filters, network, Architecture, BillingMode, ConsumerMode, GsiProjection, ShardLevelMetric,
+    StartingPosition, StreamMode, TableClass, GSI_INCLUDABLE_ATTRIBUTES,
+};
 
 /// The retention periods CloudWatch Logs accepts (`RetentionInDays`), in days.
 pub(crate) const LOG_RETENTION_DAYS: &[i64] = &[
@@ -29,6 +32,10 @@ pub(crate) const MAX_ADDITIONAL_TAGS: usize = 40;
 
 /// Largest value for keys whose only limit in AWS is "at least N" (stored as `u32`).
 const UNBOUNDED: i64 = u32::MAX as i64;
+
+/// The last second of 2099 in epoch seconds: a bound that lets any real start time through
+/// and refuses milliseconds, whose 13 digits are far above it.
+const MAX_EPOCH_SECONDS: i64 = 4_102_444_799;
 
 /// One configuration key: its name, its rule and why it exists.
 pub(crate) struct KeySpec {
@@ -78,6 +85,21 @@ pub(crate) enum Check {
     /// ARNs (`arn:aws:iam::123456789012:role/NAME`, with an optional path; partitions aws,
     /// aws-cn, aws-us-gov).
     Principals,
+    /// A list of distinct event type values to filter on, at most `max`.
+    EventTypes {
+        max: usize,
+    },
+    /// A list of Lambda filter patterns, each a JSON object as text (see `filters`).
+    FilterPatterns,
+    /// A list of distinct EC2 resource IDs of one kind (`subnet-0abc...`), at most `max`.
+    AwsIds {
+        prefix: &'static str,
+        max: usize,
+    },
+    /// Empty, or one EC2 resource ID of one kind (`vpc-0abc...`).
+    AwsIdOrEmpty {
+        prefix: &'static str,
+    },
 }
 
 /// Every key, in the order the reference documentation lists them.
@@ -123,6 +145,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Producers in other AWS accounts allowed to put records on the stream: an account ID lets that account's administrators delegate to any of its roles, a role or user ARN admits only that identity. Adds a stream resource policy and a statement of the data key's policy (kms:GenerateDataKey via Kinesis only); the other account must still grant its role the same actions on the stream and the key (see docs/access.md). New knob; empty admits only this account.",
     },
     KeySpec {
+        key: "kinesis_consumer",
+        check: Check::Choice(ConsumerMode::NAMES),
+        description: "How the event source mapping reads the stream. shared (the default, the recipe's way): Lambda polls each shard about once a second with GetRecords and shares the shard's 2 MB/s of reads, and its five reads per second, with every other reader of the stream. enhanced-fan-out: the stack registers a stream consumer (AWS::Kinesis::StreamConsumer) and the mapping reads through it, with its own 2 MB/s per shard pushed over HTTP/2 (about 70 ms from put to delivery instead of about 200 ms or more); the role may subscribe through exactly that consumer. It costs a fee per consumer-shard hour and per GB read, priced by synth cost, and pays off when other applications read the same stream or latency matters. Switching modes replaces the event source mapping, which then starts again at lambda_starting_position. New knob.",
+    },
+    KeySpec {
         key: "lambda_memory_size",
         check: Check::Int { min: 128, max: 10240 },
         description: "Memory of the processor function in MB; CPU share grows with it.",
@@ -160,7 +187,17 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "lambda_starting_position",
         check: Check::Choice(StartingPosition::NAMES),
-        description: "Where a new event source mapping starts reading: the oldest retained record or only new ones.",
+        description: "Where a new event source mapping starts reading: the oldest retained record (TRIM_HORIZON), only records written after it starts (LATEST), or the records from lambda_starting_position_timestamp on (AT_TIMESTAMP, e.g. to reprocess since an incident). It applies when the mapping is created: changing it (or the timestamp) replaces the mapping, which then starts reading there again. The recipe allowed TRIM_HORIZON and LATEST.",
+    },
+    KeySpec {
+        key: "lambda_starting_position_timestamp",
+        check: Check::IntOr {
+            sentinel: 0,
+            meaning: "not set",
+            min: 1,
+            max: MAX_EPOCH_SECONDS,
+        },
+        description: "With lambda_starting_position = AT_TIMESTAMP (and only then), the time to start reading from, in epoch seconds (a 13-digit value is milliseconds and refused). A time before the stream's retention starts at the oldest retained record. 0, the default, sets nothing. New knob.",
     },
     KeySpec {
         key: "lambda_parallelization_factor",
@@ -191,6 +228,52 @@ pub(crate) const KEYS: &[KeySpec] = &[
         key: "lambda_bisect_batch_on_function_error",
         check: Check::Bool,
         description: "Split a failing batch in two and retry the halves, so one poison record cannot block a shard. New knob (the recipe left it off); on by default.",
+    },
+    KeySpec {
+        key: "lambda_filter_event_types",
+        check: Check::EventTypes {
+            max: filters::MAX_EVENT_TYPES,
+        },
+        description: "Event types (the records' eventType) the function is invoked for; empty, the default, means every record. Becomes one filter of the event source mapping's FilterCriteria on the record's data. Lambda drops the other records without invoking the function: they are neither stored nor dead-lettered, and cost no invocation (synth cost counts the share of the recipe's event mix that passes). Lambda filters on content only when a record's data is a JSON object: KPL-aggregated records (the producer aggregates by default; --no-aggregate sends one record per event) and records that are not JSON never match, so they are dropped too. New knob.",
+    },
+    KeySpec {
+        key: "lambda_filter_patterns",
+        check: Check::FilterPatterns,
+        description: "Further Lambda event filter patterns (empty, the default, adds none), each a JSON object as text on the Kinesis record: data (the event) or partitionKey, sequenceNumber, approximateArrivalTimestamp, kinesisSchemaVersion, with every leaf a list of values or of the operators prefix, suffix, equals-ignore-case, anything-but, numeric and exists, e.g. '{\"data\": {\"eventScore\": [{\"numeric\": [\">=\", 50]}]}}'. Checked at synth, each written in canonical form. A record is processed when it matches any filter (this list or lambda_filter_event_types); at most 5 filters in all, Lambda's default quota. The same drops apply as for lambda_filter_event_types (not stored, not dead-lettered; aggregated records do not match a data pattern), and synth cost keeps the full invocation count, since a pattern's selectivity is unknown. New knob.",
+    },
+    KeySpec {
+        key: "vpc_subnet_ids",
+        check: Check::AwsIds {
+            prefix: "subnet",
+            max: network::MAX_SUBNETS,
+        },
+        description: "Subnets the function runs in (subnet- and 8 or 17 hex digits), ideally in two or more Availability Zones; empty, the default, runs it outside any VPC as the recipe did. In a VPC the function reaches DynamoDB and SQS only through a NAT gateway or VPC endpoints (vpc_create_endpoints), and the role gets the network-interface permissions Lambda needs (creating them scoped to these subnets and the function's security groups). Logs, the EMF metrics in them and X-Ray segments leave through Lambda itself, not the VPC. New knob.",
+    },
+    KeySpec {
+        key: "vpc_security_group_ids",
+        check: Check::AwsIds {
+            prefix: "sg",
+            max: network::MAX_SECURITY_GROUPS,
+        },
+        description: "Security groups of the function (sg- and 8 or 17 hex digits), with vpc_subnet_ids only. Empty, the default, makes the stack create one in vpc_id whose only rule lets HTTPS (TCP 443) out, all the processor needs. New knob.",
+    },
+    KeySpec {
+        key: "vpc_id",
+        check: Check::AwsIdOrEmpty { prefix: "vpc" },
+        description: "The VPC of vpc_subnet_ids (vpc- and 8 or 17 hex digits): needed when the stack creates the function's security group or the endpoints. Empty by default. New knob.",
+    },
+    KeySpec {
+        key: "vpc_route_table_ids",
+        check: Check::AwsIds {
+            prefix: "rtb",
+            max: network::MAX_ROUTE_TABLES,
+        },
+        description: "Route tables of vpc_subnet_ids (rtb- and 8 or 17 hex digits) that the DynamoDB gateway endpoint is added to; needed with vpc_create_endpoints and only then. Empty by default. New knob.",
+    },
+    KeySpec {
+        key: "vpc_create_endpoints",
+        check: Check::Bool,
+        description: "Create the VPC endpoints the processor needs without a NAT gateway: a DynamoDB gateway endpoint on vpc_route_table_ids (free) and an SQS interface endpoint with private DNS in vpc_subnet_ids (one per subnet, which must be in different Availability Zones; billed per AZ-hour and per GB, priced by synth cost), its security group admitting HTTPS from the function's. Off by default: a VPC with a NAT gateway, or endpoints of its own, needs none (an SQS endpoint with private DNS may exist once per VPC). Needs vpc_id and vpc_route_table_ids. New knob.",
     },
     KeySpec {
         key: "dynamodb_billing_mode",
@@ -236,6 +319,29 @@ pub(crate) const KEYS: &[KeySpec] = &[
         key: "dynamodb_server_side_encryption_enabled",
         check: Check::Bool,
         description: "Encrypt the table with a customer managed KMS key created by the stack (otherwise an AWS owned key).",
+    },
+    KeySpec {
+        key: "dynamodb_gsi_projection",
+        check: Check::Choice(GsiProjection::NAMES),
+        description: "What EventTypeIndex and ProductIndex copy of each item. ALL (the default, the recipe's) answers a query from the index alone but stores every item three times; KEYS_ONLY copies only the keys (userId, eventKey, eventTimestamp and the index key), so index storage shrinks to a fraction, and a reader fetches the items from the table (BatchGetItem, more read units); INCLUDE adds dynamodb_gsi_include_attributes. Changing it on a deployed stack rebuilds both indexes (synth diff says so; CloudFormation changes one index per update, so deploy in steps). New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_gsi_include_attributes",
+        check: Check::ChoiceList(GSI_INCLUDABLE_ATTRIBUTES),
+        description: "With dynamodb_gsi_projection = INCLUDE (and only then, when it must list at least one), the item attributes the indexes copy besides the keys, which are always there. originalEvent is the event itself and most of an item's size. Empty by default. New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_table_class",
+        check: Check::Choice(TableClass::NAMES),
+        description: "STANDARD (the default) or STANDARD_INFREQUENT_ACCESS, whose storage costs 60 % less and whose writes and reads cost 25 % more: cheaper once storage is most of the table's bill. At 100 events/s writes dominate the first month (synth cost prices both), but without TTL storage grows every month and overtakes them within a few. The class applies to the table and its indexes and changes in place, without replacing the table; DynamoDB allows two changes in 30 days. New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_index_write_shards",
+        check: Check::Int {
+            min: 1,
+            max: contract::index::MAX_SHARDS as i64,
+        },
+        description: "Write shards of each index partition key value. DynamoDB takes at most 1,000 write units per second for one partition key value, and EventTypeIndex has six values with view at about 60 % of events, so with 1 (the default, the recipe's plain keys eventType and productId) the whole pipeline tops out near 1,700 events/s whatever the shard count. With N > 1 the indexes are keyed on eventTypeShard and productIdShard (value, #, a shard number 0 to N-1 derived from the item's key, so a replay lands on the same shard; the function gets INDEX_WRITE_SHARDS), and a query by event type or product reads N partitions and merges them by eventTimestamp. Changing it on a deployed stack rebuilds both indexes (synth diff says so): CloudFormation adds or removes one index per update, so deploy such a change in steps. Presets: high-throughput uses 10 (its 5 shards take 5,000 events/s, 3,000 of them views: 300 writes/s per view shard, a third of the limit, leaving room for items over 1 KB, which take 2 units, and for uneven shards); prod and staging use 4 (3,000 and 2,000 events/s, up to 1,800 views/s: 450 per shard). New knob.",
     },
     KeySpec {
         key: "dynamodb_deletion_protection",
@@ -310,7 +416,7 @@ pub(crate) fn check_table(table: &toml::Table) -> Vec<Violation> {
 }
 
 /// A rule that failed: what the value must do, and the value as shown to the user.
-type Failure = (String, String);
+pub(crate) type Failure = (String, String);
 
 impl Check {
     /// The value's expected TOML type, as the reference documentation names it.
@@ -320,7 +426,12 @@ impl Check {
             Check::AlarmPeriod { .. } => "integer",
             Check::Bool => "boolean",
             Check::Choice(_) | Check::Name { .. } | Check::Region | Check::EmailOrEmpty => "string",
-            Check::ChoiceList(_) | Check::Principals => "list of strings",
+            Check::ChoiceList(_)
+            | Check::Principals
+            | Check::EventTypes { .. }
+            | Check::FilterPatterns
+            | Check::AwsIds { .. } => "list of strings",
+            Check::AwsIdOrEmpty { .. } => "string",
             Check::Tags => "table of strings",
         }
     }
@@ -347,6 +458,14 @@ impl Check {
             Check::EmailOrEmpty => "empty, or an e-mail address".to_string(),
             Check::Tags => format!("up to {MAX_ADDITIONAL_TAGS} tags; see description"),
             Check::Principals => PRINCIPALS_ALLOWED.to_string(),
+            Check::EventTypes { max } => format!("up to {max} distinct event types"),
+            Check::FilterPatterns => filters::PATTERNS_ALLOWED.to_string(),
+            Check::AwsIds { prefix, max } => {
+                format!("up to {max} distinct {}", network::id_shape(prefix))
+            }
+            Check::AwsIdOrEmpty { prefix } => {
+                format!("empty, or {}", network::one_id_shape(prefix))
+            }
         }
     }
 
@@ -377,12 +496,16 @@ impl Check {
             ),
             Check::Tags => check_tags(value),
             Check::Principals => check_principals(value),
+            Check::EventTypes { max } => filters::check_event_types(value, *max),
+            Check::FilterPatterns => filters::check_patterns(value),
+            Check::AwsIds { prefix, max } => network::check_ids(value, prefix, *max),
+            Check::AwsIdOrEmpty { prefix } => network::check_id_or_empty(value, prefix),
         }
     }
 }
 
 /// The rule for a value of the wrong TOML type, e.g. `be an integer`.
-fn wrong_type(rule: &str, value: &Value) -> Failure {
+pub(crate) fn wrong_type(rule: &str, value: &Value) -> Failure {
     (rule.to_string(), show(value))
 }
 
@@ -536,7 +659,7 @@ fn check_principals(value: &Value) -> Result<(), Failure> {
 
 /// An entry in full, as far as it could be an IAM ARN at all (a path of 512 and a name of
 /// 64 characters): the part that is wrong is often at the end, where [`show`] would cut.
-fn show_entry(item: &Value) -> String {
+pub(crate) fn show_entry(item: &Value) -> String {
     const LONGEST_ARN: usize = 640;
     match item.as_str() {
         Some(text) if text.chars().count() <= LONGEST_ARN => item.to_string(),

@@ -50,7 +50,8 @@ impl LineItem {
 /// One service's line items and the assumptions behind them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceCost {
-    /// `Kinesis`, `Lambda`, `DynamoDB`, `CloudWatch`, `SQS` or `KMS`.
+    /// `Kinesis`, `Lambda`, `DynamoDB`, `CloudWatch`, `SQS`, `KMS`, or `VPC` (only for a
+    /// function in a VPC).
     pub service: &'static str,
     /// What it bills.
     pub line_items: Vec<LineItem>,
@@ -135,7 +136,7 @@ pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Est
         inventory: &inventory,
         prices,
     };
-    let services = vec![
+    let mut services = vec![
         services::kinesis::estimate(&ctx),
         services::lambda::estimate(&ctx),
         services::dynamodb::estimate(&ctx),
@@ -143,6 +144,7 @@ pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Est
         services::sqs::estimate(&ctx),
         services::kms::estimate(&ctx),
     ];
+    services.extend(services::vpc::estimate(&ctx));
     let mut assumptions = vec![format!(
         "A month is {HOURS_PER_MONTH} hours at a steady {} events/s of {} bytes; \
          {PRICES_REGION} on-demand list prices as of {PRICES_AS_OF}, in USD, no free tier, \

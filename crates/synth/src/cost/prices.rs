@@ -32,6 +32,13 @@ pub struct Prices {
     pub kinesis_on_demand_retrieval_gb: f64,
     /// On-demand mode: retention beyond 24 hours, up to 7 days, per GB-month.
     pub kinesis_on_demand_extended_retention_gb_month: f64,
+    /// Provisioned mode: one enhanced fan-out consumer on one shard for one hour.
+    pub kinesis_efo_consumer_shard_hour: f64,
+    /// Provisioned mode: data read through an enhanced fan-out consumer, per GB.
+    pub kinesis_efo_retrieval_gb: f64,
+    /// On-demand mode: data read through an enhanced fan-out consumer, per GB (no
+    /// consumer-shard hours in this mode).
+    pub kinesis_on_demand_efo_retrieval_gb: f64,
 
     // https://aws.amazon.com/lambda/pricing/
     /// One million invocations.
@@ -52,6 +59,14 @@ pub struct Prices {
     pub dynamodb_storage_gb_month: f64,
     /// Point-in-time recovery (continuous backups), per GB-month of table size.
     pub dynamodb_pitr_gb_month: f64,
+    /// Standard-IA table class: one million write request units (on-demand).
+    pub dynamodb_ia_million_write_request_units: f64,
+    /// Standard-IA table class: one write capacity unit for one hour.
+    pub dynamodb_ia_wcu_hour: f64,
+    /// Standard-IA table class: one read capacity unit for one hour.
+    pub dynamodb_ia_rcu_hour: f64,
+    /// Standard-IA table class: table and index storage, per GB-month.
+    pub dynamodb_ia_storage_gb_month: f64,
 
     // https://aws.amazon.com/cloudwatch/pricing/
     /// Logs ingested (Lambda's vended logs, first tier), per GB.
@@ -76,6 +91,12 @@ pub struct Prices {
     pub kms_key_month: f64,
     /// Ten thousand API requests.
     pub kms_10k_requests: f64,
+
+    // https://aws.amazon.com/privatelink/pricing/ (gateway endpoints, DynamoDB's, are free)
+    /// One interface VPC endpoint in one Availability Zone for one hour.
+    pub vpc_interface_endpoint_az_hour: f64,
+    /// Data processed by interface endpoints, per GB (first PB tier).
+    pub vpc_interface_endpoint_gb: f64,
 }
 
 /// us-east-1 list prices as of [`PRICES_AS_OF`].
@@ -88,6 +109,9 @@ pub const US_EAST_1: Prices = Prices {
     kinesis_on_demand_ingest_gb: 0.08,
     kinesis_on_demand_retrieval_gb: 0.04,
     kinesis_on_demand_extended_retention_gb_month: 0.10,
+    kinesis_efo_consumer_shard_hour: 0.015,
+    kinesis_efo_retrieval_gb: 0.013,
+    kinesis_on_demand_efo_retrieval_gb: 0.05,
 
     lambda_million_requests: 0.20,
     lambda_gb_second_arm64: 0.000_013_333_4,
@@ -98,6 +122,10 @@ pub const US_EAST_1: Prices = Prices {
     dynamodb_rcu_hour: 0.000_13,
     dynamodb_storage_gb_month: 0.25,
     dynamodb_pitr_gb_month: 0.20,
+    dynamodb_ia_million_write_request_units: 0.78125,
+    dynamodb_ia_wcu_hour: 0.000_81,
+    dynamodb_ia_rcu_hour: 0.000_16,
+    dynamodb_ia_storage_gb_month: 0.10,
 
     logs_ingest_gb: 0.50,
     logs_storage_gb_month: 0.03,
@@ -110,4 +138,7 @@ pub const US_EAST_1: Prices = Prices {
 
     kms_key_month: 1.00,
     kms_10k_requests: 0.03,
+
+    vpc_interface_endpoint_az_hour: 0.01,
+    vpc_interface_endpoint_gb: 0.01,
 };

@@ -129,6 +129,8 @@ pub fn json(estimate: &Estimate) -> Value {
             "avg_event_bytes": w.load.avg_event_bytes,
             "invalid_ratio": w.load.invalid_ratio,
             "events_per_month": w.events,
+            "filter_share": w.filter_share,
+            "delivered_events_per_month": w.delivered_events,
             "shards": w.shards,
             "records_per_invocation": w.records_per_invocation,
             "invocations_per_month": w.invocations,

@@ -108,6 +108,11 @@ pub struct Workload {
     pub load: Load,
     /// Events written in the month.
     pub events: f64,
+    /// The share of events the mapping's filters pass to the function (1 without filters);
+    /// see [`filter_share`].
+    pub filter_share: f64,
+    /// Events handed to the function: `events × filter_share`.
+    pub delivered_events: f64,
     /// Events stored in the table.
     pub valid_events: f64,
     /// Events dead-lettered.
@@ -130,16 +135,25 @@ impl Workload {
         let events = load.events_per_second * SECONDS_PER_MONTH;
         let shards = shards(config, load);
         let lanes = shards * config.lambda_parallelization_factor.max(1);
-        let records = records_per_invocation(config, load, lanes);
+        let share = filter_share(config);
+        let delivered = events * share;
+        // Lambda batches what passes the filters, so batches fill at the delivered rate.
+        let delivered_load = Load {
+            events_per_second: load.events_per_second * share,
+            ..load
+        };
+        let records = records_per_invocation(config, delivered_load, lanes);
         Workload {
             load,
             events,
-            valid_events: events * (1.0 - load.invalid_ratio),
-            invalid_events: events * load.invalid_ratio,
+            filter_share: share,
+            delivered_events: delivered,
+            valid_events: delivered * (1.0 - load.invalid_ratio),
+            invalid_events: delivered * load.invalid_ratio,
             shards,
             lanes,
             records_per_invocation: records,
-            invocations: events / records,
+            invocations: delivered / records,
             billed_ms_per_invocation: invocation_ms(records, load.invalid_ratio).ceil(),
         }
     }
@@ -152,6 +166,24 @@ impl Workload {
             || self.load.events_per_second * self.load.avg_event_bytes
                 > shards * SHARD_BYTES_PER_SECOND
     }
+}
+
+/// The share of events the event source mapping's filters hand to the function. With
+/// `lambda_filter_event_types` alone, the share of the recipe's event mix (view 60 %,
+/// add_to_cart 20 %, purchase 10 %, wishlist 5 %, share 3 %, review 2 %) those types have;
+/// a type outside the mix counts 0. Any `lambda_filter_patterns` entry makes it 1: a pattern's
+/// selectivity is unknown, and a record matching any filter passes, so every event is
+/// counted (the Lambda assumptions say so).
+pub fn filter_share(config: &Config) -> f64 {
+    if !config.lambda_filter_patterns.is_empty() || config.lambda_filter_event_types.is_empty() {
+        return 1.0;
+    }
+    let percent: u32 = crate::capacity::mix::RECIPE_WEIGHTS
+        .iter()
+        .filter(|(name, _)| config.lambda_filter_event_types.iter().any(|t| t == name))
+        .map(|(_, weight)| weight)
+        .sum();
+    f64::from(percent) / 100.0
 }
 
 /// Provisioned: the configured count. On-demand: what the write rate needs, at least the
@@ -207,6 +239,32 @@ mod tests {
         // 5 ms + 100 × 0.01 ms + one wave of 4 BatchWriteItem calls (15 ms).
         assert_eq!(w.billed_ms_per_invocation, 21.0);
         assert!(!w.exceeds_shards());
+    }
+
+    #[test]
+    fn event_type_filters_pass_their_share_of_the_recipes_mix() {
+        let types = |list: &[&str]| Config {
+            lambda_filter_event_types: list.iter().map(|t| t.to_string()).collect(),
+            ..Config::default()
+        };
+        assert_eq!(filter_share(&Config::default()), 1.0);
+        let config = types(&["purchase", "add_to_cart"]);
+        assert_eq!(filter_share(&config), 0.3);
+        assert_eq!(filter_share(&types(&["refund"])), 0.0);
+        let w = Workload::derive(&config, DEFAULT_LOAD);
+        assert_eq!(w.delivered_events, 262_800_000.0 * 0.3);
+        assert_eq!(w.valid_events, w.delivered_events);
+        // 30 events/s fill a batch of 100 within the 5 s window: full batches, 30 % of them.
+        assert_eq!(w.records_per_invocation, 100.0);
+        assert_eq!(w.invocations, 788_400.0);
+        // A pattern's selectivity is unknown: every event counts.
+        let with_pattern = Config {
+            lambda_filter_patterns: vec![
+                r#"{"data": {"eventScore": [{"numeric": [">", 50]}]}}"#.into()
+            ],
+            ..config
+        };
+        assert_eq!(filter_share(&with_pattern), 1.0);
     }
 
     #[test]

@@ -27,26 +27,27 @@ pub fn metadata(skips: Vec<Skip>) -> Option<Value> {
 
 /// The processor function's skips.
 pub fn function_skips(config: &Config) -> ResourceOptions {
-    let mut skips: Vec<Skip> = vec![
-        (
-            "CKV_AWS_116",
-            "A stream-triggered function takes no DLQ: failed batches go to the event source mapping's \
-             on-failure destination (the dead-letter queue), and invalid records are dead-lettered by the processor"
-                .into(),
-        ),
-        (
+    let mut skips: Vec<Skip> = vec![(
+        "CKV_AWS_116",
+        "A stream-triggered function takes no DLQ: failed batches go to the event source mapping's \
+         on-failure destination (the dead-letter queue), and invalid records are dead-lettered by the processor"
+            .into(),
+    )];
+    // Only outside a VPC (vpc_subnet_ids empty); in one, the check passes.
+    if !config.in_vpc() {
+        skips.push((
             "CKV_AWS_117",
             "The function calls only AWS APIs (Kinesis, DynamoDB, SQS, KMS) over TLS with IAM authentication; \
              it reaches no private network resource, so a VPC would add NAT cost and no protection"
                 .into(),
-        ),
-        (
-            "CKV_AWS_272",
-            "The package is built from this repository and pinned by its SHA-256 in CodeS3Key; \
+        ));
+    }
+    skips.push((
+        "CKV_AWS_272",
+        "The package is built from this repository and pinned by its SHA-256 in CodeS3Key; \
              Lambda code signing needs a Signer profile this stack does not manage"
-                .into(),
-        ),
-    ];
+            .into(),
+    ));
     if config.lambda_reserved_concurrency < 0 {
         skips.push((
             "CKV_AWS_115",

@@ -8,7 +8,7 @@ use contract::metrics::{
 use serde_json::{json, Value};
 
 use super::names::Names;
-use crate::config::Config;
+use crate::config::{Config, ConsumerMode};
 
 /// The namespace of the processor's EMF metrics: the stack sets the function's
 /// `METRICS_NAMESPACE` to it, and the alarms and this dashboard watch it.
@@ -33,17 +33,7 @@ pub fn body(config: &Config, names: &Names) -> String {
                        { "stat": "Sum", "yAxis": "right" }]),
             ],
         ),
-        widget(
-            "Stream iterator age (ms): oldest unread record",
-            "Maximum",
-            period,
-            vec![metric(
-                "AWS/Kinesis",
-                "GetRecords.IteratorAgeMilliseconds",
-                &stream,
-                "Maximum",
-            )],
-        ),
+        stream_lag(config, names, period),
         widget(
             "Stream throttled writes and reads",
             "Sum",
@@ -165,6 +155,36 @@ fn emf(name: &str, dimension: &[&str; 2]) -> Value {
     json!([METRICS_NAMESPACE, name, dimension[0], dimension[1]])
 }
 
+/// How far the processor's reads are behind the stream: GetRecords' iterator age for shared
+/// reads; an enhanced fan-out consumer does not call GetRecords, so for it the consumer's
+/// own lag.
+fn stream_lag(config: &Config, names: &Names, period: u32) -> Value {
+    let stream = ["StreamName", names.stream.as_str()];
+    match config.kinesis_consumer {
+        ConsumerMode::Shared => widget(
+            "Stream iterator age (ms): oldest unread record",
+            "Maximum",
+            period,
+            vec![metric(
+                "AWS/Kinesis",
+                "GetRecords.IteratorAgeMilliseconds",
+                &stream,
+                "Maximum",
+            )],
+        ),
+        ConsumerMode::EnhancedFanOut => widget(
+            "Consumer lag (ms): how far the enhanced fan-out consumer is behind",
+            "Maximum",
+            period,
+            vec![
+                json!(["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest",
+                        "StreamName", names.stream, "ConsumerName", names.consumer,
+                        { "stat": "Maximum" }]),
+            ],
+        ),
+    }
+}
+
 fn metric(namespace: &str, name: &str, dimension: &[&str; 2], stat: &str) -> Value {
     json!([namespace, name, dimension[0], dimension[1], { "stat": stat }])
 }
@@ -223,6 +243,21 @@ mod tests {
         ] {
             assert!(text.contains(name), "dashboard lacks {name}");
         }
+    }
+
+    #[test]
+    fn an_enhanced_fan_out_consumer_is_watched_by_its_own_lag() {
+        let config = Config {
+            kinesis_consumer: ConsumerMode::EnhancedFanOut,
+            ..Config::default()
+        };
+        let text = body(&config, &Names::new(&config));
+        let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 13);
+        assert!(!text.contains("GetRecords.IteratorAgeMilliseconds"));
+        assert!(text.contains(
+            r#"["AWS/Kinesis","SubscribeToShardEvent.MillisBehindLatest","StreamName","retail-events-dev-events","ConsumerName","retail-events-dev-processor",{"stat":"Maximum"}]"#
+        ), "{text}");
     }
 
     fn cfn_sub_variables(text: &str) -> Vec<&str> {

@@ -5,13 +5,16 @@
 use cfn::resources::iam::role::Policy as InlinePolicy;
 use cfn::resources::iam::Role;
 use cfn::resources::kms::Key;
-use cfn::resources::lambda::event_source_mapping::{DestinationConfig, OnFailure};
+use cfn::resources::lambda::event_source_mapping::{
+    DestinationConfig, Filter, FilterCriteria, OnFailure,
+};
 use cfn::resources::lambda::function::{Code, Environment, LoggingConfig, TracingConfig};
 use cfn::resources::lambda::{EventSourceMapping, Function};
 use cfn::resources::logs::LogGroup;
 use cfn::{Handle, Template, Val};
 use serde_json::json;
 
+use super::consumer::FanOutConsumer;
 use super::dashboard::METRICS_NAMESPACE;
 use super::iam::{self, Grants, Layout, Statement};
 use super::names::Names;
@@ -19,13 +22,18 @@ use super::parameters::Parameters;
 use super::queue::DeadLetterQueue;
 use super::stream::EventStream;
 use super::table::EventTable;
+use super::vpc::Placement;
 use super::{retention, tags};
-use crate::config::Config;
+use crate::config::{Config, StartingPosition};
 
 /// What the function is wired to.
 pub struct Wiring<'a> {
     /// The source stream.
     pub stream: &'a EventStream,
+    /// The enhanced fan-out consumer the mapping reads through, if any.
+    pub consumer: Option<&'a FanOutConsumer>,
+    /// The function's place in a VPC, if any.
+    pub placement: Option<&'a Placement>,
     /// The table it writes.
     pub table: &'a EventTable,
     /// The dead-letter queue.
@@ -82,13 +90,17 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
     }
 }
 
-/// What the processor's role is granted: the stream it reads, the table and the queue it
-/// writes (each with its key's statement), its own log streams and X-Ray. Nothing for the
-/// environment's key: Lambda decrypts the environment through the grant it creates on the
-/// key when the function is deployed, not with the execution role.
+/// What the processor's role is granted: the stream it reads (and the consumer it reads
+/// through), the table and the queue it writes (each with its key's statement), its own
+/// log streams, X-Ray, and in a VPC its network interfaces. Nothing for the environment's
+/// key: Lambda decrypts the environment through the grant it creates on the key when the
+/// function is deployed, not with the execution role.
 pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
     let mut grants = Grants::new();
     wiring.stream.grant_read(&mut grants);
+    if let Some(consumer) = wiring.consumer {
+        consumer.grant_subscribe(&mut grants);
+    }
     wiring.table.grant_write(&mut grants);
     wiring.queue.grant_send(&mut grants);
     grants
@@ -98,6 +110,9 @@ pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
             vec![log_group.attr_arn().to_json()],
         ))
         .allow(iam::write_traces());
+    if let Some(placement) = wiring.placement {
+        placement.grant_network_interfaces(&mut grants);
+    }
     grants
 }
 
@@ -159,6 +174,7 @@ fn add_function(
             log_format: Some(cfn::resources::lambda::function::LoggingConfigLogFormat::Json.into()),
             ..LoggingConfig::default()
         }),
+        vpc_config: wiring.placement.map(Placement::vpc_config),
         tags: tags::property(config),
         ..Function::new(code, role.attr_arn())
     };
@@ -170,11 +186,12 @@ fn add_function(
 }
 
 /// The processor's environment: where it writes, the metrics namespace the alarms and
-/// the dashboard watch, when items expire, and whether `FailedEvents` is high-resolution
-/// (its alarm's period is under a minute).
+/// the dashboard watch, when items expire, whether `FailedEvents` is high-resolution
+/// (its alarm's period is under a minute), and over how many write shards the index keys
+/// are spread (only when more than one, so the recipe's keys need no variable).
 fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     use contract::env::{
-        DLQ_URL, FAILED_EVENTS_RESOLUTION, ITEM_TTL_DAYS, LOG_LEVEL,
+        DLQ_URL, FAILED_EVENTS_RESOLUTION, INDEX_WRITE_SHARDS, ITEM_TTL_DAYS, LOG_LEVEL,
         METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
     };
     let mut variables = json!({
@@ -188,6 +205,9 @@ fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     }
     if super::alarms::failed_events_high_resolution(config) {
         variables[FAILED_EVENTS_RESOLUTION] = "1".into();
+    }
+    if config.dynamodb_index_write_shards > 1 {
+        variables[INDEX_WRITE_SHARDS] = config.dynamodb_index_write_shards.to_string().into();
     }
     variables
 }
@@ -207,9 +227,17 @@ fn add_mapping(
     function: &Handle<Function>,
 ) -> Handle<EventSourceMapping> {
     use cfn::resources::lambda::event_source_mapping::EventSourceMappingFunctionResponseTypes as ResponseType;
+    let source = match wiring.consumer {
+        Some(consumer) => consumer.arn(),
+        None => wiring.stream.resource.attr_arn(),
+    };
     let mapping = EventSourceMapping {
-        event_source_arn: Some(wiring.stream.resource.attr_arn().into()),
+        event_source_arn: Some(source.into()),
         starting_position: Some(config.lambda_starting_position.as_str().into()),
+        starting_position_timestamp: (config.lambda_starting_position
+            == StartingPosition::AtTimestamp)
+            .then(|| (config.lambda_starting_position_timestamp as f64).into()),
+        filter_criteria: filter_criteria(config),
         batch_size: Some(i64::from(config.lambda_batch_size).into()),
         maximum_batching_window_in_seconds: Some(
             i64::from(config.lambda_maximum_batching_window_in_seconds).into(),
@@ -230,4 +258,20 @@ fn add_mapping(
         ..EventSourceMapping::new(function.to_ref())
     };
     template.add("StreamMapping", mapping)
+}
+
+/// The mapping's filters, when the configuration filters at all: Lambda processes a record
+/// that matches any of them and drops the rest without invoking the function.
+fn filter_criteria(config: &Config) -> Option<FilterCriteria> {
+    let patterns = config.filter_patterns();
+    (!patterns.is_empty()).then(|| FilterCriteria {
+        filters: Some(Val::Lit(
+            patterns
+                .into_iter()
+                .map(|pattern| Filter {
+                    pattern: Some(pattern.into()),
+                })
+                .collect(),
+        )),
+    })
 }

@@ -139,6 +139,26 @@ pub const STREAM_READ_ACTIONS: &[&str] = &[
     "kinesis:ListShards",
 ];
 
+/// What Lambda's event source mapping calls on an enhanced fan-out consumer: it looks the
+/// consumer up and subscribes to each shard through it. Both take the consumer's ARN as
+/// their resource.
+pub const CONSUMER_SUBSCRIBE_ACTIONS: &[&str] =
+    &["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"];
+
+/// What Lambda calls with the execution role to attach a function to a VPC (the actions of
+/// the AWSLambdaVPCAccessExecutionRole managed policy, less its logs actions): the two
+/// describe actions support no resource-level permissions ...
+pub const NETWORK_DESCRIBE_ACTIONS: &[&str] =
+    &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"];
+/// ... creating an interface is scoped to the function's subnets and security groups ...
+pub const NETWORK_CREATE_ACTIONS: &[&str] = &["ec2:CreateNetworkInterface"];
+/// ... and managing one to interfaces in those subnets (condition key `ec2:Subnet`).
+pub const NETWORK_MANAGE_ACTIONS: &[&str] = &[
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+];
+
 /// The table actions the processor calls: it writes in batches and nothing else.
 pub const TABLE_WRITE_ACTIONS: &[&str] = &["dynamodb:BatchWriteItem"];
 

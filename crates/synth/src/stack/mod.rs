@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod alerts;
 pub mod autoscaling;
 pub mod checkov;
+pub mod consumer;
 pub mod dashboard;
 pub mod encryption;
 pub mod function;
@@ -22,6 +23,7 @@ pub mod retention;
 pub mod stream;
 pub mod table;
 pub mod tags;
+pub mod vpc;
 
 use cfn::resources::cloudwatch::Dashboard;
 use cfn::{Expr, Template};
@@ -46,8 +48,12 @@ pub fn build(config: &Config) -> Template {
     autoscaling::add(&mut template, config, &names, &table);
     let queue = queue::add(&mut template, config, &names, key);
     let actions = alerts::add(&mut template, config, &names, &params);
+    let consumer = consumer::add(&mut template, config, &names, &stream);
+    let placement = vpc::add(&mut template, config, &names);
     let wiring = function::Wiring {
         stream: &stream,
+        consumer: consumer.as_ref(),
+        placement: placement.as_ref(),
         table: &table,
         queue: &queue,
         key,

@@ -28,6 +28,8 @@ pub struct Names {
     pub data_key_alias: String,
     /// Alias of the key that encrypts the alert topic.
     pub alerts_key_alias: String,
+    /// The processor's enhanced fan-out consumer of the stream (`kinesis_consumer`).
+    pub consumer: String,
 }
 
 impl Names {
@@ -39,6 +41,7 @@ impl Names {
             stream: format!("{prefix}-events"),
             table: format!("{prefix}-events"),
             log_group: format!("/aws/lambda/{function}"),
+            consumer: function.clone(),
             function,
             queue: format!("{prefix}-dlq"),
             topic: format!("{prefix}-alerts"),

@@ -3,6 +3,8 @@
 
 pub mod resource_policy;
 pub mod stream;
+pub mod stream_consumer;
 
 pub use resource_policy::ResourcePolicy;
 pub use stream::Stream;
+pub use stream_consumer::StreamConsumer;

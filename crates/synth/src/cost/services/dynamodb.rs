@@ -9,7 +9,8 @@
 use super::super::workload::{BYTES_PER_GB, DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH};
 use super::super::{LineItem, ServiceCost};
 use super::Context;
-use crate::config::{BillingMode, Config};
+use crate::config::{BillingMode, Config, GsiProjection, TableClass};
+use crate::cost::Prices;
 
 /// Attributes an item holds besides the event's own bytes (`originalEvent` holds those):
 /// the name, and a typical value size in bytes by DynamoDB's rules.
@@ -35,6 +36,18 @@ pub const ITEM_ATTRIBUTES: &[(&str, usize)] = &[
 /// of epoch seconds (6 bytes).
 pub const TTL_ATTRIBUTE_BYTES: usize = "expiresAt".len() + 6;
 
+/// The write-sharded index keys when `dynamodb_index_write_shards` > 1: each attribute's name
+/// and its value, the plain value's typical 12 bytes plus `#` and up to two digits.
+pub fn sharded_key_bytes() -> usize {
+    [
+        contract::index::EVENT_TYPE_SHARD,
+        contract::index::PRODUCT_ID_SHARD,
+    ]
+    .iter()
+    .map(|name| name.len() + 12 + contract::index::SUFFIX_MAX_BYTES)
+    .sum()
+}
+
 /// Days an expired item may stay (and be billed) before DynamoDB's TTL deletes it: AWS
 /// says deletion typically happens within a few days of expiry; we count two.
 pub const TTL_DELETION_LAG_DAYS: f64 = 2.0;
@@ -58,7 +71,8 @@ pub fn item_bytes(event_bytes: f64) -> f64 {
     event_bytes + added_bytes() as f64
 }
 
-/// [`item_bytes`] for the configured stack: with `expiresAt` when items expire.
+/// [`item_bytes`] for the configured stack: with `expiresAt` when items expire. (The
+/// sharded index keys are [`stored_item_bytes`]'s; `synth capacity` adds them itself.)
 pub fn configured_item_bytes(config: &Config, event_bytes: f64) -> f64 {
     let ttl = if config.dynamodb_ttl_days > 0 {
         TTL_ATTRIBUTE_BYTES
@@ -66,6 +80,86 @@ pub fn configured_item_bytes(config: &Config, event_bytes: f64) -> f64 {
         0
     };
     item_bytes(event_bytes) + ttl as f64
+}
+
+/// The item as stored: [`configured_item_bytes`] plus the sharded index keys when the
+/// indexes are write-sharded (`dynamodb_index_write_shards` > 1).
+pub fn stored_item_bytes(config: &Config, event_bytes: f64) -> f64 {
+    let shards = if config.dynamodb_index_write_shards > 1 {
+        sharded_key_bytes()
+    } else {
+        0
+    };
+    configured_item_bytes(config, event_bytes) + shards as f64
+}
+
+/// The attributes every index entry holds whatever the projection: the table's keys and
+/// the index's sort key (names and typical values from [`ITEM_ATTRIBUTES`]).
+const INDEX_KEY_ATTRIBUTES: &[&str] = &["userId", "eventKey", "eventTimestamp"];
+
+/// Bytes of one named attribute as [`ITEM_ATTRIBUTES`] estimates it (name plus value);
+/// `originalEvent` holds the event's own bytes.
+fn attribute_bytes(name: &str, event_bytes: f64) -> f64 {
+    let value = ITEM_ATTRIBUTES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, v)| *v);
+    let extra = match name {
+        "originalEvent" => event_bytes,
+        "expiresAt" => return TTL_ATTRIBUTE_BYTES as f64,
+        _ => 0.0,
+    };
+    (name.len() + value) as f64 + extra
+}
+
+/// The estimated size of one index entry: the whole item with ALL; otherwise the keys
+/// (the table's, the index's sort key and its partition key, plain or write-sharded) and,
+/// with INCLUDE, the included attributes.
+pub fn index_entry_bytes(config: &Config, event_bytes: f64) -> f64 {
+    if config.dynamodb_gsi_projection == GsiProjection::All {
+        return stored_item_bytes(config, event_bytes);
+    }
+    let keys: f64 = INDEX_KEY_ATTRIBUTES
+        .iter()
+        .map(|name| attribute_bytes(name, event_bytes))
+        .sum();
+    let partition_key = if config.dynamodb_index_write_shards > 1 {
+        sharded_key_bytes() as f64 / 2.0
+    } else {
+        attribute_bytes("eventType", event_bytes)
+    };
+    let included: f64 = config
+        .dynamodb_gsi_include_attributes
+        .iter()
+        .filter(|_| config.dynamodb_gsi_projection == GsiProjection::Include)
+        .map(|name| attribute_bytes(name, event_bytes))
+        .sum();
+    keys + partition_key + included
+}
+
+/// The table class's request and storage prices.
+struct ClassPrices {
+    million_write_request_units: f64,
+    wcu_hour: f64,
+    rcu_hour: f64,
+    storage_gb_month: f64,
+}
+
+fn class_prices(config: &Config, p: &Prices) -> ClassPrices {
+    match config.dynamodb_table_class {
+        TableClass::Standard => ClassPrices {
+            million_write_request_units: p.dynamodb_million_write_request_units,
+            wcu_hour: p.dynamodb_wcu_hour,
+            rcu_hour: p.dynamodb_rcu_hour,
+            storage_gb_month: p.dynamodb_storage_gb_month,
+        },
+        TableClass::StandardInfrequentAccess => ClassPrices {
+            million_write_request_units: p.dynamodb_ia_million_write_request_units,
+            wcu_hour: p.dynamodb_ia_wcu_hour,
+            rcu_hour: p.dynamodb_ia_rcu_hour,
+            storage_gb_month: p.dynamodb_ia_storage_gb_month,
+        },
+    }
 }
 
 /// How many months of items the table holds: in the first month and once it stops growing.
@@ -101,23 +195,39 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     let p = ctx.prices;
     let config = ctx.config;
     let indexes = ctx.inventory.global_secondary_indexes as f64;
-    let item = configured_item_bytes(config, w.load.avg_event_bytes);
-    let units_per_item = (item / WRITE_UNIT_BYTES).ceil();
+    let class = class_prices(config, p);
+    let item = stored_item_bytes(config, w.load.avg_event_bytes);
+    let entry = index_entry_bytes(config, w.load.avg_event_bytes);
+    let units = Units {
+        table: (item / WRITE_UNIT_BYTES).ceil(),
+        index: (entry / WRITE_UNIT_BYTES).ceil(),
+        indexes,
+    };
+    let units_per_item = units.table;
     let copies = 1.0 + indexes;
     let mut items = match config.dynamodb_billing_mode {
         BillingMode::PayPerRequest => vec![LineItem::new(
-            format!(
-                "Write request units ({units_per_item} per {item:.0}-byte item, × {copies} for the table and {indexes} GSIs)"
-            ),
-            w.valid_events * units_per_item * copies / 1e6,
+            if units.table == units.index {
+                format!(
+                    "Write request units ({units_per_item} per {item:.0}-byte item, × {copies} for the table and {indexes} GSIs)"
+                )
+            } else {
+                format!(
+                    "Write request units ({units_per_item} per {item:.0}-byte item, {} per {entry:.0}-byte entry in each of {indexes} GSIs)",
+                    units.index
+                )
+            },
+            w.valid_events * units.per_item() / 1e6,
             "million WRU",
-            p.dynamodb_million_write_request_units,
+            class.million_write_request_units,
         )],
-        BillingMode::Provisioned => provisioned(ctx, units_per_item, copies),
+        BillingMode::Provisioned => provisioned(ctx, &units, &class),
     };
     let month_gb = w.valid_events * (item + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
+    let index_month_gb = w.valid_events * (entry + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
     let retained = retained(config);
     let table_gb = month_gb * retained.month_one;
+    let index_gb = index_month_gb * retained.month_one * indexes;
     let stored = match retained.steady {
         None => "after one month".to_string(),
         Some(steady) if steady <= 1.0 => format!(
@@ -126,11 +236,24 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         ),
         Some(_) => "after one month, TTL not yet reached".to_string(),
     };
+    let (stored_gb, stored_month_gb) = if config.dynamodb_gsi_projection == GsiProjection::All {
+        // One item's size in the table and in each index.
+        (table_gb * copies, month_gb * copies)
+    } else {
+        (table_gb + index_gb, month_gb + index_month_gb * indexes)
+    };
     items.push(LineItem::new(
-        format!("Storage {stored} (table + {indexes} GSIs projecting ALL)"),
-        table_gb * copies,
+        format!(
+            "Storage {stored} (table + {indexes} GSIs projecting {}{})",
+            config.dynamodb_gsi_projection,
+            match config.dynamodb_table_class {
+                TableClass::Standard => "",
+                TableClass::StandardInfrequentAccess => ", Standard-IA",
+            }
+        ),
+        stored_gb,
         "GB-month",
-        p.dynamodb_storage_gb_month,
+        class.storage_gb_month,
     ));
     if config.dynamodb_point_in_time_recovery_enabled {
         items.push(LineItem::new(
@@ -146,7 +269,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         0.0
     };
     let storage_usd =
-        |months: f64| month_gb * months * (copies * p.dynamodb_storage_gb_month + pitr);
+        |months: f64| months * (stored_month_gb * class.storage_gb_month + month_gb * pitr);
     let steady_state = match retained.steady {
         None => format!(
             "DynamoDB storage is what one month at this rate leaves (items never expire: \
@@ -173,12 +296,17 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     };
     ServiceCost::new("DynamoDB", items)
         .assume(format!(
-            "DynamoDB item = event bytes + {} bytes of keys, copied fields and enrichment{} \
+            "DynamoDB item = event bytes + {} bytes of keys, copied fields and enrichment{}{} \
              (attribute names plus typical values; see ITEM_ATTRIBUTES); every event has a \
              productId, so each GSI receives every item",
-            configured_item_bytes(config, 0.0),
+            stored_item_bytes(config, 0.0),
             if config.dynamodb_ttl_days > 0 {
                 " and expiresAt"
+            } else {
+                ""
+            },
+            if config.dynamodb_index_write_shards > 1 {
+                " and the sharded index keys"
             } else {
                 ""
             }
@@ -186,31 +314,61 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         .assume(steady_state)
 }
 
-/// Capacity-hours: auto scaling keeps write capacity at the rate's need divided by the
-/// target utilization, within the configured base and maximum; reads stay at the base.
-fn provisioned(ctx: &Context, units_per_item: f64, copies: f64) -> Vec<LineItem> {
+/// Write units per stored event: the table's and each index's.
+struct Units {
+    table: f64,
+    index: f64,
+    indexes: f64,
+}
+
+impl Units {
+    fn per_item(&self) -> f64 {
+        self.table + self.index * self.indexes
+    }
+}
+
+/// Capacity-hours: auto scaling keeps each write capacity (the table's, each index's) at
+/// the rate's need divided by the target utilization, within the configured base and
+/// maximum; reads stay at the base.
+fn provisioned(ctx: &Context, units: &Units, class: &ClassPrices) -> Vec<LineItem> {
     let config = ctx.config;
-    let p = ctx.prices;
     let w = ctx.workload;
-    let per_second = w.valid_events / SECONDS_PER_MONTH * units_per_item;
     let target = f64::from(config.dynamodb_autoscaling_target_utilization) / 100.0;
-    let wcu = (per_second / target)
-        .ceil()
-        .max(f64::from(config.dynamodb_write_capacity))
-        .min(f64::from(config.dynamodb_max_write_capacity));
-    let rcu = f64::from(config.dynamodb_read_capacity);
-    vec![
+    let capacity = |units_per_item: f64| {
+        let per_second = w.valid_events / SECONDS_PER_MONTH * units_per_item;
+        (per_second / target)
+            .ceil()
+            .max(f64::from(config.dynamodb_write_capacity))
+            .min(f64::from(config.dynamodb_max_write_capacity))
+    };
+    let (wcu, index_wcu) = (capacity(units.table), capacity(units.index));
+    let copies = 1.0 + units.indexes;
+    let writes = if wcu == index_wcu {
         LineItem::new(
             format!("Write capacity ({wcu} WCU × {copies} for the table and its GSIs)"),
             wcu * copies * HOURS_PER_MONTH,
             "WCU-hour",
-            p.dynamodb_wcu_hour,
-        ),
+            class.wcu_hour,
+        )
+    } else {
+        LineItem::new(
+            format!(
+                "Write capacity ({wcu} WCU for the table, {index_wcu} for each of {} GSIs)",
+                units.indexes
+            ),
+            (wcu + index_wcu * units.indexes) * HOURS_PER_MONTH,
+            "WCU-hour",
+            class.wcu_hour,
+        )
+    };
+    let rcu = f64::from(config.dynamodb_read_capacity);
+    vec![
+        writes,
         LineItem::new(
             format!("Read capacity ({rcu} RCU × {copies}, the auto scaling minimum)"),
             rcu * copies * HOURS_PER_MONTH,
             "RCU-hour",
-            p.dynamodb_rcu_hour,
+            class.rcu_hour,
         ),
     ]
 }
@@ -222,13 +380,76 @@ pub fn write_capacity_short(ctx: &Context) -> bool {
         return false;
     }
     let w = ctx.workload;
-    let units = (configured_item_bytes(config, w.load.avg_event_bytes) / WRITE_UNIT_BYTES).ceil();
+    let units = (stored_item_bytes(config, w.load.avg_event_bytes) / WRITE_UNIT_BYTES).ceil();
     w.valid_events / SECONDS_PER_MONTH * units > f64::from(config.dynamodb_max_write_capacity)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::super::super::{estimate as total, DEFAULT_LOAD, US_EAST_1};
+    use crate::config::{GsiProjection, TableClass};
+
+    fn storage(config: &Config) -> f64 {
+        let estimate = total(config, DEFAULT_LOAD).expect("estimates");
+        estimate.service("DynamoDB").unwrap().line_items[1].quantity
+    }
+
+    #[test]
+    fn keys_only_indexes_store_their_keys_and_include_adds_the_attributes() {
+        let keys_only = Config {
+            dynamodb_gsi_projection: GsiProjection::KeysOnly,
+            ..Config::default()
+        };
+        // userId 6 + 12, eventKey 8 + 50, eventTimestamp 14 + 8, eventType 9 + 12.
+        assert_eq!(index_entry_bytes(&keys_only, 500.0), 119.0);
+        let include = Config {
+            dynamodb_gsi_projection: GsiProjection::Include,
+            dynamodb_gsi_include_attributes: vec!["eventScore".into(), "originalEvent".into()],
+            ..Config::default()
+        };
+        // ... + eventScore 10 + 2, originalEvent 13 + the event's 500.
+        assert_eq!(index_entry_bytes(&include, 500.0), 119.0 + 12.0 + 513.0);
+        assert_eq!(index_entry_bytes(&Config::default(), 500.0), 847.0);
+        // A month of 262.8 M items: (847 + 100) bytes in the table, (119 + 100) in each of 2
+        // indexes, against 3 × 947 with ALL.
+        let events = 262_800_000.0;
+        let gb = |bytes: f64| events * bytes / 1_073_741_824.0;
+        assert!((storage(&keys_only) - (gb(947.0) + 2.0 * gb(219.0))).abs() < 1e-6);
+        assert!((storage(&Config::default()) - 3.0 * gb(947.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn standard_ia_bills_storage_and_requests_at_its_own_prices() {
+        let ia = Config {
+            dynamodb_table_class: TableClass::StandardInfrequentAccess,
+            ..Config::default()
+        };
+        let standard = total(&Config::default(), DEFAULT_LOAD).unwrap();
+        let infrequent = total(&ia, DEFAULT_LOAD).unwrap();
+        let items =
+            |e: &super::super::super::Estimate| e.service("DynamoDB").unwrap().line_items.clone();
+        let (s, i) = (items(&standard), items(&infrequent));
+        assert_eq!(i[0].quantity, s[0].quantity);
+        assert_eq!(
+            i[0].unit_price_usd,
+            US_EAST_1.dynamodb_ia_million_write_request_units
+        );
+        assert_eq!(i[1].quantity, s[1].quantity);
+        assert_eq!(i[1].unit_price_usd, 0.10);
+        assert!(
+            i[1].item.ends_with("projecting ALL, Standard-IA)"),
+            "{}",
+            i[1].item
+        );
+        // In the first month writes dominate (3 WRU per event), so Standard-IA costs more:
+        // it pays off only once months of stored items outweigh the writes.
+        assert!(
+            infrequent.service("DynamoDB").unwrap().monthly_usd()
+                > standard.service("DynamoDB").unwrap().monthly_usd()
+        );
+    }
 
     #[test]
     fn a_500_byte_event_makes_an_item_of_one_write_unit() {

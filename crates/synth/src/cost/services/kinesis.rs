@@ -4,7 +4,7 @@
 use super::super::workload::{BYTES_PER_GB, DAYS_PER_MONTH, HOURS_PER_MONTH};
 use super::super::{LineItem, ServiceCost};
 use super::Context;
-use crate::config::StreamMode;
+use crate::config::{ConsumerMode, StreamMode};
 
 /// A PUT payload unit: each record is billed in 25 KB chunks.
 pub const PUT_PAYLOAD_UNIT_BYTES: f64 = 25.0 * 1024.0;
@@ -52,10 +52,49 @@ fn provisioned(ctx: &Context) -> ServiceCost {
         ));
     }
     items.extend(long_term(ctx));
-    ServiceCost::new("Kinesis", items).assume(
+    let fan_out = enhanced_fan_out(ctx);
+    let reads_through_consumer = fan_out.is_some();
+    items.extend(fan_out.into_iter().flatten());
+    let cost = ServiceCost::new("Kinesis", items).assume(
         "Kinesis: each record is one PUT payload unit per started 25 KB; the producer's \
          aggregation (KPL) is not assumed, so one event is one record",
-    )
+    );
+    if reads_through_consumer {
+        cost.assume(
+            "Kinesis enhanced fan-out: the consumer is billed for every shard of the stream \
+             all month, and for every byte the mapping reads through it (filters drop records \
+             after the read)",
+        )
+    } else {
+        cost
+    }
+}
+
+/// With `kinesis_consumer = "enhanced-fan-out"` on a PROVISIONED stream: the consumer's
+/// shard-hours and the data read through it (the events' bytes, not rounded).
+fn enhanced_fan_out(ctx: &Context) -> Option<Vec<LineItem>> {
+    (ctx.config.kinesis_consumer == ConsumerMode::EnhancedFanOut).then(|| {
+        let w = ctx.workload;
+        let p = ctx.prices;
+        vec![
+            LineItem::new(
+                format!(
+                    "Enhanced fan-out consumer-shard hours (1 consumer × {} shard{})",
+                    w.shards,
+                    plural(w.shards)
+                ),
+                f64::from(w.shards) * HOURS_PER_MONTH,
+                "consumer-shard-hour",
+                p.kinesis_efo_consumer_shard_hour,
+            ),
+            LineItem::new(
+                "Enhanced fan-out data retrieval (every event's bytes)".into(),
+                w.events * w.load.avg_event_bytes / BYTES_PER_GB,
+                "GB",
+                p.kinesis_efo_retrieval_gb,
+            ),
+        ]
+    })
 }
 
 fn on_demand(ctx: &Context) -> ServiceCost {
@@ -77,12 +116,7 @@ fn on_demand(ctx: &Context) -> ServiceCost {
             "GB",
             p.kinesis_on_demand_ingest_gb,
         ),
-        LineItem::new(
-            "Data retrieved by the processor (one consumer)".into(),
-            gb,
-            "GB",
-            p.kinesis_on_demand_retrieval_gb,
-        ),
+        retrieval_on_demand(ctx, gb),
     ];
     let retention = ctx.config.kinesis_retention_period;
     if retention > INCLUDED_RETENTION_HOURS {
@@ -98,8 +132,28 @@ fn on_demand(ctx: &Context) -> ServiceCost {
     items.extend(long_term(ctx));
     ServiceCost::new("Kinesis", items).assume(
         "Kinesis ON_DEMAND: retrieval is billed like ingestion (records rounded up to 1 KB), \
-         one standard consumer (the event source mapping)",
+         one consumer (the event source mapping; with enhanced fan-out, at its per-GB rate \
+         and no consumer-shard hours)",
     )
+}
+
+/// What the processor's reads cost on an ON_DEMAND stream: shared reads or enhanced fan-out.
+fn retrieval_on_demand(ctx: &Context, gb: f64) -> LineItem {
+    let p = ctx.prices;
+    match ctx.config.kinesis_consumer {
+        ConsumerMode::Shared => LineItem::new(
+            "Data retrieved by the processor (one consumer)".into(),
+            gb,
+            "GB",
+            p.kinesis_on_demand_retrieval_gb,
+        ),
+        ConsumerMode::EnhancedFanOut => LineItem::new(
+            "Data retrieved through the enhanced fan-out consumer".into(),
+            gb,
+            "GB",
+            p.kinesis_on_demand_efo_retrieval_gb,
+        ),
+    }
 }
 
 /// Data held beyond seven days, at steady state (a day's data per retained day).
@@ -155,6 +209,36 @@ mod tests {
             ..Config::default()
         };
         assert!(kinesis(&year)[3].0.starts_with("Long-term retention"));
+    }
+
+    #[test]
+    fn enhanced_fan_out_adds_consumer_shard_hours_and_retrieval() {
+        let config = Config {
+            kinesis_consumer: crate::config::ConsumerMode::EnhancedFanOut,
+            kinesis_shard_count: 2,
+            ..Config::default()
+        };
+        let items = kinesis(&config);
+        assert_eq!(items.len(), 4);
+        assert_eq!(
+            items[2].0,
+            "Enhanced fan-out consumer-shard hours (1 consumer × 2 shards)"
+        );
+        assert!((items[2].1 - 2.0 * 730.0 * 0.015).abs() < 1e-9);
+        // 262.8 M events × 500 bytes = 122.4 GB read at $0.013.
+        let gb = 262_800_000.0 * 500.0 / 1_073_741_824.0;
+        assert!((items[3].1 - gb * 0.013).abs() < 1e-9);
+        let on_demand = Config {
+            kinesis_stream_mode: crate::config::StreamMode::OnDemand,
+            ..config
+        };
+        let items = kinesis(&on_demand);
+        assert_eq!(
+            items[2].0,
+            "Data retrieved through the enhanced fan-out consumer"
+        );
+        let rounded = 262_800_000.0 * 1024.0 / 1_073_741_824.0;
+        assert!((items[2].1 - rounded * 0.05).abs() < 1e-6);
     }
 
     #[test]

@@ -38,25 +38,51 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             price,
         ),
     ];
-    ServiceCost::new("Lambda", items)
-        .assume(format!(
-            "Lambda invocations: {} shard(s) × parallelization factor {} = {} batch lane(s); \
+    let mut cost = ServiceCost::new("Lambda", items);
+    if let Some(filters) = filter_assumption(ctx) {
+        cost = cost.assume(filters);
+    }
+    cost.assume(format!(
+        "Lambda invocations: {} shard(s) × parallelization factor {} = {} batch lane(s); \
              each lane's batch closes at {} records (batch size) or after the {} s batching \
              window (1 s poll when 0), so an invocation carries {} records",
-            w.shards,
-            config.lambda_parallelization_factor,
-            w.lanes,
-            config.lambda_batch_size,
-            config.lambda_maximum_batching_window_in_seconds,
-            trim(w.records_per_invocation)
-        ))
-        .assume(format!(
-            "Lambda duration: {INVOCATION_OVERHEAD_MS} ms overhead + {CPU_MS_PER_RECORD} ms per \
+        w.shards,
+        config.lambda_parallelization_factor,
+        w.lanes,
+        config.lambda_batch_size,
+        config.lambda_maximum_batching_window_in_seconds,
+        trim(w.records_per_invocation)
+    ))
+    .assume(format!(
+        "Lambda duration: {INVOCATION_OVERHEAD_MS} ms overhead + {CPU_MS_PER_RECORD} ms per \
              record + {WRITE_ROUND_TRIP_MS} ms per wave of 8 concurrent BatchWriteItem (25 \
              items) or SendMessageBatch (10 messages) calls, rounded up to the billed 1 ms; \
              memory does not change it in this model"
-        ))
-        .assume("Lambda free tier (1 M requests, 400,000 GB-s a month) not applied")
+    ))
+    .assume("Lambda free tier (1 M requests, 400,000 GB-s a month) not applied")
+}
+
+/// What the event source mapping's filters are assumed to pass, when there are any.
+fn filter_assumption(ctx: &Context) -> Option<String> {
+    let config = ctx.config;
+    if !config.lambda_filter_patterns.is_empty() {
+        return Some(format!(
+            "Lambda filters: {} lambda_filter_patterns of unknown selectivity, so every event is \
+             counted as passing (the estimate keeps the full invocation count); records the \
+             filters drop are neither stored nor dead-lettered",
+            config.lambda_filter_patterns.len()
+        ));
+    }
+    (!config.lambda_filter_event_types.is_empty()).then(|| {
+        format!(
+            "Lambda filters: lambda_filter_event_types ({}) pass {:.0}% of the recipe's event \
+             mix (view 60, add_to_cart 20, purchase 10, wishlist 5, share 3, review 2 %), so \
+             the function, the table and the dead-letter queue see that share of the events; \
+             the stream still carries them all and Lambda still reads them all",
+            config.lambda_filter_event_types.join(", "),
+            ctx.workload.filter_share * 100.0
+        )
+    })
 }
 
 /// A count without a needless `.0`.

@@ -7,6 +7,7 @@ pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod sqs;
+pub mod vpc;
 
 use super::inventory::Inventory;
 use super::prices::Prices;

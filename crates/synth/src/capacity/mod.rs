@@ -1,0 +1,241 @@
+//! `synth capacity`: the sustained ceiling of a configured stack in events per second, and
+//! the stage that sets it.
+//!
+//! Each stage of the pipeline has a limit of its own, in events per second: the stream's
+//! writes ([`stream`]), the event source mapping and the function ([`lambda`]), and the
+//! table and each of its indexes ([`dynamodb`], from what the synthesized template sets,
+//! read by [`template`]). The ceiling is the lowest; the bottleneck is the stage that has it
+//! (the earliest in the pipeline on a tie). The event mix ([`mix`]) and the generator's
+//! spread over users and products ([`traffic`]) decide how hot the hottest partition key
+//! value gets. docs/capacity.md writes the formulas out with their sources.
+
+pub mod docs;
+pub mod dynamodb;
+pub mod lambda;
+pub mod mix;
+pub mod render;
+pub mod stream;
+pub mod template;
+pub mod traffic;
+
+use serde_json::Value;
+
+use crate::config::Config;
+
+pub use mix::{EventMix, MixError};
+
+/// One stage's limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// A stable name: `KinesisWrites`, `Lambda`, `Table`, or an index's name.
+    pub name: String,
+    /// Events per second the stage sustains.
+    pub events_per_second: f64,
+    /// The formula with its figures, for people.
+    pub limited_by: String,
+    /// The figures it was computed from, by name.
+    pub inputs: Vec<(&'static str, Value)>,
+    /// What the figure assumes or leaves out.
+    pub notes: Vec<String>,
+}
+
+impl Stage {
+    /// A stage with no inputs or notes yet.
+    pub fn new(name: &str, events_per_second: f64, limited_by: String) -> Stage {
+        Stage {
+            name: name.to_owned(),
+            events_per_second,
+            limited_by,
+            inputs: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds an input figure.
+    pub fn input(mut self, name: &'static str, value: Value) -> Stage {
+        self.inputs.push((name, value));
+        self
+    }
+
+    /// Adds a note.
+    pub fn note(mut self, note: impl Into<String>) -> Stage {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+/// What the report is for besides the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Each event type's share of events.
+    pub mix: EventMix,
+    /// The average event (Kinesis record data) in bytes.
+    pub avg_event_bytes: f64,
+}
+
+impl Default for Options {
+    /// The recipe's event mix, events of the cost model's default size.
+    fn default() -> Self {
+        Options {
+            mix: EventMix::default(),
+            avg_event_bytes: traffic::DEFAULT_EVENT_BYTES,
+        }
+    }
+}
+
+/// The capacity of one configured stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// `{project_name}-{environment}`.
+    pub stack: String,
+    /// What it was computed for.
+    pub options: Options,
+    /// Every stage, in pipeline order.
+    pub stages: Vec<Stage>,
+    /// Report-wide assumptions.
+    pub assumptions: Vec<String>,
+}
+
+/// Two figures this close are a tie (floating point makes 3,000 / 0.6 and 5,000 differ).
+const TIE: f64 = 1e-9;
+
+impl Report {
+    /// The stage that sets the ceiling: the lowest, the earliest in the pipeline on a tie
+    /// (`None` only for a report without stages).
+    pub fn bottleneck(&self) -> Option<&Stage> {
+        let lowest = self
+            .stages
+            .iter()
+            .map(|s| s.events_per_second)
+            .fold(f64::INFINITY, f64::min);
+        self.stages
+            .iter()
+            .find(|s| s.events_per_second <= lowest * (1.0 + TIE))
+    }
+
+    /// The sustained ceiling in events per second: the bottleneck's.
+    pub fn ceiling(&self) -> Option<f64> {
+        self.bottleneck().map(|s| s.events_per_second)
+    }
+
+    /// One stage by name.
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CapacityError {
+    /// The synthesized template failed validation (a bug in a construct).
+    #[error("the stack's template failed validation: {0}")]
+    Template(String),
+    /// The template has no DynamoDB table (a bug in the stack).
+    #[error("the stack's template has no DynamoDB table")]
+    NoTable,
+}
+
+/// The capacity of the configured stack.
+pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityError> {
+    let document = crate::stack::build(config)
+        .to_document()
+        .map_err(|e| CapacityError::Template(e.to_string()))?;
+    let facts = template::table_facts(&document).ok_or(CapacityError::NoTable)?;
+    let bytes = options.avg_event_bytes;
+    let mut stages = vec![stream::stage(config, bytes), lambda::stage(config, bytes)];
+    stages.extend(dynamodb::stages(
+        config,
+        bytes,
+        &options.mix,
+        &facts,
+        write_shards(config),
+    ));
+    let assumptions = vec![
+        format!(
+            "Sustained load, every event valid, {} bytes an event; event mix: {}",
+            crate::cost::render::number(bytes),
+            options.mix
+        ),
+        "Burst capacity (DynamoDB's 300 s of unused capacity, on-demand warm-up) is not counted; \
+         neither are other consumers of the stream or other writers to the table"
+            .to_string(),
+        format!(
+            "Users and products spread as the recipe's event generator spreads them: {} users \
+             and {} products picked uniformly",
+            traffic::RECIPE_USERS,
+            traffic::RECIPE_PRODUCTS
+        ),
+    ];
+    Ok(Report {
+        stack: config.name_prefix(),
+        options: options.clone(),
+        stages,
+        assumptions,
+    })
+}
+
+/// The index write shards the configuration asks for (`dynamodb_index_write_shards`); they
+/// count only for an index whose template key is a sharded attribute.
+fn write_shards(config: &Config) -> u32 {
+    config.dynamodb_index_write_shards.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_is_held_by_its_one_shard() {
+        let report = assess(&Config::default(), &Options::default()).unwrap();
+        let names: Vec<&str> = report.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "KinesisWrites",
+                "Lambda",
+                "Table",
+                "EventTypeIndex",
+                "ProductIndex"
+            ]
+        );
+        assert_eq!(report.bottleneck().unwrap().name, "KinesisWrites");
+        assert_eq!(report.ceiling(), Some(1000.0));
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_earliest_stage() {
+        let report = Report {
+            stack: "s".into(),
+            options: Options::default(),
+            stages: vec![
+                Stage::new("A", 5000.0, String::new()),
+                Stage::new("B", 3000.0 / 0.6, String::new()),
+                Stage::new("C", 4999.0 + 1.0, String::new()),
+            ],
+            assumptions: Vec::new(),
+        };
+        assert_eq!(report.bottleneck().unwrap().name, "A");
+        let empty = Report {
+            stages: Vec::new(),
+            ..report
+        };
+        assert_eq!((empty.bottleneck(), empty.ceiling()), (None, None));
+    }
+
+    #[test]
+    fn a_mix_of_purchases_moves_the_hot_key() {
+        let options = Options {
+            mix: EventMix::parse("view=0.2,purchase=0.8").unwrap(),
+            ..Options::default()
+        };
+        let config = Config {
+            kinesis_shard_count: 4,
+            ..Config::default()
+        };
+        let report = assess(&config, &options).unwrap();
+        let bottleneck = report.bottleneck().unwrap();
+        assert_eq!(bottleneck.name, "EventTypeIndex");
+        assert_eq!(bottleneck.events_per_second, 1000.0 / 0.8);
+        assert!(bottleneck.limited_by.contains("\"purchase\""));
+    }
+}
