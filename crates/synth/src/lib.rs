@@ -9,6 +9,7 @@
 pub mod capacity;
 pub mod config;
 pub mod cost;
+pub mod generated;
 pub mod stack;
 
 // `cost::inventory` recognises intrinsics through `crate::diff::intrinsic`; it can name

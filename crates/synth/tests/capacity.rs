@@ -2,29 +2,17 @@
 //! shards, a stage recomputed by hand, flag checking, the event mix against the generator's,
 //! and docs/capacity.md's preset table that must match the code.
 
+mod common;
+
+use common::{json_of, synth};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use synth::capacity::{docs, mix::RECIPE_WEIGHTS};
-
-fn synth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .output()
-        .expect("synth runs")
-}
+use synth::generated::{check_or_update, Expected};
 
 fn json_report(args: &[&str]) -> Value {
-    let mut all = vec!["capacity", "--format", "json"];
-    all.extend_from_slice(args);
-    let output = synth(&all);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    json_of("capacity", args)
 }
 
 fn stage<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -213,24 +201,12 @@ fn the_default_mix_is_the_event_generators() {
 #[test]
 fn capacity_md_preset_table_is_current() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/capacity.md");
-    let document = std::fs::read_to_string(&path).expect("read docs/capacity.md");
     let block = docs::block().expect("assesses every preset");
-    let updated = docs::splice(&document, &block).unwrap_or_else(|| {
-        panic!(
-            "docs/capacity.md lacks the {} / {} markers",
-            docs::BEGIN_MARKER,
-            docs::END_MARKER
-        )
-    });
-    if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
-        if updated != document {
-            std::fs::write(&path, updated).expect("write docs/capacity.md");
-        }
-        return;
+    if let Err(stale) = check_or_update(
+        &path,
+        Expected::Block(docs::MARKERS, &block),
+        "UPDATE_DOCS=1 cargo test -p synth --test capacity",
+    ) {
+        panic!("{stale}");
     }
-    assert!(
-        updated == document,
-        "docs/capacity.md's preset table is out of date; run \
-         `UPDATE_DOCS=1 cargo test -p synth --test capacity` and commit the result"
-    );
 }

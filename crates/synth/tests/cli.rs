@@ -1,18 +1,9 @@
 //! The `synth` binary as a user runs it: output on stdout only on success, exit 2 and a
 //! message naming the key on bad input, byte-identical output across runs.
 
-use std::process::{Command, Output};
+mod common;
 
-fn synth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .output()
-        .expect("synth runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{stderr, synth};
 
 #[test]
 fn no_arguments_prints_the_dev_template_as_yaml() {

@@ -3,21 +3,12 @@
 //! timestamp, and VPC placement with its security group, endpoints and network-interface
 //! grants; and the refusals that name the keys.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::{stderr, synth};
 
 use serde_json::{json, Value};
 use synth::config::Config;
-
-fn synth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .output()
-        .expect("synth runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// The template for the default configuration plus `--set` arguments.
 fn template(sets: &[&str]) -> Value {

@@ -1,30 +1,18 @@
 //! `synth cost`: the dev stack's estimate against a calculation written out by hand, flag
 //! checking, and docs/cost.md's preset table that must match the code.
 
+mod common;
+
+use common::{json_of, synth};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use synth::config::Config;
 use synth::cost::{self, docs, US_EAST_1 as P};
-
-fn synth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synth"))
-        .args(args)
-        .output()
-        .expect("synth runs")
-}
+use synth::generated::{check_or_update, Expected};
 
 fn json_estimate(args: &[&str]) -> Value {
-    let mut all = vec!["cost", "--format", "json"];
-    all.extend_from_slice(args);
-    let output = synth(&all);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    json_of("cost", args)
 }
 
 fn service_usd(estimate: &Value, name: &str) -> f64 {
@@ -198,26 +186,14 @@ fn the_table_shows_line_items_and_assumptions() {
 #[test]
 fn cost_md_preset_table_is_current() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/cost.md");
-    let document = std::fs::read_to_string(&path).expect("read docs/cost.md");
     let block = docs::block().expect("estimates every preset");
-    let updated = docs::splice(&document, &block).unwrap_or_else(|| {
-        panic!(
-            "docs/cost.md lacks the {} / {} markers",
-            docs::BEGIN_MARKER,
-            docs::END_MARKER
-        )
-    });
-    if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
-        if updated != document {
-            std::fs::write(&path, updated).expect("write docs/cost.md");
-        }
-        return;
+    if let Err(stale) = check_or_update(
+        &path,
+        Expected::Block(docs::MARKERS, &block),
+        "UPDATE_DOCS=1 cargo test -p synth --test cost",
+    ) {
+        panic!("{stale}");
     }
-    assert!(
-        updated == document,
-        "docs/cost.md's preset cost table is out of date; run \
-         `UPDATE_DOCS=1 cargo test -p synth --test cost` and commit the result"
-    );
 }
 
 #[test]

@@ -475,3 +475,54 @@ mod processor_contract {
         }
     }
 }
+
+/// The logical IDs whose `policy` (DeletionPolicy or UpdateReplacePolicy) is `value`.
+fn with_policy(doc: &Value, policy: &str, value: &str) -> Vec<String> {
+    let mut ids: Vec<String> = doc["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r[policy] == value)
+        .map(|(id, _)| id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// `retain_data_on_delete` keeps exactly the table and the key it is encrypted with; every
+/// other stateful resource says `Delete` outright, with it on or off.
+#[test]
+fn retaining_data_keeps_exactly_the_table_and_its_key() {
+    let overrides = ["retain_data_on_delete=true".to_owned()];
+    let keep = Config::load(None, None, &overrides).expect("a valid configuration");
+    let doc = document(&keep);
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        assert_eq!(
+            with_policy(&doc, policy, "Retain"),
+            ["DataKey", "EventTable"]
+        );
+        assert_eq!(
+            with_policy(&doc, policy, "Delete"),
+            [
+                "AlertsKey",
+                "DeadLetterQueue",
+                "EventStream",
+                "ProcessorLogGroup"
+            ],
+            "{policy}"
+        );
+    }
+    let doc = document(&Config::default());
+    assert!(with_policy(&doc, "DeletionPolicy", "Retain").is_empty());
+    assert_eq!(
+        with_policy(&doc, "DeletionPolicy", "Delete"),
+        [
+            "AlertsKey",
+            "DataKey",
+            "DeadLetterQueue",
+            "EventStream",
+            "EventTable",
+            "ProcessorLogGroup"
+        ]
+    );
+}

@@ -4,14 +4,17 @@
 
 use std::fmt::Write;
 
+use crate::generated::Markers;
+
 use super::{assess, CapacityError, Options};
 use crate::config::{Config, PRESETS};
 use crate::cost::render::number;
 
-/// The marker before the generated block in docs/capacity.md.
-pub const BEGIN_MARKER: &str = "<!-- capacity:begin -->";
-/// The marker after it.
-pub const END_MARKER: &str = "<!-- capacity:end -->";
+/// Where the generated block sits in docs/capacity.md.
+pub const MARKERS: Markers = Markers {
+    begin: "<!-- capacity:begin -->",
+    end: "<!-- capacity:end -->",
+};
 
 /// The markdown between the markers (starting and ending with a newline).
 pub fn block() -> Result<String, CapacityError> {
@@ -65,13 +68,6 @@ pub fn block() -> Result<String, CapacityError> {
     Ok(out)
 }
 
-/// The document with the block between the markers replaced, or `None` without markers.
-pub fn splice(document: &str, block: &str) -> Option<String> {
-    let start = document.find(BEGIN_MARKER)? + BEGIN_MARKER.len();
-    let end = document[start..].find(END_MARKER)? + start;
-    Some(format!("{}{block}{}", &document[..start], &document[end..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,15 +79,5 @@ mod tests {
             assert!(text.contains(&format!("| `{preset}` |")), "{preset}");
         }
         assert!(text.contains("| Preset | Ceiling | Bottleneck | KinesisWrites | Lambda |"));
-    }
-
-    #[test]
-    fn splice_replaces_only_between_the_markers() {
-        let document = format!("a\n{BEGIN_MARKER}\nold\n{END_MARKER}\nb\n");
-        assert_eq!(
-            splice(&document, "\nnew\n").unwrap(),
-            format!("a\n{BEGIN_MARKER}\nnew\n{END_MARKER}\nb\n")
-        );
-        assert_eq!(splice("no markers", "x"), None);
     }
 }

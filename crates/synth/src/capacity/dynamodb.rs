@@ -171,7 +171,7 @@ impl Writes<'_> {
                     percent(spread.share),
                     spread.shards,
                     spread.shards,
-                    spread.share,
+                    crate::cost::render::number((spread.share * 1e4).round() / 1e4),
                 ),
             ),
             _ => (by_capacity, capacity_text),

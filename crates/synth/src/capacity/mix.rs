@@ -124,6 +124,44 @@ impl EventMix {
     }
 }
 
+/// The events an event source mapping's type filter hands to the function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    /// The delivered types' shares among the delivered events (adding up to 1).
+    pub mix: EventMix,
+    /// The delivered events' share of all events, above 0.
+    pub share: f64,
+}
+
+impl EventMix {
+    /// What a filter on `types` (`lambda_filter_event_types`) delivers: `None` when it
+    /// passes everything (no types) or nothing of this mix (no events downstream at all).
+    pub fn delivered(&self, types: &[String]) -> Option<Delivered> {
+        if types.is_empty() {
+            return None;
+        }
+        let kept = |name: &str| types.iter().any(|t| t == name);
+        let share: f64 = self
+            .shares
+            .iter()
+            .filter(|(name, _)| kept(name))
+            .map(|(_, s)| s)
+            .sum();
+        if share <= 0.0 {
+            return None;
+        }
+        let shares = self
+            .shares
+            .iter()
+            .map(|(name, s)| (*name, if kept(name) { s / share } else { 0.0 }))
+            .collect();
+        Some(Delivered {
+            mix: EventMix { shares },
+            share,
+        })
+    }
+}
+
 impl fmt::Display for EventMix {
     /// `view 60 %, add_to_cart 20 %, ...`, types without events left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,6 +204,19 @@ mod tests {
         assert_eq!(mix.to_string(), "view 30 %, purchase 70 %");
         let thirds = EventMix::parse("view=0.333,share=0.333,review=0.334").unwrap();
         assert_eq!(thirds.hottest(), ("review", 0.334));
+    }
+
+    #[test]
+    fn a_type_filter_delivers_its_types_share_renormalised() {
+        let types = ["purchase".to_owned(), "add_to_cart".to_owned()];
+        let delivered = EventMix::default().delivered(&types).unwrap();
+        assert!((delivered.share - 0.3).abs() < 1e-12);
+        let (hottest, share) = delivered.mix.hottest();
+        assert_eq!(hottest, "add_to_cart");
+        assert!((share - 0.2 / 0.3).abs() < 1e-12);
+        assert_eq!(delivered.mix.shares()[0], ("view", 0.0));
+        assert_eq!(EventMix::default().delivered(&[]), None);
+        assert_eq!(EventMix::default().delivered(&["click".to_owned()]), None);
     }
 
     #[test]

@@ -142,15 +142,27 @@ pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityErro
         .map_err(|e| CapacityError::Template(e.to_string()))?;
     let facts = template::table_facts(&document).ok_or(CapacityError::NoTable)?;
     let bytes = options.avg_event_bytes;
-    let mut stages = vec![stream::stage(config, bytes), lambda::stage(config, bytes)];
-    stages.extend(dynamodb::stages(
+    let delivered = delivered(config, &options.mix);
+    let mix = delivered.as_ref().map_or(&options.mix, |d| &d.mix);
+    let mut after_filters = vec![lambda::stage(config, bytes)];
+    after_filters.extend(dynamodb::stages(
         config,
         bytes,
-        &options.mix,
+        mix,
         &facts,
         write_shards(config),
     ));
-    let assumptions = vec![
+    if let Some(delivered) = &delivered {
+        for stage in &mut after_filters {
+            stage.events_per_second /= delivered.share;
+            stage
+                .inputs
+                .push(("filter_share", serde_json::json!(delivered.share)));
+        }
+    }
+    let mut stages = vec![stream::stage(config, bytes)];
+    stages.extend(after_filters);
+    let mut assumptions = vec![
         format!(
             "Sustained load, every event valid, {} bytes an event; event mix: {}",
             crate::cost::render::number(bytes),
@@ -166,12 +178,39 @@ pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityErro
             traffic::RECIPE_PRODUCTS
         ),
     ];
+    if let Some(delivered) = &delivered {
+        assumptions.push(format!(
+            "The mapping's lambda_filter_event_types pass {} % of the events ({} among them): \
+             every stage after the stream sees only those, and its figure is restated in events \
+             arriving on the stream (its own limit / {})",
+            mix::percent(delivered.share),
+            delivered.mix,
+            crate::cost::render::number(delivered.share)
+        ));
+    }
+    if !config.lambda_filter_patterns.is_empty() {
+        assumptions.push(
+            "lambda_filter_patterns are set: their selectivity is unknown, so every event is \
+             counted as reaching the function and the table"
+                .to_string(),
+        );
+    }
     Ok(Report {
         stack: config.name_prefix(),
         options: options.clone(),
         stages,
         assumptions,
     })
+}
+
+/// What the mapping's `lambda_filter_event_types` deliver of `mix`; `None` when every event
+/// reaches the function (no type filter, or patterns, whose selectivity is unknown and
+/// which pass a record matching any filter) or none of the mix's types passes.
+fn delivered(config: &Config, mix: &EventMix) -> Option<mix::Delivered> {
+    if !config.lambda_filter_patterns.is_empty() {
+        return None;
+    }
+    mix.delivered(&config.lambda_filter_event_types)
 }
 
 /// The index write shards the configuration asks for (`dynamodb_index_write_shards`); they
@@ -183,6 +222,35 @@ fn write_shards(config: &Config) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With a type filter the stages after the stream see only the delivered events: dev's
+    /// EventTypeIndex is held by add_to_cart (20 % of arriving events) instead of view, so
+    /// it takes 1,000 / 0.2 = 5,000 arriving events a second, and the on-demand table's
+    /// 40,000 WCU quota takes 40,000 / 0.3.
+    #[test]
+    fn a_type_filter_restates_the_later_stages_in_arriving_events() {
+        let config = Config::load(
+            None,
+            None,
+            &["lambda_filter_event_types=[\"purchase\", \"add_to_cart\"]".to_owned()],
+        )
+        .unwrap();
+        let report = assess(&config, &Options::default()).unwrap();
+        let close = |name: &str, expected: f64| {
+            let got = report.stage(name).unwrap().events_per_second;
+            assert!((got - expected).abs() < 1e-6, "{name}: {got} != {expected}");
+        };
+        close("KinesisWrites", 1000.0);
+        close("EventTypeIndex", 5000.0);
+        close("Table", 40_000.0 / 0.3);
+        let unfiltered = assess(&Config::default(), &Options::default()).unwrap();
+        let lambda = |r: &Report| r.stage("Lambda").unwrap().events_per_second;
+        assert!((lambda(&report) - lambda(&unfiltered) / 0.3).abs() < 1e-6);
+        assert!(report
+            .assumptions
+            .iter()
+            .any(|a| a.contains("pass 30 % of the events")));
+    }
 
     #[test]
     fn dev_is_held_by_its_one_shard() {

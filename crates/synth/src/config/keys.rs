@@ -351,7 +351,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "retain_data_on_delete",
         check: Check::Bool,
-        description: "Keep the table (DeletionPolicy Retain) and its KMS key when the stack is deleted or the resource replaced, so data outlives the stack. New knob.",
+        description: "Keep the table and the KMS key it is encrypted with (DeletionPolicy and UpdateReplacePolicy Retain) when the stack is deleted or they are replaced, so the data outlives the stack. Only those two: the stream, the dead-letter queue (make destroy refuses while dead letters wait), the log group and the alerts key go with the stack, so their fixed names never block creating it again. A kept table's name does: make deploy then stops and says what to do (docs/deploy.md). New knob.",
     },
     KeySpec {
         key: "sqs_message_retention_seconds",

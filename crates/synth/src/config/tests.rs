@@ -1,6 +1,7 @@
 //! Tests of the configuration: the rules a user can trip over, the messages they then read,
 //! how layers combine, the presets, and the generated reference.
 
+use crate::generated::{check_or_update, Expected};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -940,14 +941,11 @@ fn reference_defaults_match_config_default() {
 fn configuration_md_is_current() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
     let expected = reference_markdown();
-    if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &expected).expect("write docs/configuration.md");
-        return;
+    if let Err(stale) = check_or_update(
+        &path,
+        Expected::Whole(&expected),
+        "UPDATE_DOCS=1 cargo test -p synth config",
+    ) {
+        panic!("{stale}");
     }
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "docs/configuration.md is out of date with the key table; run \
-         `UPDATE_DOCS=1 cargo test -p synth config` and commit the result"
-    );
 }

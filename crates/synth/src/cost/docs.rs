@@ -4,14 +4,17 @@
 
 use std::fmt::Write;
 
+use crate::generated::Markers;
+
 use super::render::number;
 use super::{estimate, CostError, DEFAULT_LOAD, PRICES_AS_OF, PRICES_REGION};
 use crate::config::{Config, PRESETS};
 
-/// The marker before the generated block in docs/cost.md.
-pub const BEGIN_MARKER: &str = "<!-- cost:begin -->";
-/// The marker after it.
-pub const END_MARKER: &str = "<!-- cost:end -->";
+/// Where the generated block sits in docs/cost.md.
+pub const MARKERS: Markers = Markers {
+    begin: "<!-- cost:begin -->",
+    end: "<!-- cost:end -->",
+};
 
 /// The services, in the columns' order.
 const COLUMNS: &[&str] = &["Kinesis", "Lambda", "DynamoDB", "CloudWatch", "SQS", "KMS"];
@@ -59,13 +62,6 @@ pub fn block() -> Result<String, CostError> {
     Ok(out)
 }
 
-/// The document with the block between the markers replaced, or `None` without markers.
-pub fn splice(document: &str, block: &str) -> Option<String> {
-    let start = document.find(BEGIN_MARKER)? + BEGIN_MARKER.len();
-    let end = document[start..].find(END_MARKER)? + start;
-    Some(format!("{}{block}{}", &document[..start], &document[end..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,15 +72,5 @@ mod tests {
         for preset in PRESETS {
             assert!(text.contains(&format!("| `{preset}` |")), "{preset}");
         }
-    }
-
-    #[test]
-    fn splice_replaces_only_between_the_markers() {
-        let document = format!("a\n{BEGIN_MARKER}\nold\n{END_MARKER}\nb\n");
-        assert_eq!(
-            splice(&document, "\nnew\n").unwrap(),
-            format!("a\n{BEGIN_MARKER}\nnew\n{END_MARKER}\nb\n")
-        );
-        assert_eq!(splice("no markers", "x"), None);
     }
 }

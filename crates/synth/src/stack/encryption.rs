@@ -67,7 +67,7 @@ pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> Data
         tags: tags::property(config),
         ..Key::default()
     };
-    let handle = template.add_with("DataKey", key, retention::options(config));
+    let handle = template.add_with("DataKey", key, retention::data(config));
     let alias = template.add(
         "DataKeyAlias",
         Alias::new(names.data_key_alias.as_str(), handle.to_ref()),
@@ -106,7 +106,7 @@ pub fn alerts_key(
     };
     let options = ResourceOptions {
         condition: Some(condition.to_owned()),
-        ..retention::options(config)
+        ..retention::with_the_stack()
     };
     let handle = template.add_with("AlertsKey", key, options);
     let alias = Alias::new(names.alerts_key_alias.as_str(), handle.to_ref());

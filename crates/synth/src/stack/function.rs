@@ -78,7 +78,7 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
         tags: tags::property(config),
         ..LogGroup::default()
     };
-    let log_group = template.add_with("ProcessorLogGroup", log_group, retention::options(config));
+    let log_group = template.add_with("ProcessorLogGroup", log_group, retention::with_the_stack());
     let role = add_role(template, config, names, wiring, &log_group);
     let function = add_function(template, config, names, wiring, &role, &log_group);
     let mapping = add_mapping(template, config, wiring, &function);

@@ -63,7 +63,7 @@ pub fn add(
         tags: tags::property(config),
         ..Queue::default()
     };
-    let handle = template.add_with("DeadLetterQueue", queue, retention::options(config));
+    let handle = template.add_with("DeadLetterQueue", queue, retention::with_the_stack());
     let policy = iam::document(&[iam::deny_insecure_transport(&["sqs:*"], handle.attr_arn())]);
     template.add(
         "DeadLetterQueuePolicy",

@@ -1,17 +1,36 @@
-//! What happens to stateful resources when the stack is deleted or they are replaced.
+//! What happens to resources when the stack is deleted or they are replaced.
+//!
+//! `retain_data_on_delete` keeps exactly what holds the pipeline's data once the pipeline is
+//! gone: the table and the key it is encrypted with (without the key a kept table cannot
+//! be read). Everything else goes with the stack: the stream only buffers records for
+//! the function, the queue's dead letters are guarded by `make destroy` (it refuses while
+//! any wait), the log group and the alert topic's key are the pipeline's own. Kept
+//! resources with fixed names would also stop the stack from being created again; the
+//! table's name is the one that does, and `make deploy` says what to do about it.
 
 use cfn::{Policy, ResourceOptions};
 
 use crate::config::Config;
 
-/// `Retain` when the configuration keeps data on delete (prod), else an explicit `Delete`:
-/// either way the policy is written out, so a reviewer never has to remember the default.
-pub fn options(config: &Config) -> ResourceOptions {
+/// For the resources that hold data (the table, its key): `Retain` when the configuration
+/// keeps data on delete (prod), else `Delete`. Either way the policy is written out, so a
+/// reviewer never has to remember the default.
+pub fn data(config: &Config) -> ResourceOptions {
     let policy = if config.retain_data_on_delete {
         Policy::Retain
     } else {
         Policy::Delete
     };
+    written_out(policy)
+}
+
+/// For the stateful resources that go with the stack whatever the configuration (the
+/// stream, the queue, the log group, the alerts key): an explicit `Delete`.
+pub fn with_the_stack() -> ResourceOptions {
+    written_out(Policy::Delete)
+}
+
+fn written_out(policy: Policy) -> ResourceOptions {
     ResourceOptions {
         deletion_policy: Some(policy),
         update_replace_policy: Some(policy),

@@ -89,7 +89,7 @@ pub fn add(
         ..Stream::default()
     };
     EventStream {
-        resource: template.add_with("EventStream", stream, retention::options(config)),
+        resource: template.add_with("EventStream", stream, retention::with_the_stack()),
         key: key.clone(),
     }
 }

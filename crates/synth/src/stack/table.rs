@@ -137,7 +137,7 @@ pub fn add(
     };
     let options = cfn::ResourceOptions {
         metadata: super::checkov::table_skips(config),
-        ..retention::options(config)
+        ..retention::data(config)
     };
     EventTable {
         resource: template.add_with("EventTable", table, options),
