@@ -18,6 +18,8 @@ use crate::{shards, time};
 /// (dynamodb_index_write_shards > 1), queries every shard in parallel, page by page, and
 /// merges the answers by eventTimestamp (ties by userId, then eventKey, so the same query
 /// prints the same lines). With one shard it reads the plain eventType / productId keys.
+/// When the index copies less than every attribute (dynamodb_gsi_projection KEYS_ONLY or
+/// INCLUDE), it reads the events it prints whole from the table (BatchGetItem).
 ///
 /// Items go to stdout; notes and, last, a summary line go to stderr.
 #[derive(Debug, Parser)]
@@ -88,9 +90,13 @@ const AFTER_HELP: &str = "Examples:
 
 Last line on stderr, e.g.:
   query: shards=8 queried_pages=9 items=20
+  query: shards=8 queried_pages=9 items=20 fetched=20 missing=0 batch_gets=1
+(the second when the index is KEYS_ONLY or INCLUDE and the items were read from the table;
+missing: listed by the index but gone from the table, e.g. expired by TTL, and skipped)
 
 Permissions: the stack's EventReaderPolicy (dynamodb:Query and DescribeTable on the table and
-its indexes), plus cloudformation:DescribeStacks with --stack-name, plus, to learn the shard
+its indexes, and dynamodb:BatchGetItem on the table when the indexes are KEYS_ONLY or
+INCLUDE), plus cloudformation:DescribeStacks with --stack-name, plus, to learn the shard
 count, lambda:GetFunctionConfiguration (without it query reads all 100 possible shards, or
 pass --shards). See docs/query.md.
 
@@ -327,6 +333,8 @@ mod tests {
             "EventReaderPolicy",
             "Exit status",
             "--shards",
+            "BatchGetItem",
+            "fetched=",
         ] {
             assert!(help.contains(needle), "{needle}");
         }

@@ -27,6 +27,22 @@ pub enum Error {
         /// The stack.
         stack: String,
     },
+    /// BatchGetItem kept leaving keys unprocessed (the table throttles reads).
+    #[error(
+        "DynamoDB BatchGetItem({table}) left {left} of {asked} keys unprocessed after \
+         {attempts} attempts; the table's reads are being throttled (its ReadThrottleEvents \
+         metric shows it): run again later or with a smaller --limit"
+    )]
+    Unprocessed {
+        /// The table.
+        table: String,
+        /// Keys still unprocessed.
+        left: usize,
+        /// Keys the batch asked for.
+        asked: usize,
+        /// Calls made.
+        attempts: u32,
+    },
     /// The table has no index for the question.
     #[error(transparent)]
     NoIndex(#[from] NoIndex),

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::error::{self, Error};
-use crate::layout::{Index, IndexKeys, SORT_KEY};
+use crate::layout::{Index, IndexKeys, Projection, SORT_KEY};
 use crate::merge::{self, Item};
 
 /// Queries in flight at once: enough that 100 shards take a few round trips, few enough
@@ -59,7 +59,7 @@ pub struct Fetched {
     pub pages: usize,
 }
 
-/// The global secondary indexes of `table` and their key attributes.
+/// The global secondary indexes of `table`: their key attributes and projections.
 pub async fn indexes(client: &Client, table: &str) -> Result<Vec<IndexKeys>, Error> {
     let described = client
         .describe_table()
@@ -92,6 +92,14 @@ pub async fn indexes(client: &Client, table: &str) -> Result<Vec<IndexKeys>, Err
                 name: gsi.index_name().unwrap_or_default().to_owned(),
                 partition: key("HASH").unwrap_or_default(),
                 sort: key("RANGE"),
+                projection: Projection::from_described(
+                    gsi.projection()
+                        .and_then(|p| p.projection_type())
+                        .map(|t| t.as_str()),
+                    gsi.projection()
+                        .map(|p| p.non_key_attributes())
+                        .unwrap_or_default(),
+                ),
             }
         })
         .collect())

@@ -43,7 +43,58 @@ impl By {
     }
 }
 
-/// A global secondary index as DescribeTable shows it: its name and key attributes.
+/// The table's own key (partition, sort): what BatchGetItem fetches an item by.
+pub const TABLE_KEY: [&str; 2] = ["userId", "eventKey"];
+
+/// What an index copies of each item (its `Projection` in DescribeTable). Only `All` answers
+/// with whole items; with the others an index item holds the table's and the index's keys
+/// (plus, with `Include`, the attributes named), and `query` fetches the rest from the
+/// table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projection {
+    /// Every attribute.
+    All,
+    /// The keys only.
+    KeysOnly,
+    /// The keys and these attributes.
+    Include(Vec<String>),
+    /// Not said, or a type this tool does not know: treated as partial, which is always
+    /// right (fetching an item whole costs reads, printing half of one would mislead).
+    Unknown(String),
+}
+
+impl Projection {
+    /// The projection DescribeTable names by `kind` (`ALL`, `KEYS_ONLY`, `INCLUDE`) with
+    /// `non_key` attributes.
+    pub fn from_described(kind: Option<&str>, non_key: &[String]) -> Projection {
+        match kind {
+            Some("ALL") => Projection::All,
+            Some("KEYS_ONLY") => Projection::KeysOnly,
+            Some("INCLUDE") => Projection::Include(non_key.to_vec()),
+            Some(other) => Projection::Unknown(other.to_owned()),
+            None => Projection::Unknown("none given".to_owned()),
+        }
+    }
+
+    /// Whether the index's items are whole: only then is no item fetched from the table.
+    pub fn is_whole(&self) -> bool {
+        matches!(self, Projection::All)
+    }
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Projection::All => f.write_str("ALL"),
+            Projection::KeysOnly => f.write_str("KEYS_ONLY"),
+            Projection::Include(names) => write!(f, "INCLUDE({})", names.join(", ")),
+            Projection::Unknown(what) => write!(f, "unknown ({what})"),
+        }
+    }
+}
+
+/// A global secondary index as DescribeTable shows it: its name, key attributes and
+/// projection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexKeys {
     /// The index's name.
@@ -52,6 +103,8 @@ pub struct IndexKeys {
     pub partition: String,
     /// Its sort key attribute, if any.
     pub sort: Option<String>,
+    /// What it copies of each item.
+    pub projection: Projection,
 }
 
 /// The index to query for a question.
@@ -63,6 +116,8 @@ pub struct Index {
     pub partition: String,
     /// Whether the partition key is write-sharded (`value#shard`).
     pub sharded: bool,
+    /// What it copies of each item.
+    pub projection: Projection,
 }
 
 /// Why no index answers the question.
@@ -117,6 +172,7 @@ pub fn find(table: &str, indexes: &[IndexKeys], by: &By) -> Result<Index, NoInde
         name: found.name.clone(),
         partition: found.partition.clone(),
         sharded,
+        projection: found.projection.clone(),
     })
 }
 
@@ -139,6 +195,7 @@ mod tests {
             name: name.into(),
             partition: partition.into(),
             sort: Some(SORT_KEY.into()),
+            projection: Projection::All,
         }
     }
 
@@ -155,7 +212,8 @@ mod tests {
             Index {
                 name: "ProductIndex".into(),
                 partition: "productId".into(),
-                sharded: false
+                sharded: false,
+                projection: Projection::All,
             }
         );
         assert_eq!(keys(&index, &by, 8), ["p1"]);
@@ -189,5 +247,46 @@ mod tests {
         );
         let none = find("events", &[], &By::EventType("view".into())).unwrap_err();
         assert_eq!(none.found, "none");
+    }
+
+    #[test]
+    fn the_projection_is_read_as_described_and_only_all_is_whole() {
+        let include = ["sessionId".to_owned(), "eventScore".to_owned()];
+        let cases = [
+            (Some("ALL"), Projection::All, "ALL", true),
+            (Some("KEYS_ONLY"), Projection::KeysOnly, "KEYS_ONLY", false),
+            (
+                Some("INCLUDE"),
+                Projection::Include(include.to_vec()),
+                "INCLUDE(sessionId, eventScore)",
+                false,
+            ),
+            (
+                Some("SOME_DAY"),
+                Projection::Unknown("SOME_DAY".into()),
+                "unknown (SOME_DAY)",
+                false,
+            ),
+            (
+                None,
+                Projection::Unknown("none given".into()),
+                "unknown (none given)",
+                false,
+            ),
+        ];
+        for (kind, expected, shown, whole) in cases {
+            let projection = Projection::from_described(kind, &include);
+            assert_eq!(projection, expected, "{kind:?}");
+            assert_eq!(projection.to_string(), shown);
+            assert_eq!(projection.is_whole(), whole, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_found_index_carries_its_projection() {
+        let mut keys_only = keys_of("EventTypeIndex", "eventTypeShard");
+        keys_only.projection = Projection::KeysOnly;
+        let index = find("t", &[keys_only], &By::EventType("view".into())).unwrap();
+        assert_eq!(index.projection, Projection::KeysOnly);
     }
 }

@@ -8,7 +8,10 @@
 //! - `query` prints exactly the purchase events of a time window, in time order, equal to
 //!   an oracle built from a scan of the table (filtered, then sorted the same way), with and
 //!   without `--limit`, by product as well, and with the shard count learned from the
-//!   function or taken as the 100-shard fallback (`--table-name`).
+//!   function or taken as the 100-shard fallback (`--table-name`);
+//! - every printed item is the table's item whole, attribute for attribute — also when the
+//!   indexes copy only the keys (`dynamodb_gsi_projection = KEYS_ONLY`) and `query` reads the
+//!   items from the table with BatchGetItem.
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
@@ -37,12 +40,15 @@ fn timestamp(item: &HashMap<String, AttributeValue>) -> i64 {
         .expect("every item has a number eventTimestamp")
 }
 
-/// Deploys with `shards` write shards, produces [`EVENTS`] events and drains them through
-/// the processor configured from the deployed function's environment, as Lambda would run
-/// it. Returns the stack and the processor's configuration.
-async fn pipeline(moto: &Moto, project: &str, shards: u32) -> (Deployed, Config) {
+/// Deploys with `shards` write shards (and the settings `more`), produces [`EVENTS`] events
+/// and drains them through the processor configured from the deployed function's
+/// environment, as Lambda would run it. Returns the stack and the processor's configuration.
+async fn pipeline(moto: &Moto, project: &str, shards: u32, more: &[&str]) -> (Deployed, Config) {
     let set = format!("dynamodb_index_write_shards={shards}");
-    let deployed = deploy(moto, project, &[&set]).await;
+    let sets: Vec<&str> = std::iter::once(set.as_str())
+        .chain(more.iter().copied())
+        .collect();
+    let deployed = deploy(moto, project, &sets).await;
     // The processor's configuration from the deployed function's environment; the sink
     // writes the shard attributes it says.
     let config = deployed.target.processor.clone();
@@ -107,10 +113,30 @@ fn printed_keys(printed: &Printed) -> Vec<(i64, String, String)> {
         .collect()
 }
 
-/// Fails with what differs (counts, the first difference) rather than two long lists.
-fn assert_same(printed: &Printed, expected: &[(i64, String, String)], what: &str) {
+/// Attributes the scan leaves out (see [`table_items`]); the printed items have them.
+const NOT_SCANNED: [&str; 2] = ["processedAt", "processingLatency"];
+
+/// Fails with what differs (counts, the first difference) rather than two long lists: the
+/// printed items must be the `expected` ones, in order, each the scanned item whole.
+fn assert_same(printed: &Printed, items: &Items, expected: &[(i64, String, String)], what: &str) {
     let got = printed_keys(printed);
-    if got != expected {
+    if got == expected {
+        for (item, (_, user, key)) in printed.items.iter().zip(expected) {
+            let mut item = item.clone();
+            for name in NOT_SCANNED {
+                let removed = item.as_object_mut().and_then(|o| o.remove(name));
+                assert!(
+                    removed.is_some(),
+                    "{what}: {user}/{key} printed without {name}"
+                );
+            }
+            let scanned = query::output::to_json(&items[&(user.clone(), key.clone())]);
+            assert_eq!(
+                item, scanned,
+                "{what}: {user}/{key} printed otherwise than stored"
+            );
+        }
+    } else {
         let first = got.iter().zip(expected).position(|(g, e)| g != e);
         panic!(
             "{what}: query printed {} events, the scan finds {}; first difference at {first:?}: \
@@ -150,8 +176,33 @@ fn window(items: &Items) -> (i64, i64) {
     (times[times.len() / 4], times[times.len() * 3 / 4])
 }
 
-/// The checks of query both layouts share; `shards` is what the summary must say.
-fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, shards: usize) {
+/// The summary's counts of items read whole from the table: none with an ALL index, else
+/// every printed item, none missing (nothing expires here), in calls of at most 100.
+fn assert_fetched(printed: &Printed, from_table: bool) {
+    let summary = &printed.summary;
+    if !from_table {
+        assert_eq!(summary.get("fetched"), None, "{}", printed.stderr);
+        return;
+    }
+    assert_eq!(summary["fetched"], summary["items"], "{}", printed.stderr);
+    assert_eq!(summary["missing"], 0, "{}", printed.stderr);
+    assert_eq!(
+        summary["batch_gets"],
+        summary["items"].div_ceil(100),
+        "{}",
+        printed.stderr
+    );
+}
+
+/// The checks of query all layouts share; `shards` is what the summary must say,
+/// `from_table` whether the indexes copy less than ALL, so the items come from the table.
+fn query_matches_the_oracle(
+    moto: &Moto,
+    deployed: &Deployed,
+    items: &Items,
+    shards: usize,
+    from_table: bool,
+) {
     let (from, to) = window(items);
     let in_window = |item: &HashMap<String, AttributeValue>| (from..=to).contains(&timestamp(item));
     let purchases = oracle(items, |i| {
@@ -166,7 +217,8 @@ fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, sha
     let base = ["--stack-name", stack, "--event-type", "purchase"];
     let window_args = ["--from", from_arg.as_str(), "--to", to_rfc3339.as_str()];
     let printed = run_query(moto, &[&base[..], &window_args[..]].concat());
-    assert_same(&printed, &purchases, "purchases in the window");
+    assert_same(&printed, items, &purchases, "purchases in the window");
+    assert_fetched(&printed, from_table);
     println!(
         "purchases {from}..={to}: {} of {} (summary {:?})",
         purchases.len(),
@@ -197,7 +249,13 @@ fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, sha
         ]
         .concat(),
     );
-    assert_same(&limited, &purchases[..7], "the window's first 7 purchases");
+    assert_same(
+        &limited,
+        items,
+        &purchases[..7],
+        "the window's first 7 purchases",
+    );
+    assert_fetched(&limited, from_table);
     let table = deployed.target.table_name.as_str();
     let by_table = [
         "--table-name",
@@ -212,7 +270,13 @@ fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, sha
         "7",
     ];
     let fallback = run_query(moto, &by_table);
-    assert_same(&fallback, &purchases[..7], "the same by --table-name");
+    assert_same(
+        &fallback,
+        items,
+        &purchases[..7],
+        "the same by --table-name",
+    );
+    assert_fetched(&fallback, from_table);
     let expected_shards = if shards > 1 { 100 } else { 1 };
     assert_eq!(
         fallback.summary["shards"], expected_shards,
@@ -246,7 +310,8 @@ fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, sha
     );
     let expected = oracle(items, |i| text(i, "productId") == Some(product));
     assert_eq!(expected.len(), count);
-    assert_same(&by_product, &expected, "the events of one product");
+    assert_same(&by_product, items, &expected, "the events of one product");
+    assert_fetched(&by_product, from_table);
     assert!(
         by_product.summary["queried_pages"] >= count / 2,
         "{:?}",
@@ -258,7 +323,7 @@ fn query_matches_the_oracle(moto: &Moto, deployed: &Deployed, items: &Items, sha
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn eight_write_shards_spread_views_and_query_reads_them_all() {
     let moto = Moto::start();
-    let (deployed, _) = pipeline(&moto, "qshard8", 8).await;
+    let (deployed, _) = pipeline(&moto, "qshard8", 8, &[]).await;
     let items = table_items(&deployed).await;
     assert!(items.len() > 1_500, "{} items", items.len());
 
@@ -297,18 +362,50 @@ async fn eight_write_shards_spread_views_and_query_reads_them_all() {
     }
     println!("views per shard ({total} views): {views:?}");
 
-    query_matches_the_oracle(&moto, &deployed, &items, 8);
+    query_matches_the_oracle(&moto, &deployed, &items, 8, false);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn one_write_shard_keeps_the_plain_keys_and_query_reads_them() {
     let moto = Moto::start();
-    let (deployed, _) = pipeline(&moto, "qshard1", 1).await;
+    let (deployed, _) = pipeline(&moto, "qshard1", 1, &[]).await;
     let items = table_items(&deployed).await;
     assert!(items.len() > 1_500, "{} items", items.len());
     assert!(items
         .values()
         .all(|i| !i.contains_key(EVENT_TYPE_SHARD) && !i.contains_key(PRODUCT_ID_SHARD)));
-    query_matches_the_oracle(&moto, &deployed, &items, 1);
+    query_matches_the_oracle(&moto, &deployed, &items, 1, false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+async fn keys_only_indexes_and_query_prints_the_items_whole_from_the_table() {
+    let moto = Moto::start();
+    let keys_only = "dynamodb_gsi_projection=KEYS_ONLY";
+    let (deployed, _) = pipeline(&moto, "qkeys8", 8, &[keys_only]).await;
+    let items = table_items(&deployed).await;
+    assert!(items.len() > 1_500, "{} items", items.len());
+
+    // The index really holds only keys here, so whole printed items prove the gets.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&deployed.config);
+    let page = dynamodb
+        .query()
+        .table_name(&deployed.target.table_name)
+        .index_name("EventTypeIndex")
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", EVENT_TYPE_SHARD)
+        .expression_attribute_values(":pk", AttributeValue::S("purchase#0".into()))
+        .limit(1)
+        .send()
+        .await
+        .expect("query the index");
+    let mut names: Vec<&str> = page.items()[0].keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["eventKey", "eventTimestamp", EVENT_TYPE_SHARD, "userId"]
+    );
+
+    query_matches_the_oracle(&moto, &deployed, &items, 8, true);
 }
