@@ -89,10 +89,19 @@ pub fn watched_sqs(config: &SdkConfig, watch: Watch) -> aws_sdk_sqs::Client {
 }
 
 /// One line for an SDK error and its causes, without the SDK's debug dump.
+///
+/// An error the service answered with is said as the service said it, `Code: message`
+/// (the SDK's own text for one it has no type for is `service error: unhandled error
+/// (Code): Error { code: .., message: .., aws_request_id: .. }`); anything else is the
+/// error and each cause that adds to it, joined by `: `.
 pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
-    let mut cause = err.source();
+    let mut cause = Some(err);
     while let Some(next) = cause {
+        if let Some(answer) = next.downcast_ref::<aws_sdk_kinesis::error::ErrorMetadata>() {
+            text = service_answer(answer);
+            break;
+        }
         let part = next.to_string();
         if !text.contains(&part) {
             text = format!("{text}: {part}");
@@ -105,10 +114,33 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// `Code: message` of an error the service answered with, either part left out when the
+/// answer lacks it.
+fn service_answer(answer: &aws_sdk_kinesis::error::ErrorMetadata) -> String {
+    match (answer.code(), answer.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        (None, Some(message)) => message.to_owned(),
+        (None, None) => "the service refused the request without saying why".to_owned(),
+    }
+}
+
 /// Said after an error that comes from finding no credentials: the SDK's own text names
 /// only the last place it looked (the instance metadata service).
 const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
+
+/// What to check after a service's answer that names a common cause: a name that does
+/// not exist (the stack's, in another region) or permissions the caller lacks.
+fn what_to_check(error: &str) -> Option<&'static str> {
+    if error.contains("does not exist") || error.contains("NotFound") {
+        Some("check --stack-name and --region (make outputs lists the stack's resources)")
+    } else if error.contains("AccessDenied") || error.contains("not authorized") {
+        Some("check the caller's permissions: docs/access.md lists what each tool calls")
+    } else {
+        None
+    }
+}
 
 /// Turns an SDK error of `call` into a [`DiscoveryError`] naming the call; an error that
 /// is no answer at all says what to check.
@@ -122,6 +154,8 @@ pub fn call_error(
                 "no answer ({}): check that the endpoint is up and reachable; {error}",
                 cause(&error)
             );
+        } else if let Some(hint) = what_to_check(&error) {
+            error = format!("{error}; {hint}");
         }
         DiscoveryError::Call { call, error }
     }
@@ -361,6 +395,57 @@ impl Destination for NoDestination {
 
 #[cfg(test)]
 mod tests {
+    /// An error whose cause is what the service answered, as the SDK nests an unmodelled
+    /// error (`unhandled error (Code)` over the answer's metadata).
+    #[derive(Debug)]
+    struct Unhandled(aws_sdk_kinesis::error::ErrorMetadata);
+
+    impl std::fmt::Display for Unhandled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(
+                f,
+                "service error: unhandled error ({})",
+                self.0.code().unwrap_or("?")
+            )
+        }
+    }
+
+    impl std::error::Error for Unhandled {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn common_answers_say_what_to_check() {
+        assert!(
+            super::what_to_check("ValidationError: Stack with id x does not exist")
+                .unwrap()
+                .contains("--stack-name and --region")
+        );
+        assert!(super::what_to_check("AccessDeniedException: no")
+            .unwrap()
+            .contains("permissions"));
+        assert_eq!(super::what_to_check("ThrottlingException: slow down"), None);
+    }
+
+    #[test]
+    fn a_service_answer_is_said_as_code_and_message_without_the_debug_dump() {
+        let answer = aws_sdk_kinesis::error::ErrorMetadata::builder()
+            .code("ValidationError")
+            .message("Stack with id nope does not exist")
+            .build();
+        assert_eq!(
+            super::describe(&Unhandled(answer)),
+            "ValidationError: Stack with id nope does not exist"
+        );
+        let bare = aws_sdk_kinesis::error::ErrorMetadata::builder().build();
+        assert_eq!(
+            super::describe(&Unhandled(bare)),
+            "the service refused the request without saying why"
+        );
+    }
+
     use super::*;
 
     #[derive(Debug, thiserror::Error)]
