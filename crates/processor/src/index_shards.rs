@@ -104,16 +104,7 @@ impl IndexShards {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use events::RecordContext;
-
-    fn item(json: &str) -> Item {
-        let ctx = RecordContext {
-            event_id: "shardId-000000000000:1",
-            arrival_ms: 1_700_000_000_000,
-            processed_at_ms: 1_700_000_000_000,
-        };
-        events::process_record(json.as_bytes(), &ctx).expect("a valid event")
-    }
+    use crate::test_support::item;
 
     #[test]
     fn counts_from_1_to_100_only() {

@@ -26,3 +26,5 @@ pub mod plan;
 pub mod retry;
 pub mod sinks;
 pub mod store;
+#[cfg(test)]
+mod test_support;

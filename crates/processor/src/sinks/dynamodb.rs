@@ -119,17 +119,8 @@ fn unprocessed_indices(items: &[&Item], unprocessed: &[WriteRequest]) -> Vec<usi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::item;
     use contract::index::{EVENT_TYPE_SHARD, PRODUCT_ID_SHARD};
-    use events::RecordContext;
-
-    fn item(json: &str) -> Item {
-        let ctx = RecordContext {
-            event_id: "shardId-000000000000:1",
-            arrival_ms: 1_700_000_000_000,
-            processed_at_ms: 1_700_000_000_000,
-        };
-        events::process_record(json.as_bytes(), &ctx).expect("a valid event")
-    }
 
     fn put(item: &Item, shards: IndexShards) -> HashMap<String, AttributeValue> {
         let request = write_request(item, shards).expect("a request");
