@@ -18,8 +18,23 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto and waits until it accepts connections.
+    /// Starts moto and waits until it answers HTTP on its port.
+    ///
+    /// A server that exits before it answers (its port was taken meanwhile: the port is
+    /// free when picked, but a test's client socket may get it as its local port before
+    /// the server binds) is started again on another port, up to three times.
     pub fn start() -> Moto {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Moto::start_once() {
+                Ok(moto) => return moto,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("moto did not start: {}", failures.join("; "))
+    }
+
+    fn start_once() -> Result<Moto, String> {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let python = root.join(".venv/bin/python");
         assert!(
@@ -36,21 +51,39 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", python.display()));
-        let moto = Moto {
+        let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
         };
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "moto did not start on port {port} within 30 s"
-            );
+        loop {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                return Err(format!("the server for port {port} exited ({status})"));
+            }
+            if answers_http(port) {
+                return Ok(moto);
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err(format!("nothing answered HTTP on port {port} within 30 s"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        moto
     }
+}
+
+/// Whether an HTTP server answers on `port`. A TCP connection alone proves nothing: with no
+/// listener, a connection to a port of the ephemeral range can be given that same port as
+/// its own end and connect to itself.
+fn answers_http(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut start = [0u8; 5];
+    stream.write_all(request).is_ok() && stream.read_exact(&mut start).is_ok() && &start == b"HTTP/"
 }
 
 impl Drop for Moto {
@@ -114,6 +147,25 @@ pub fn put_object(port: u16, bucket: &str, key: &str, body: &[u8]) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_http_answer_counts_as_started() {
+        use std::io::{Read, Write};
+        let http = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = http.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = http.accept().unwrap();
+            let mut request = [0u8; 16];
+            let _ = stream.read(&mut request);
+            stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
+        });
+        assert!(answers_http(port));
+        server.join().unwrap();
+        // A listener that accepts but says nothing is not a server that started.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        assert!(!answers_http(silent.local_addr().unwrap().port()));
+        drop(silent);
+    }
 
     #[test]
     fn free_ports_are_never_handed_out_twice() {
