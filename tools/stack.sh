@@ -172,10 +172,15 @@ create_bucket() {
 }
 
 # Sets bucket and key, uploading the zip when that key is not there yet.
-package() {
+# The zip exists and is built for the configuration's architecture (a zip built for another
+# configuration would deploy the wrong one). Local only: checked before any AWS call.
+require_zip() {
   [ -f "$zip" ] || die "$zip not found; run make build"
-  # A zip built for another configuration would deploy the wrong architecture.
   ZIP_BUDGET_BYTES=0 "$root/tools/check-zip.sh" "$zip" "$(cfg lambda_architecture)" >/dev/null
+}
+
+package() {
+  require_zip
   caller_identity
   if [ -n "${ARTIFACT_BUCKET:-}" ]; then
     bucket=$ARTIFACT_BUCKET
@@ -263,6 +268,7 @@ refuse_taken_names() {
 
 deploy() {
   synth_templates
+  require_zip
   local status caps email
   status=$(stack_status)
   require_updatable "$status"
