@@ -65,7 +65,7 @@ pub fn kinesis_event(
     source: &EventSource,
 ) -> Result<KinesisEvent, serde_json::Error> {
     let records: Vec<Value> = records.iter().map(|r| record_json(r, source)).collect();
-    serde_json::from_value(json!({ "Records": records }))
+    processor::kinesis_event::from_json(json!({ "Records": records }))
 }
 
 #[cfg(test)]

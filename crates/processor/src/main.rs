@@ -38,7 +38,10 @@ async fn main() -> Result<(), Error> {
     let handler = &handler;
     let config = &config;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<KinesisEvent>| async move {
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let (payload, context) = event.into_parts();
+            let payload = processor::kinesis_event::from_json(payload)?;
+            let event = LambdaEvent::new(payload, context);
             Ok::<KinesisEventResponse, Error>(invoke(handler, config, event).await)
         },
     ))

@@ -106,8 +106,9 @@ pub struct InProcess<W, Q> {
 
 impl<W: TableWriter, Q: QueueSender> Reprocessor for InProcess<W, Q> {
     async fn process(&self, records: &[Redriven], redrive_count: u32) -> Result<Attempt, String> {
-        let event: KinesisEvent = serde_json::from_value(event_json(records, &self.source))
-            .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
+        let event: KinesisEvent =
+            processor::kinesis_event::from_json(event_json(records, &self.source))
+                .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
         let request_id = format!("redrive-{}", local_runner::mapping::request_id());
         let invocation = Invocation {
             request_id: &request_id,
@@ -225,7 +226,8 @@ mod tests {
             redriven("11", "shardId-000000000000:11"),
             redriven("12", "shardId-000000000000:12:3"),
         ];
-        let event: KinesisEvent = serde_json::from_value(event_json(&records, &source())).unwrap();
+        let event: KinesisEvent =
+            processor::kinesis_event::from_json(event_json(&records, &source())).unwrap();
         let ids: Vec<_> = event
             .records
             .iter()

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::time::Duration;
 
-use aws_lambda_events::event::kinesis::KinesisEvent;
 use local_runner::lambda_event::{EventSource, StreamRecord};
 use processor::dead_letter::Writer;
 use processor::kpl::{self, Deaggregated};
@@ -393,7 +392,7 @@ async fn redrive<Q: Queue, S, P: Reprocessor>(
 /// Which records the processor rejects again, by its own pure core: the summary tells
 /// stored from dead-lettered again without asking the function.
 fn predict_dead_letters(records: &[Redriven], source: &EventSource) -> Vec<bool> {
-    let Ok(event) = serde_json::from_value::<KinesisEvent>(event_json(records, source)) else {
+    let Ok(event) = processor::kinesis_event::from_json(event_json(records, source)) else {
         return vec![false; records.len()];
     };
     let writer = Writer {

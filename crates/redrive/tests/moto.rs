@@ -356,7 +356,10 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok())
                 .unwrap_or_default();
-            let event: KinesisEvent = match serde_json::from_slice(&invoke.payload) {
+            // As the deployed function reads its event (processor's main).
+            let event: KinesisEvent = match serde_json::from_slice(&invoke.payload)
+                .and_then(processor::kinesis_event::from_json)
+            {
                 Ok(event) => event,
                 Err(e) => {
                     return testkit::lambda::Answer {
