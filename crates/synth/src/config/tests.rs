@@ -949,3 +949,34 @@ fn configuration_md_is_current() {
         panic!("{stale}");
     }
 }
+
+/// `dynamodb_gsi_include_attributes` may name exactly the item's attributes that no key
+/// uses. The item's attributes are the events crate's (synth does not depend on it), so
+/// this reads them from its source and fails when the two lists drift apart.
+#[test]
+fn includable_attributes_are_the_items_non_key_attributes() {
+    let source = include_str!("../../../events/src/item.rs");
+    let start = source
+        .find("pub(crate) const ATTRIBUTES")
+        .expect("events' item attribute list");
+    let list = &source[start..start + source[start..].find("];").expect("end of the list")];
+    let mut item: Vec<&str> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| {
+            ![
+                "userId",
+                "eventKey",
+                "eventTimestamp",
+                "eventType",
+                "productId",
+            ]
+            .contains(name)
+        })
+        .collect();
+    item.sort_unstable();
+    let mut includable = super::GSI_INCLUDABLE_ATTRIBUTES.to_vec();
+    includable.sort_unstable();
+    assert_eq!(includable, item);
+}
