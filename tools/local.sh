@@ -46,9 +46,10 @@ aws cloudformation create-stack --stack-name "$stack" --template-body "file://$w
   --capabilities CAPABILITY_NAMED_IAM \
   --parameters "ParameterKey=CodeS3Bucket,ParameterValue=$bucket" "ParameterKey=CodeS3Key,ParameterValue=$key" >/dev/null
 aws cloudformation wait stack-create-complete --stack-name "$stack"
-output() { aws cloudformation describe-stacks --stack-name "$stack" \
-  --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text; }
-stream=$(output StreamName) table=$(output TableName) queue_url=$(output DeadLetterQueueUrl)
+# Output values by the names the contract crate gives them (synth stack-facts output).
+aws cloudformation describe-stacks --stack-name "$stack" --output json >"$work/stack.json"
+output() { "$synth" stack-facts output "$1" "$work/stack.json"; }
+stream=$(output stream) table=$(output table) queue_url=$(output dead-letter-queue)
 echo "stack $stack created: stream $stream, table $table"
 
 # With event filters configured, Lambda (and local-runner) filter whole Kinesis records, and a

@@ -1,11 +1,12 @@
+#!/usr/bin/env python3
 """Prints a CloudWatch log group's events, and follows it: `aws logs tail` for the aws CLI v1.
 
 `aws logs tail` exists only in the CLI's version 2; the project pins version 1 (the one that
 shares botocore with moto), so `make logs` polls FilterLogEvents with the CLI's own botocore.
 Output is `aws logs tail`'s short form: time, log stream, message.
 
-Usage: .venv/bin/python tools/logs-tail.py GROUP [--since 10m] [--follow]
-           [--region R] [--endpoint-url URL]
+Usage: tools/logs-tail.py GROUP [--since 10m] [--follow] [--region R] [--endpoint-url URL]
+(with .venv/bin first on PATH, as tools/stack.sh runs it, so that python3 is the venv's).
 """
 
 import argparse

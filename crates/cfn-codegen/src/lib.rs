@@ -162,8 +162,11 @@ pub fn generate_from_committed_schemas() -> Result<BTreeMap<PathBuf, String>> {
 /// A difference between the generated files and those on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// The file on disk differs from what the schemas generate.
     Changed(PathBuf),
+    /// The schemas generate a file that is not on disk.
     Missing(PathBuf),
+    /// A file on disk that the schemas no longer generate.
     Extra(PathBuf),
 }
 

@@ -28,18 +28,25 @@ const RESERVED: &[&str] = &["Box", "Default", "Option", "Self", "String", "Vec"]
 /// The Rust type of a property.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
+    /// A string.
     Str,
+    /// An integer.
     Int,
+    /// A number.
     Num,
+    /// A boolean.
     Bool,
     /// Free-form JSON; the reason goes into the field's docs.
     Json(String),
     /// The core's `crate::Tag`.
     Tag,
+    /// A generated enum of the property's allowed values, by name.
     Enum(String),
+    /// A generated property type, by name.
     Struct(String),
     /// A struct reached through a reference cycle, so it must be boxed.
     Boxed(String),
+    /// A list of the inner type.
     Array(Box<Ty>),
 }
 
@@ -81,35 +88,49 @@ pub struct ResourceModel {
     pub create_only: Vec<String>,
 }
 
+/// One generated item of a resource's file.
 #[derive(Debug)]
 pub enum Item {
+    /// A struct: the resource or one of its property types.
     Struct(StructDef),
+    /// An enum of a property's allowed values.
     Enum(EnumDef),
 }
 
+/// A generated struct.
 #[derive(Debug)]
 pub struct StructDef {
+    /// Its Rust name.
     pub name: String,
     /// The CloudFormation name: the resource's or the property type's.
     pub cfn_name: String,
+    /// Whether it is the resource itself (not a property type).
     pub is_resource: bool,
+    /// Its fields, in schema order.
     pub fields: Vec<Field>,
     /// Indexes into `fields` of the required ones, in the schema's `required` order.
     pub required: Vec<usize>,
 }
 
+/// A field of a generated struct.
 #[derive(Debug)]
 pub struct Field {
+    /// The CloudFormation property name.
     pub property: String,
+    /// The Rust field name.
     pub rust_name: String,
+    /// Its type.
     pub ty: Ty,
+    /// Whether the schema requires it.
     pub required: bool,
     /// Sentences for the field's docs: constraints the schema states.
     pub notes: Vec<String>,
 }
 
+/// A generated enum of allowed values.
 #[derive(Debug)]
 pub struct EnumDef {
+    /// Its Rust name.
     pub name: String,
     /// The property or definition whose values these are.
     pub cfn_name: String,

@@ -35,6 +35,21 @@ pub const PRODUCT_ID_SHARD: &str = "productIdShard";
 /// The most write shards an index key may be spread over.
 pub const MAX_SHARDS: u32 = 100;
 
+/// The number of write shards the function's `INDEX_WRITE_SHARDS` value says: unset is 1
+/// (the plain keys), a whole number from 1 to [`MAX_SHARDS`] that many, anything else
+/// `None`. The processor reads its environment by this rule, and so do the tools that
+/// stand in for it or read what it wrote.
+pub fn write_shards_of(value: Option<&str>) -> Option<u32> {
+    match value {
+        None => Some(1),
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_SHARDS).contains(n)),
+    }
+}
+
 /// The shard, from 0 to `shards` − 1, of the item keyed (`user_id`, `event_key`). `shards`
 /// of 0 counts as 1 (everything in shard 0).
 pub fn shard_of(user_id: &str, event_key: &str, shards: u32) -> u32 {
@@ -89,6 +104,16 @@ fn fmix64(mut k: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_write_shards_setting_is_1_to_100_and_unset_is_1() {
+        assert_eq!(write_shards_of(None), Some(1));
+        assert_eq!(write_shards_of(Some(" 8 ")), Some(8));
+        assert_eq!(write_shards_of(Some("100")), Some(100));
+        for bad in ["0", "101", "", "four"] {
+            assert_eq!(write_shards_of(Some(bad)), None, "{bad:?}");
+        }
+    }
 
     /// Keys shaped like the table's: generated user ids, 13-digit timestamps and Kinesis
     /// event ids.

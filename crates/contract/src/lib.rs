@@ -11,7 +11,10 @@
 //!
 //! The event itself (fields, validation, the item written) is the `events` crate's contract;
 //! the write-sharded index keys the processor adds to it, which the query tool reads back,
-//! are [`index`]'s.
+//! are [`index`]'s. The stack's outputs, which every tool reads a deployed stack by, are
+//! [`outputs`]'.
+
+pub mod outputs;
 
 /// Environment variables of the processor function.
 pub mod env {

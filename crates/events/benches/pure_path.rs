@@ -6,6 +6,11 @@
 //! `cargo bench -j2 -p events --bench pure_path`; add `--features mimalloc` to measure
 //! under mimalloc (what a processor built with that global allocator would get).
 
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines a public function the macro cannot document"
+)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use events::{process_record, Generator, RecordContext};
 

@@ -30,8 +30,14 @@ pub const EVENT_WEIGHTS: [(&str, u32); 6] = [
 pub const SESSION_MS: i64 = 30 * 60 * 1000;
 /// How far before "now" an event's timestamp may lie, in milliseconds (the recipe's hour).
 const MAX_AGE_MS: i64 = 60 * 60 * 1000;
-const USERS: usize = 100;
+/// The users the generator picks from, uniformly.
+pub const USERS: usize = 100;
 const PRODUCTS_PER_SUBCATEGORY: u32 = 20;
+
+/// The products in the generator's catalogue: every category's subcategories, each with
+/// twenty products.
+pub const PRODUCTS: u32 =
+    (CATEGORIES.len() * CATEGORIES[0].1.len()) as u32 * PRODUCTS_PER_SUBCATEGORY;
 
 const CATEGORIES: [(&str, [&str; 5]); 5] = [
     (
@@ -221,8 +227,9 @@ fn platform(user_agent: &str) -> &'static str {
     }
 }
 
-/// A random (version 4) UUID from the seeded generator, in its usual text form.
-fn uuid(rng: &mut fastrand::Rng) -> String {
+/// A random (version 4) UUID from `rng`, in its usual text form: the generator's ids, and
+/// the request ids of invocations the tools make in their own process.
+pub fn uuid(rng: &mut fastrand::Rng) -> String {
     let bits = (rng.u128(..) & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
     let hex = format!("{bits:032x}");
     format!(

@@ -1,4 +1,4 @@
-//! The DynamoDB item of one event, keyed as DESIGN.md says.
+//! The DynamoDB item of one event, keyed as docs/design.md, "Table items", says.
 
 use std::fmt;
 
@@ -10,7 +10,7 @@ pub const MAX_ITEM_BYTES: usize = 409_600;
 
 /// The item's attributes, in its order. `productId` and `sessionId` are absent when the
 /// event has none, `expiresAt` when items do not expire; `originalEvent` is the whole event.
-pub(crate) const ATTRIBUTES: [&str; 14] = [
+pub const ITEM_ATTRIBUTES: [&str; 14] = [
     "userId",
     "eventKey",
     "eventTimestamp",
@@ -49,10 +49,10 @@ pub fn expires_at(timestamp_ms: i64, ttl_days: u32) -> i64 {
 /// once, into the SDK's request, when it writes.
 #[derive(Clone)]
 pub struct Item {
-    /// Node `i` is the `i`-th of [`ATTRIBUTES`]; the last, `originalEvent`, is the event's
+    /// Node `i` is the `i`-th of [`ITEM_ATTRIBUTES`]; the last, `originalEvent`, is the event's
     /// root, whose nodes follow.
     tape: Tape,
-    /// Bit `i` is set when the `i`-th of [`ATTRIBUTES`] is present.
+    /// Bit `i` is set when the `i`-th of [`ITEM_ATTRIBUTES`] is present.
     present: u16,
 }
 
@@ -87,7 +87,7 @@ impl Item {
 
     /// Every attribute, keys included, in the item's order.
     pub fn attributes(&self) -> impl Iterator<Item = (&'static str, AttrRef<'_>)> {
-        ATTRIBUTES
+        ITEM_ATTRIBUTES
             .iter()
             .enumerate()
             .filter(|(i, _)| self.present & (1 << i) != 0)
@@ -96,7 +96,7 @@ impl Item {
 
     /// One attribute by name.
     pub fn get(&self, name: &str) -> Option<AttrRef<'_>> {
-        let i = ATTRIBUTES.iter().position(|n| *n == name)?;
+        let i = ITEM_ATTRIBUTES.iter().position(|n| *n == name)?;
         (self.present & (1 << i) != 0).then(|| self.tape.view(i))
     }
 
@@ -213,7 +213,7 @@ mod tests {
 
     /// An item of `userId` `u`, `eventKey` `k` and `eventScore` 10 only.
     fn small_item() -> Item {
-        let mut nodes = vec![Node::Null; ATTRIBUTES.len()];
+        let mut nodes = vec![Node::Null; ITEM_ATTRIBUTES.len()];
         nodes[0] = Node::S(span(0, 1));
         nodes[1] = Node::S(span(1, 1));
         nodes[6] = Node::N(span(2, 2));

@@ -3,7 +3,7 @@
 //! Why not serde_json: a general JSON library either rounds numbers through a float
 //! (`0.1000000000000000055511`, `12345678901234567890`) or, with `arbitrary_precision`,
 //! builds a tree that must then be walked again to become attribute values. This reader
-//! turns the record's bytes straight into the item's storage (a [`Tape`](crate::tape)),
+//! turns the record's bytes straight into the item's storage (a `Tape`),
 //! keeps every number's exact text and every object's key order, and on the way adds up the
 //! document's DynamoDB size and notices anything DynamoDB cannot store, so nothing walks
 //! the document twice.

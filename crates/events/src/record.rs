@@ -10,7 +10,7 @@
 use crate::attr::mantissa_size;
 use crate::enrich;
 use crate::item::{
-    expires_at, write_event_key, write_integer, write_key, Item, ATTRIBUTES, MAX_ITEM_BYTES,
+    expires_at, write_event_key, write_integer, write_key, Item, ITEM_ATTRIBUTES, MAX_ITEM_BYTES,
 };
 use crate::json;
 use crate::rejection::{Rejection, RejectionKind};
@@ -39,7 +39,7 @@ pub struct RecordContext<'a> {
 ///
 /// The bytes must be UTF-8 JSON holding an object with non-empty string `userId` and
 /// `eventType`; the other rules (optional fields, timestamps, what DynamoDB can store) are
-/// in the `validate` module's docs. The item has the keys of DESIGN.md (`userId`,
+/// in the `validate` module's docs. The item has the keys of docs/design.md, "Table items" (`userId`,
 /// `eventKey`), the recipe's enrichment and the whole event as `originalEvent`.
 pub fn process_record(data: &[u8], ctx: &RecordContext) -> Result<Item, Rejection> {
     process_record_with_ttl(data, ctx, 0)
@@ -89,9 +89,9 @@ fn read(text: &str) -> Result<(Tape, json::Read), Rejection> {
     // besides the ids it repeats. Values take about a node per ten bytes of an event.
     let mut tape = Tape {
         text: String::with_capacity(text.len() + 256),
-        nodes: Vec::with_capacity(ATTRIBUTES.len() + text.len() / 10),
+        nodes: Vec::with_capacity(ITEM_ATTRIBUTES.len() + text.len() / 10),
     };
-    tape.nodes.resize(ATTRIBUTES.len() - 1, Node::Null);
+    tape.nodes.resize(ITEM_ATTRIBUTES.len() - 1, Node::Null);
     let read = json::read_into(text, &mut tape).map_err(|e| {
         if e.is_too_deep() {
             Rejection::new(
@@ -109,7 +109,7 @@ fn read(text: &str) -> Result<(Tape, json::Read), Rejection> {
             )
         }
     })?;
-    debug_assert_eq!(read.root, ATTRIBUTES.len() - 1);
+    debug_assert_eq!(read.root, ITEM_ATTRIBUTES.len() - 1);
     Ok((tape, read))
 }
 
@@ -152,7 +152,7 @@ impl Fields {
 }
 
 /// Writes the item's own attributes into the tape's first nodes, their text onto the end
-/// of its text; which of [`ATTRIBUTES`] the item has (a bit each).
+/// of its text; which of [`ITEM_ATTRIBUTES`] the item has (a bit each).
 fn add_attributes(
     tape: &mut Tape,
     fields: &Fields,
@@ -202,7 +202,7 @@ fn add_attributes(
         Some(Node::S(version)),
         expires.map(Node::N),
     ];
-    let mut present = 1 << (ATTRIBUTES.len() - 1); // originalEvent
+    let mut present = 1 << (ITEM_ATTRIBUTES.len() - 1); // originalEvent
     for (i, node) in nodes.into_iter().enumerate() {
         if let Some(node) = node {
             tape.nodes[i] = node;
@@ -215,7 +215,11 @@ fn add_attributes(
 /// The DynamoDB size of the attributes [`add_attributes`] wrote (names included), from
 /// their lengths: their strings count their length, and their numbers are integers.
 fn added_size(tape: &Tape, present: u16) -> usize {
-    let nodes = tape.nodes.iter().zip(ATTRIBUTES).take(ATTRIBUTES.len() - 1);
+    let nodes = tape
+        .nodes
+        .iter()
+        .zip(ITEM_ATTRIBUTES)
+        .take(ITEM_ATTRIBUTES.len() - 1);
     nodes
         .enumerate()
         .filter(|(i, _)| present & (1 << i) != 0)

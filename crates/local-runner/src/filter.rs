@@ -27,7 +27,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::lambda_event::StreamRecord;
+use kinesis_codec::record::StreamRecord;
 
 /// The top-level name of a filter that matches the record's data.
 const DATA: &str = "data";
@@ -813,7 +813,8 @@ mod tests {
             r#"{"data": {"eventType": [{"exists": false}]}}"#,
             r#"{"data": {"eventType": [{"anything-but": "x"}]}}"#,
         ];
-        let aggregate = processor::kpl::aggregate(&[("u", &br#"{"eventType":"purchase"}"#[..])]);
+        let aggregate =
+            kinesis_codec::kpl::aggregate(&[("u", &br#"{"eventType":"purchase"}"#[..])]);
         for pattern in patterns {
             let criteria = criteria(&[pattern]);
             for data in ["not json", "\"purchase\"", "42", "[1]", ""] {

@@ -4,22 +4,19 @@
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use aws_edge::retry::Deadline;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use futures_util::FutureExt;
-use processor::handler::{Handler, Invocation};
+use kinesis_codec::time::now_ms;
+use processor::handler::{local_request_id, Handler, Invocation, IN_PROCESS_SAFETY_MARGIN};
 use processor::metrics::InvocationStats;
-use processor::retry::Deadline;
 use processor::sinks::{QueueSender, TableWriter};
 
-use crate::lambda_event::{self, EventSource, StreamRecord};
-use crate::mapping::{self, Function};
-
-/// What the runner keeps back from the function's timeout for the response: the part the
-/// processor's `SAFETY_MARGIN_MS` plays on Lambda, where it defaults to 2 s. The runner does
-/// not read the deployed function's value.
-pub const SAFETY_MARGIN: Duration = Duration::from_millis(500);
+use crate::mapping::Function;
+use kinesis_codec::event;
+use kinesis_codec::record::{EventSource, StreamRecord};
 
 /// The processor with its sinks, and totals of what it reported.
 pub struct Processor<W, Q> {
@@ -35,12 +32,12 @@ pub struct Processor<W, Q> {
 
 impl<W: TableWriter, Q: QueueSender> Function for Processor<W, Q> {
     async fn invoke(&self, records: &[StreamRecord]) -> Result<KinesisEventResponse, String> {
-        let event = lambda_event::kinesis_event(records, &self.source)
+        let event = event::kinesis_event(records, &self.source)
             .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
-        let request_id = mapping::request_id();
+        let request_id = local_request_id();
         let invocation = Invocation {
             request_id: &request_id,
-            deadline: Deadline::after(self.timeout, SAFETY_MARGIN),
+            deadline: Deadline::after(self.timeout, IN_PROCESS_SAFETY_MARGIN),
             now_ms: now_ms(),
             redrive_count: 0,
         };
@@ -62,12 +59,4 @@ impl<W: TableWriter, Q: QueueSender> Function for Processor<W, Q> {
         totals.duration_ms += outcome.stats.duration_ms;
         Ok(outcome.response)
     }
-}
-
-/// Epoch milliseconds now.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

@@ -9,21 +9,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_edge::args;
+use aws_edge::config::{bounded_config, RUNNER_BOUNDS};
+use aws_edge::health::{Health, Service, Watch, SILENCE_LIMIT};
 use clap::Parser;
-use cli_support::args;
-
-use local_runner::aws::{self, NoDestination, QueueDestination};
-use local_runner::discovery::{Overrides, Target};
-use local_runner::function::{self, Processor};
-use local_runner::health::{Health, Service, Watch, SILENCE_LIMIT};
-use local_runner::lambda_event::EventSource;
+use kinesis_codec::record::EventSource;
+use kinesis_codec::time::now_ms;
+use local_runner::clients;
+use local_runner::destination::{NoDestination, QueueDestination};
+use local_runner::discovery::{self, Overrides, Target};
+use local_runner::function::Processor;
 use local_runner::mapping::Context;
 use local_runner::runner::{self, Activity, Pacing, Summary, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::Handler;
-use processor::retry::Backoff;
-use processor::sinks::dynamodb::DynamoTable;
-use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{QueueSender, TableWriter};
 
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
@@ -98,7 +97,7 @@ fn idle_seconds(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli_support::run(async {
+    aws_edge::run(async {
         match run(cli).await {
             Ok(summary) => {
                 println!("{summary}");
@@ -114,13 +113,13 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Summary> {
     let region = cli.region.as_deref();
-    let control = aws::bounded_config(Some(&cli.endpoint_url), region, 3).await;
+    let control = bounded_config(Some(&cli.endpoint_url), region, 3, RUNNER_BOUNDS).await;
     let overrides = Overrides {
         stream: cli.stream.clone(),
         table: cli.table.clone(),
         dlq_url: cli.dlq_url.clone(),
     };
-    let target = aws::discover(&control, &cli.stack_name, &overrides).await?;
+    let target = discovery::discover(&control, &cli.stack_name, &overrides).await?;
     eprintln!(
         "reading {} into {} (batch size {}, window {} s, retries {}, bisect {})",
         target.stream_name,
@@ -161,23 +160,13 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     );
     let watch = |service| Watch::new(health.clone(), service);
     // The processor retries within its deadline itself, so its SDK makes one attempt.
-    let sinks = aws::bounded_config(Some(sink_endpoint), region, 1).await;
+    let sinks = bounded_config(Some(sink_endpoint), region, 1, RUNNER_BOUNDS).await;
     let processor = Processor {
-        handler: Handler {
-            table: DynamoTable::new(
-                aws::watched_dynamodb(&sinks, watch(Service::Table)),
-                target.table_name.clone(),
-            )
-            .with_index_shards(target.processor.index_write_shards),
-            queue: SqsQueue::new(
-                aws::watched_sqs(&sinks, watch(Service::Queue)),
-                target.dlq_url.clone(),
-            ),
-            function_name: target.function_name.clone(),
-            concurrency: 8,
-            backoff: Backoff::default(),
-            item_ttl_days: target.processor.item_ttl_days,
-        },
+        handler: Handler::on_aws(
+            &target.processor,
+            clients::dynamodb(&sinks, watch(Service::Table)),
+            clients::sqs(&sinks, watch(Service::Queue)),
+        ),
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
             region: control
@@ -189,7 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         totals: RefCell::default(),
     };
     let mut reader = StreamReader::new(
-        aws::watched_kinesis(&control, watch(Service::Stream)),
+        clients::kinesis(&control, watch(Service::Stream)),
         target.stream_name.clone(),
     );
     let pacing = Pacing {
@@ -199,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     };
     let summary = match &target.on_failure_url {
         Some(url) => {
-            let client = aws::watched_sqs(&control, watch(Service::Destination));
+            let client = clients::sqs(&control, watch(Service::Destination));
             let destination = QueueDestination::with_client(client, url.clone());
             drive(
                 &target,
@@ -251,7 +240,7 @@ async fn drive<W: TableWriter, Q: QueueSender, D: local_runner::mapping::Destina
         context: Context {
             function_arn: &target.function_arn,
             stream_arn: &target.stream_arn,
-            now_ms: &function::now_ms,
+            now_ms: &now_ms,
             retry_pause: pacing.retry_pause,
         },
     };

@@ -15,11 +15,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use serde_json::{json, Value};
+use kinesis_codec::on_failure::{BatchInfo, OnFailure, PayloadForm};
+use processor::handler::local_request_id;
+use serde_json::Value;
 
 use crate::filter::FilterCriteria;
-use crate::lambda_event::StreamRecord;
 use crate::shards::ShardStart;
+use kinesis_codec::record::StreamRecord;
 
 /// The mapping's settings that shape delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -241,70 +243,25 @@ pub fn failure_record(
     invoke_count: u32,
     context: &Context<'_>,
 ) -> Value {
-    let first = records.first();
-    let last = records.last();
-    json!({
-        "requestContext": {
-            "requestId": request_id(),
-            "functionArn": context.function_arn,
-            "condition": condition,
-            "approximateInvokeCount": invoke_count,
-        },
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "version": "1.0",
-        "timestamp": iso8601((context.now_ms)()),
-        "KinesisBatchInfo": {
-            "shardId": first.map(|r| r.shard_id.as_str()),
-            "startSequenceNumber": first.map(|r| r.sequence_number.as_str()),
-            "endSequenceNumber": last.map(|r| r.sequence_number.as_str()),
-            "approximateArrivalOfFirstRecord": first.map(|r| iso8601(r.arrival_ms)),
-            "approximateArrivalOfLastRecord": last.map(|r| iso8601(r.arrival_ms)),
-            "batchSize": records.len(),
-            "streamArn": context.stream_arn,
-        },
-    })
-}
-
-/// A random request ID in UUID form, as Lambda's.
-pub fn request_id() -> String {
-    let hex = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-/// Epoch milliseconds as `2019-11-14T00:38:06.021Z`.
-pub fn iso8601(epoch_ms: i64) -> String {
-    let (days, ms_of_day) = (
-        epoch_ms.div_euclid(86_400_000),
-        epoch_ms.rem_euclid(86_400_000),
-    );
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, ms) = (
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1_000 % 60,
-        ms_of_day % 1_000,
-    );
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    let batch = BatchInfo::of(records, context.stream_arn).unwrap_or(BatchInfo {
+        shard_id: String::new(),
+        start_sequence_number: String::new(),
+        end_sequence_number: String::new(),
+        first_arrival_ms: 0,
+        last_arrival_ms: 0,
+        batch_size: 0,
+        stream_arn: context.stream_arn.to_owned(),
+    });
+    OnFailure {
+        request_id: local_request_id(),
+        function_arn: context.function_arn.to_owned(),
+        condition: condition.to_owned(),
+        invoke_count: u64::from(invoke_count),
+        timestamp_ms: (context.now_ms)(),
+        batch,
+        payload: None,
+    }
+    .to_json(PayloadForm::Object)
 }
 
 #[cfg(test)]
@@ -517,12 +474,5 @@ mod tests {
         let sent = destination.0.borrow();
         assert_eq!(sent[0]["requestContext"]["condition"], "RecordAgeExceeded");
         assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 3);
-    }
-
-    #[test]
-    fn timestamps_are_iso8601_utc_with_milliseconds() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(1_573_691_886_021), "2019-11-14T00:38:06.021Z");
-        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

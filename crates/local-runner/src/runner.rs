@@ -3,7 +3,7 @@
 //! the shard's position moves past them), gather the rest into batches as the mapping's
 //! batch size and batching window say, deliver each batch with the mapping's semantics, and stop
 //! once the stream has been quiet for the idle time. It stops early, with one line saying
-//! why, when a service stops answering ([`crate::health`]), and tells how it is going every
+//! why, when a service stops answering (`aws_edge::health`), and tells how it is going every
 //! second while it works or waits, so a caller can show progress.
 
 use std::collections::BTreeMap;
@@ -11,10 +11,10 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::health::{Health, Service, Unreachable};
-use crate::lambda_event::StreamRecord;
 use crate::mapping::{self, Context, Counts, Destination, DestinationFailed, Function, Settings};
 use crate::shards::StreamReader;
+use aws_edge::health::{Health, Service, Unreachable};
+use kinesis_codec::record::StreamRecord;
 
 /// How often the loop reports what it is doing while an invocation runs.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -122,7 +122,7 @@ pub async fn run<F: Function, D: Destination>(
 }
 
 /// [`run`], stopping with [`RunError::Unreachable`] once `health` finds a service silent
-/// for its limit (the clients of the wiring report to it through [`crate::health::Watch`]).
+/// for its limit (the clients of the wiring report to it through [`aws_edge::health::Watch`]).
 /// `progress` sees the summary and what the loop is doing after every batch, every
 /// [`TICK`] of an invocation and every poll of a quiet stream.
 pub async fn run_watched<F: Function, D: Destination>(

@@ -8,8 +8,8 @@ use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesis::Client;
 
-use crate::aws::describe;
-use crate::lambda_event::StreamRecord;
+use aws_edge::error::CallError;
+use kinesis_codec::record::StreamRecord;
 
 /// A shard being read.
 #[derive(Debug)]
@@ -74,10 +74,9 @@ impl StreamReader {
                 Some(token) => request.next_token(token),
                 None => request.stream_name(&self.stream),
             };
-            let page = request
-                .send()
-                .await
-                .map_err(|e| format!("ListShards({}) failed: {}", self.stream, describe(&e)))?;
+            let page = request.send().await.map_err(|e| {
+                CallError::new(format!("Kinesis ListShards({})", self.stream), &e).to_string()
+            })?;
             for shard in page.shards() {
                 let parents = [shard.parent_shard_id(), shard.adjacent_parent_shard_id()]
                     .into_iter()
@@ -121,7 +120,9 @@ impl StreamReader {
             let iterator = request
                 .send()
                 .await
-                .map_err(|e| format!("GetShardIterator({shard}) failed: {}", describe(&e)))?
+                .map_err(|e| {
+                    CallError::new(format!("Kinesis GetShardIterator({shard})"), &e).to_string()
+                })?
                 .shard_iterator()
                 .map(str::to_owned);
             self.readers.insert(shard, Reader { iterator });
@@ -146,11 +147,11 @@ impl StreamReader {
             .limit(i32::try_from(limit.clamp(1, 10_000)).unwrap_or(10_000))
             .send()
             .await
-            .map_err(|e| format!("GetRecords({shard}) failed: {}", describe(&e)))?;
+            .map_err(|e| CallError::new(format!("Kinesis GetRecords({shard})"), &e).to_string())?;
         let records = page
             .records()
             .iter()
-            .map(|r| stream_record(shard, r))
+            .map(|r| deployed_stack::stream::record_of(shard, r))
             .collect();
         let next = page.next_shard_iterator().map(str::to_owned);
         if next.is_none() {
@@ -160,19 +161,5 @@ impl StreamReader {
             reader.iterator = next;
         }
         Ok(records)
-    }
-}
-
-/// A record of `shard` as GetRecords returns it, in the shape Lambda's event carries.
-pub fn stream_record(shard: &str, record: &aws_sdk_kinesis::types::Record) -> StreamRecord {
-    StreamRecord {
-        shard_id: shard.to_owned(),
-        sequence_number: record.sequence_number().to_owned(),
-        partition_key: record.partition_key().unwrap_or_default().to_owned(),
-        data: record.data().as_ref().to_vec(),
-        arrival_ms: record
-            .approximate_arrival_timestamp()
-            .and_then(|t| t.to_millis().ok())
-            .unwrap_or(0),
     }
 }

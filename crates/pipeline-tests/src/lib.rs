@@ -14,15 +14,15 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use aws_sdk_dynamodb::types::AttributeValue;
 use events::Item;
-use local_runner::aws::QueueDestination;
+use kinesis_codec::record::EventSource;
+use kinesis_codec::time::now_ms;
+use local_runner::destination::QueueDestination;
 use local_runner::discovery::{Overrides, Target};
-use local_runner::function::{self, Processor};
-use local_runner::lambda_event::EventSource;
+use local_runner::function::Processor;
 use local_runner::mapping::Context;
 use local_runner::runner::{self, Pacing, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::Handler;
-use processor::retry::Backoff;
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{SinkError, TableWriter};
@@ -96,7 +96,7 @@ pub async fn deploy_template(moto: &Moto, project: &str, body: &str) -> Deployed
         .await
         .expect("create-stack");
     wait_for_create(&cfn, &stack).await;
-    let target = local_runner::aws::discover(&config, &stack, &Overrides::default())
+    let target = local_runner::discovery::discover(&config, &stack, &Overrides::default())
         .await
         .expect("the stack names the stream, table, queue and mapping");
     Deployed {
@@ -169,14 +169,11 @@ pub async fn drain_until_idle<W: TableWriter>(
 ) -> runner::Summary {
     let target = &deployed.target;
     let processor = Processor {
-        handler: Handler {
+        handler: Handler::from_config(
+            &target.processor,
             table,
-            queue: SqsQueue::new(aws_sdk_sqs::Client::new(sinks), target.dlq_url.clone()),
-            function_name: target.function_name.clone(),
-            concurrency: 8,
-            backoff: Backoff::default(),
-            item_ttl_days: target.processor.item_ttl_days,
-        },
+            SqsQueue::new(aws_sdk_sqs::Client::new(sinks), target.dlq_url.clone()),
+        ),
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
             region: "us-east-1".into(),
@@ -207,7 +204,7 @@ pub async fn drain_until_idle<W: TableWriter>(
         context: Context {
             function_arn: &target.function_arn,
             stream_arn: &target.stream_arn,
-            now_ms: &function::now_ms,
+            now_ms: &now_ms,
             retry_pause: Duration::from_millis(50),
         },
     };
@@ -318,7 +315,7 @@ pub async fn dead_letters(deployed: &Deployed) -> Vec<serde_json::Value> {
     dead_letters_hidden_for(deployed, 600).await
 }
 
-/// The key DESIGN.md gives the item of a valid event: userId, then timestamp#eventId.
+/// The key docs/design.md ("Table items") gives the item of a valid event: userId, then timestamp#eventId.
 pub fn expected_key(record: &Record) -> Key {
     let event: events::RetailEvent =
         serde_json::from_slice(&record.data).expect("valid events parse");

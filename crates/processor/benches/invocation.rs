@@ -3,12 +3,17 @@
 //!
 //! `cargo bench -p processor` prints records/s (criterion's "thrpt"); see docs/performance.md.
 
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines a public function the macro cannot document"
+)]
+
 use std::time::Duration;
 
+use aws_edge::retry::{Backoff, Deadline};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use events::{Generator, RecordContext};
 use processor::handler::{Handler, Invocation};
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
 
 /// Realistic events as the producer sends them (JSON bytes), deterministic.
@@ -83,7 +88,7 @@ fn invocation(c: &mut Criterion) {
 }
 
 fn support_event(payloads: &[Vec<u8>]) -> aws_lambda_events::event::kinesis::KinesisEvent {
-    processor::kinesis_event::from_payloads(payloads)
+    kinesis_codec::event::fixture::from_payloads(payloads)
 }
 
 criterion_group!(benches, pure_path, invocation);

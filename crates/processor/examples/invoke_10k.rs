@@ -7,10 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use aws_edge::retry::{Backoff, Deadline};
 use events::Generator;
+use kinesis_codec::event::fixture::from_payloads;
 use processor::handler::{Handler, Invocation};
-use processor::kinesis_event::from_payloads;
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
 use processor::sinks::{SinkError, TableWriter};
 

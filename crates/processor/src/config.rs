@@ -62,6 +62,25 @@ impl Config {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The configuration deployed function `function_name` with `environment` runs with,
+    /// writing to `table` and `dlq_url` instead of its TABLE_NAME and DLQ_URL (the
+    /// emulator's and redrive's choices, which may be overrides): what the function would do
+    /// with every variable it reads (TTL, index write shards, ...), the caller does too.
+    /// Lambda sets the function's name at run time, so it is given here.
+    pub fn for_function(
+        function_name: &str,
+        environment: &std::collections::HashMap<String, String>,
+        table: &str,
+        dlq_url: &str,
+    ) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| match name {
+            env::FUNCTION_NAME => Some(function_name.to_owned()),
+            env::TABLE_NAME => Some(table.to_owned()),
+            env::DLQ_URL => Some(dlq_url.to_owned()),
+            _ => environment.get(name).cloned(),
+        })
+    }
+
     /// Reads the configuration through `lookup`, so tests need not touch the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let required = |name: &'static str| -> Result<String, ConfigError> {
@@ -127,19 +146,13 @@ impl Config {
 /// the tools that stand in for the function (local-runner, redrive) or read what it wrote
 /// (query), so they read the deployed function's environment by the same rule.
 pub fn index_write_shards(value: Option<String>) -> Result<IndexShards, ConfigError> {
-    match value {
-        None => Ok(IndexShards::NONE),
-        Some(value) => value
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .and_then(IndexShards::new)
-            .ok_or(ConfigError::Invalid {
-                name: env::INDEX_WRITE_SHARDS,
-                rule: "a whole number from 1 to 100",
-                value,
-            }),
-    }
+    contract::index::write_shards_of(value.as_deref())
+        .and_then(IndexShards::new)
+        .ok_or_else(|| ConfigError::Invalid {
+            name: env::INDEX_WRITE_SHARDS,
+            rule: "a whole number from 1 to 100",
+            value: value.unwrap_or_default(),
+        })
 }
 
 #[cfg(test)]

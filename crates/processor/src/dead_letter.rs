@@ -1,4 +1,4 @@
-//! Dead-letter messages: one SQS message per rejected record, in the format of DESIGN.md,
+//! Dead-letter messages: one SQS message per rejected record, in the format of docs/design.md, "Dead letters",
 //! so an operator can see what was wrong and where the record sits in the stream.
 
 use base64::Engine;

@@ -7,12 +7,15 @@ use std::time::Instant;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 
+use crate::config::Config;
 use crate::dead_letter::Writer;
 use crate::metrics::InvocationStats;
 use crate::plan::{self, Plan};
-use crate::retry::{Backoff, Deadline};
+use crate::sinks::dynamodb::DynamoTable;
+use crate::sinks::sqs::SqsQueue;
 use crate::sinks::{QueueSender, TableWriter};
 use crate::store::{self, Delivery};
+use aws_edge::retry::{Backoff, Deadline};
 
 /// What the handler needs besides the event.
 pub struct Handler<W, Q> {
@@ -52,6 +55,37 @@ pub struct Outcome {
     pub response: KinesisEventResponse,
     /// Counts for the metrics line.
     pub stats: InvocationStats,
+}
+
+impl<W, Q> Handler<W, Q> {
+    /// The handler the function's configuration describes, writing through `table` and
+    /// `queue`: the one way every caller (the Lambda, local-runner, redrive, the tests)
+    /// assembles it, so each runs the processor with the deployed function's settings.
+    pub fn from_config(config: &Config, table: W, queue: Q) -> Handler<W, Q> {
+        Handler {
+            table,
+            queue,
+            function_name: config.function_name.clone(),
+            concurrency: config.write_concurrency,
+            backoff: Backoff::default(),
+            item_ttl_days: config.item_ttl_days,
+        }
+    }
+}
+
+impl Handler<DynamoTable, SqsQueue> {
+    /// The handler on the AWS SDK's clients: the table and queue of `config`, items
+    /// written with its index write shards.
+    pub fn on_aws(
+        config: &Config,
+        dynamodb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+    ) -> Handler<DynamoTable, SqsQueue> {
+        let table = DynamoTable::new(dynamodb, config.table_name.clone())
+            .with_index_shards(config.index_write_shards);
+        let queue = SqsQueue::new(sqs, config.dlq_url.clone());
+        Handler::from_config(config, table, queue)
+    }
 }
 
 impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
@@ -94,6 +128,16 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
         log_outcome(&plan, &written, &sent, first_failed, &stats);
         Outcome { response, stats }
     }
+}
+
+/// What a caller running the handler in its own process (the emulator, redrive's
+/// `--local`) keeps back from the function's timeout for the response: the part
+/// `SAFETY_MARGIN_MS` plays on Lambda, where it defaults to 2 s.
+pub const IN_PROCESS_SAFETY_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A random request ID in UUID form, as Lambda's, for an invocation made in this process.
+pub fn local_request_id() -> String {
+    events::uuid(&mut fastrand::Rng::new())
 }
 
 /// One stored record in this many is logged: enough to follow data through, cheap at

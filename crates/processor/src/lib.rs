@@ -4,6 +4,8 @@
 //! dead letters to send (decoding, KPL de-aggregation, validation and enrichment from the
 //! `events` crate); [`store`] delivers them through the [`sinks`] with retries inside the
 //! invocation's time; [`handler`] answers Lambda with the first record not durably handled.
+//! The record formats (KPL aggregates, Lambda's Kinesis event) are the `kinesis_codec`
+//! crate's; the retry and deadline helpers and the SDK error classifier `aws_edge`'s.
 
 /// How often an invocation's records have been redriven, from the `custom` map of its
 /// client context ([`contract::REDRIVE_COUNT_CONTEXT_KEY`], set by the redrive tool): 0 when
@@ -19,11 +21,8 @@ pub mod config;
 pub mod dead_letter;
 pub mod handler;
 pub mod index_shards;
-pub mod kinesis_event;
-pub mod kpl;
 pub mod metrics;
 pub mod plan;
-pub mod retry;
 pub mod sinks;
 pub mod store;
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_edge::retry::Deadline;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use processor::config::Config;
 use processor::handler::{Handler, Invocation};
 use processor::metrics;
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 
@@ -23,24 +23,17 @@ async fn main() -> Result<(), Error> {
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await;
-    let handler = Handler {
-        table: DynamoTable::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            config.table_name.clone(),
-        )
-        .with_index_shards(config.index_write_shards),
-        queue: SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), config.dlq_url.clone()),
-        function_name: config.function_name.clone(),
-        concurrency: config.write_concurrency,
-        backoff: Backoff::default(),
-        item_ttl_days: config.item_ttl_days,
-    };
+    let handler = Handler::on_aws(
+        &config,
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
     let handler = &handler;
     let config = &config;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let (payload, context) = event.into_parts();
-            let payload = processor::kinesis_event::from_json(payload)?;
+            let payload = kinesis_codec::event::from_json(payload)?;
             let event = LambdaEvent::new(payload, context);
             Ok::<KinesisEventResponse, Error>(invoke(handler, config, event).await)
         },

@@ -10,7 +10,7 @@ use hashbrown::HashTable;
 
 use crate::dead_letter::{self, DeadLetter, Origin, Writer};
 use crate::index_shards::IndexShards;
-use crate::kpl::{self, Deaggregated};
+use kinesis_codec::kpl::{self, Deaggregated};
 
 /// The error type of a KPL aggregate that cannot be read (its user records are unknown).
 pub const CORRUPT_AGGREGATE: &str = "CorruptAggregate";

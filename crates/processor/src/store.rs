@@ -7,8 +7,8 @@ use events::Item;
 use futures_util::stream::{self, StreamExt};
 
 use crate::dead_letter::{DeadLetter, SQS_MAX_MESSAGE_BYTES};
-use crate::retry::{Backoff, Deadline};
 use crate::sinks::{QueueSender, SinkError, TableWriter};
+use aws_edge::retry::{Backoff, Deadline};
 
 /// DynamoDB's BatchWriteItem limit.
 pub const MAX_BATCH_WRITE: usize = 25;

@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use aws_edge::retry::{Backoff, Deadline};
 use base64::Engine;
 use events::Generator;
+use kinesis_codec::event::fixture::from_payloads;
 use processor::handler::{Handler, Invocation, Outcome};
-use processor::kinesis_event::from_payloads;
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
 
 fn valid(count: usize, seed: u64) -> Vec<Vec<u8>> {
@@ -184,7 +184,7 @@ async fn kpl_aggregates_are_split_into_their_user_records() {
     let h = handler(MemoryTable::default(), MemoryQueue::default());
     let users = valid(5, 7);
     let records: Vec<(&str, &[u8])> = users.iter().map(|u| ("pk", u.as_slice())).collect();
-    let aggregate = processor::kpl::aggregate(&records);
+    let aggregate = kinesis_codec::kpl::aggregate(&records);
     let mut corrupt = aggregate.clone();
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff;

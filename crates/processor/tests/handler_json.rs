@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use aws_edge::retry::{Backoff, Deadline};
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use processor::handler::{Handler, Invocation};
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
 
 #[tokio::test]

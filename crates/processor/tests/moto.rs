@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use aws_edge::retry::{Backoff, Deadline};
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -13,9 +14,8 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use events::Generator;
+use kinesis_codec::event::fixture::from_payloads;
 use processor::handler::{Handler, Invocation};
-use processor::kinesis_event::from_payloads;
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 use testkit::moto::Moto;

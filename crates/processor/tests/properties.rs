@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use aws_edge::retry::{Backoff, Deadline};
 use events::Generator;
+use kinesis_codec::event::fixture::from_payloads;
 use processor::handler::{Handler, Invocation};
-use processor::kinesis_event::from_payloads;
-use processor::retry::{Backoff, Deadline};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
 use proptest::prelude::*;
 
@@ -33,7 +33,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = processor::kpl::deaggregate(&data);
+        let _ = kinesis_codec::kpl::deaggregate(&data);
         let ctx = events::RecordContext { event_id: "shardId-0:1", arrival_ms: 0, processed_at_ms: 0 };
         let _ = events::process_record(&data, &ctx);
     }

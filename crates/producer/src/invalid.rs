@@ -1,5 +1,5 @@
 //! Deliberately bad records, so a run exercises the dead-letter path: each kind breaks one
-//! rule of the event contract (DESIGN.md, "Invalid records") in the way real producers do.
+//! rule of the event contract (docs/design.md, "Invalid records") in the way real producers do.
 
 use events::RetailEvent;
 

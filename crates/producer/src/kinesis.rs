@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_edge::error::Failure;
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
@@ -107,61 +108,23 @@ impl Stream {
         &self,
         err: SdkError<E, R>,
     ) -> CallError {
-        let code = err.code().unwrap_or_default().to_owned();
-        let detail = causes(&err);
-        match &err {
-            _ if detail.starts_with(NO_CREDENTIALS_HINT) => CallError::Fatal(detail),
+        let call =
+            aws_edge::error::CallError::new(format!("Kinesis PutRecords({})", self.name), &err);
+        match &call.failure {
             // No (complete) answer: the records may or may not be in the stream.
-            SdkError::DispatchFailure(_)
-            | SdkError::TimeoutError(_)
-            | SdkError::ResponseError(_) => CallError::NoAnswer(format!(
-                "cannot reach Kinesis at {}: {detail}",
-                self.endpoint
+            Failure::NoAnswer { .. } => CallError::NoAnswer(format!(
+                "cannot reach Kinesis at {}: {}",
+                self.endpoint, call.detail
             )),
-            _ if code == "ResourceNotFoundException" => CallError::Fatal(format!(
+            Failure::NotFound => CallError::Fatal(format!(
                 "stream {} not found at {} (is the stack deployed? `make outputs` names it)",
                 self.name, self.endpoint
             )),
-            _ if is_transient(&code) => CallError::Transient(format!("{code}: {detail}")),
-            _ => CallError::Fatal(format!("PutRecords on {} failed: {detail}", self.name)),
+            Failure::Throttled => CallError::Transient(call.detail),
+            failure if failure.is_retryable() => CallError::Transient(call.detail),
+            _ => CallError::Fatal(call.to_string()),
         }
     }
-}
-
-/// An error and its causes in one line, without the SDK's debug dump: e.g. "dispatch
-/// failure: io error: tcp connect error: Connection refused (os error 111)".
-fn causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(err) = next {
-        let text = err.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        next = err.source();
-    }
-    let text = parts.join(": ");
-    if text.contains("loading credentials") || text.contains("no credentials found") {
-        return format!("{NO_CREDENTIALS_HINT}; {text}");
-    }
-    text
-}
-
-/// Said after an error that comes from finding no credentials: the SDK's own text names
-/// only the last place it looked (the instance metadata service).
-const NO_CREDENTIALS_HINT: &str = "no AWS credentials found: set AWS_PROFILE, or \
-     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (against moto any values do)";
-
-fn is_transient(code: &str) -> bool {
-    matches!(
-        code,
-        "ProvisionedThroughputExceededException"
-            | "LimitExceededException"
-            | "InternalFailure"
-            | "ServiceUnavailable"
-            | "KMSThrottlingException"
-            | "ThrottlingException"
-    )
 }
 
 impl PutRecords for Stream {
@@ -205,42 +168,5 @@ impl PutRecords for Stream {
                 )),
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug)]
-    struct Layer(&'static str, Option<Box<Layer>>);
-
-    impl std::fmt::Display for Layer {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(self.0)
-        }
-    }
-
-    impl std::error::Error for Layer {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            self.1.as_deref().map(|e| e as _)
-        }
-    }
-
-    #[test]
-    fn causes_are_joined_once_and_missing_credentials_are_named() {
-        let refused = Layer(
-            "dispatch failure",
-            Some(Box::new(Layer("connection refused", None))),
-        );
-        assert_eq!(causes(&refused), "dispatch failure: connection refused");
-        let creds = Layer(
-            "dispatch failure",
-            Some(Box::new(Layer(
-                "an error occurred while loading credentials",
-                None,
-            ))),
-        );
-        assert!(causes(&creds).starts_with("no AWS credentials found: set AWS_PROFILE"));
     }
 }

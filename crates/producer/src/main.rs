@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_edge::args;
 use clap::Parser;
-use cli_support::args;
 
 use producer::kinesis::{Endpoint, Stream};
 use producer::progress;
@@ -168,7 +168,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    cli_support::run(send_all(cli, input))
+    aws_edge::run(send_all(cli, input))
 }
 
 fn input(cli: &Cli) -> Result<Input, String> {

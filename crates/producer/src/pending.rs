@@ -12,7 +12,7 @@
 //! One entry per key per call would make calls small when few keys are busy (the
 //! generator's 100 users fill 100 entries, not 500). With [`Pending::aggregating`] a key's
 //! waiting records travel together instead, in order, as one KPL aggregate (the format the
-//! processor unpacks, `processor::kpl`), which Kinesis accepts or rejects as a whole: the
+//! processor unpacks, `kinesis_codec::kpl`), which Kinesis accepts or rejects as a whole: the
 //! rule holds for the aggregate and so for every record in it. A key with one record
 //! waiting sends it as it is.
 //!
@@ -231,7 +231,7 @@ impl Pending {
                 .collect();
             Record {
                 partition_key: name.to_owned(),
-                data: processor::kpl::aggregate(&parts),
+                data: kinesis_codec::kpl::aggregate(&parts),
                 invalid: None,
             }
         });
@@ -508,8 +508,8 @@ mod tests {
         assert_eq!((call.len(), call.records()), (2, 4));
         let records = pending.records(&call);
         assert_eq!(data(&records[1..]), ["b:2"], "a lone record goes as it is");
-        let processor::kpl::Deaggregated::Aggregate(users) =
-            processor::kpl::deaggregate(&records[0].data).unwrap()
+        let kinesis_codec::kpl::Deaggregated::Aggregate(users) =
+            kinesis_codec::kpl::deaggregate(&records[0].data).unwrap()
         else {
             panic!("not an aggregate");
         };

@@ -15,10 +15,10 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
+use aws_edge::retry::Backoff;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use processor::retry::Backoff;
 
 use crate::error::{self, Error};
 use crate::layout::TABLE_KEY;

@@ -1,9 +1,9 @@
 //! The `query` command line: its arguments, their checks (a bad one is exit 2 naming the
 //! flag and the value) and the help text.
 
+use aws_edge::args;
 use clap::error::ErrorKind;
 use clap::{ArgGroup, CommandFactory, Parser};
-use cli_support::args;
 
 use crate::fetch::{Window, PAGE_SIZE_MAX};
 use crate::layout::By;

@@ -1,5 +1,9 @@
 //! What can go wrong after the arguments were accepted: each is one plain line naming the
-//! service, the operation and what to check, and exit status 1.
+//! service, the operation and what to check, and exit status 1. AWS calls fail with
+//! `aws_edge`'s [`CallError`], classified by the SDK error's kind.
+
+use aws_edge::error::CallError;
+use deployed_stack::StackError;
 
 use crate::layout::NoIndex;
 
@@ -7,26 +11,11 @@ use crate::layout::NoIndex;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An AWS call failed.
-    #[error("{service} {operation} failed: {error}; {hint}")]
-    Call {
-        /// The service, e.g. `DynamoDB`.
-        service: &'static str,
-        /// The operation and its subject, e.g. `Query(EventTypeIndex, purchase#3)`.
-        operation: String,
-        /// The SDK's error, on one line.
-        error: String,
-        /// What to check.
-        hint: String,
-    },
-    /// The stack has no `TableName` output.
-    #[error(
-        "stack {stack} has no output TableName; is its creation complete? (make outputs lists \
-         what it has)"
-    )]
-    NoTableOutput {
-        /// The stack.
-        stack: String,
-    },
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The stack could not be read, or has no `TableName` output.
+    #[error(transparent)]
+    Stack(#[from] StackError),
     /// BatchGetItem kept leaving keys unprocessed (the table throttles reads).
     #[error(
         "DynamoDB BatchGetItem({table}) left {left} of {asked} keys unprocessed after \
@@ -58,107 +47,54 @@ pub fn call(
     action: &str,
     otherwise: &str,
 ) -> Error {
-    from_text(
-        service,
-        operation,
-        local_runner::aws::describe(err),
-        action,
-        otherwise,
+    Error::Call(
+        CallError::from_dyn(format!("{service} {operation}"), err)
+            .when_denied(format!(
+                "the caller needs {action} (the stack's EventReaderPolicyArn grants the table; \
+                 see docs/query.md)"
+            ))
+            .when_not_found(otherwise)
+            .when_refused(otherwise),
     )
-}
-
-/// [`call`] for an error already described as text (local-runner's discovery errors).
-pub fn from_text(
-    service: &'static str,
-    operation: String,
-    error: String,
-    action: &str,
-    otherwise: &str,
-) -> Error {
-    // local-runner puts its own endpoint hint first; this one says it once, at the end.
-    let error = match error.strip_prefix("no answer") {
-        Some(rest) => rest
-            .split_once("; ")
-            .map_or(error.clone(), |(_, sdk)| sdk.to_owned()),
-        None => error,
-    };
-    let hint = if error.starts_with("no AWS credentials found") {
-        "set credentials as above, then run again".to_owned()
-    } else if local_runner::health::is_no_answer(&error) {
-        format!(
-            "no answer ({}): check that the endpoint (--endpoint-url, AWS_ENDPOINT_URL) is up \
-             and reachable",
-            local_runner::health::cause(&error)
-        )
-    } else if error.contains("AccessDenied") || error.contains("not authorized") {
-        format!(
-            "the caller needs {action} (the stack's EventReaderPolicyArn grants the table; see \
-             docs/query.md)"
-        )
-    } else {
-        otherwise.to_owned()
-    };
-    Error::Call {
-        service,
-        operation,
-        error,
-        hint,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_edge::error::Failure;
 
-    fn hint(error: &str) -> String {
-        match from_text(
-            "DynamoDB",
-            "Query(t)".into(),
-            error.into(),
-            "dynamodb:Query",
-            "else",
-        ) {
-            Error::Call { hint, .. } => hint,
-            other => panic!("{other}"),
-        }
+    fn hint(failure: Failure) -> String {
+        let call = CallError::with_failure("DynamoDB Query(t)", failure, "detail");
+        let err = match call.failure.clone() {
+            Failure::Denied => call.when_denied(
+                "the caller needs dynamodb:Query (the stack's EventReaderPolicyArn grants the \
+                 table; see docs/query.md)",
+            ),
+            _ => call.when_not_found("else").when_refused("else"),
+        };
+        err.hint
     }
 
     #[test]
     fn the_hint_follows_the_failure() {
-        assert_eq!(
-            hint("dispatch failure: io error: Connection refused (os error 111)"),
-            "no answer (connection refused): check that the endpoint (--endpoint-url, \
-             AWS_ENDPOINT_URL) is up and reachable"
-        );
-        assert_eq!(
-            hint("service error: AccessDeniedException: no"),
-            "the caller needs dynamodb:Query (the stack's EventReaderPolicyArn grants the \
-             table; see docs/query.md)"
-        );
-        assert_eq!(hint("service error: ResourceNotFoundException"), "else");
-        assert_eq!(
-            hint("no AWS credentials found: set AWS_PROFILE; dispatch failure: other"),
-            "set credentials as above, then run again"
-        );
+        assert!(hint(Failure::NoAnswer {
+            cause: "connection refused"
+        })
+        .contains("is up and reachable"));
+        assert!(hint(Failure::Denied).contains("EventReaderPolicyArn"));
+        assert_eq!(hint(Failure::NotFound), "else");
+        assert!(hint(Failure::NoCredentials).starts_with("set AWS_PROFILE"));
     }
 
     #[test]
-    fn one_line_names_service_operation_error_and_hint() {
-        let error = from_text(
-            "CloudFormation",
-            "DescribeStacks(s)".into(),
-            "no answer (connection refused): check that the endpoint is up and reachable; \
-             dispatch failure: Connection refused"
-                .into(),
-            "cloudformation:DescribeStacks",
-            "else",
+    fn an_erased_sdk_error_keeps_its_kind() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = call("DynamoDB", "Query(t)".into(), &io, "dynamodb:Query", "else");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("DynamoDB Query(t) failed: refused;"),
+            "{text}"
         );
-        assert_eq!(
-            error.to_string(),
-            "CloudFormation DescribeStacks(s) failed: dispatch failure: Connection refused; no \
-             answer \
-(connection refused): check that the endpoint (--endpoint-url, AWS_ENDPOINT_URL) is \
-             up and reachable"
-        );
+        assert!(text.contains("is up and reachable"), "{text}");
     }
 }

@@ -71,8 +71,7 @@ impl Answer {
 /// Runs the query `args` describe.
 pub async fn run(args: &Args) -> Result<Answer, Error> {
     let config =
-        local_runner::aws::sdk_config(args.endpoint_url.as_deref(), args.region.as_deref(), 3)
-            .await;
+        aws_edge::config::sdk_config(args.endpoint_url.as_deref(), args.region.as_deref(), 3).await;
     let target = stack::Target::resolve(&config, args).await?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let indexes = fetch::indexes(&dynamodb, &target.table_name).await?;

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
-    cli_support::run(async move {
+    aws_edge::run(async move {
         match query::run(&args).await {
             Ok(answer) => {
                 print(&answer.items, args.format);

@@ -73,16 +73,18 @@ pub async fn resolve(
 }
 
 async fn from_function(config: &SdkConfig, function: &str) -> Result<u32, String> {
-    let found = local_runner::aws::function_config(config, function)
+    let found = deployed_stack::function::Function::read(config, function)
         .await
         .map_err(|e| format!("cannot read INDEX_WRITE_SHARDS: {e}"))?;
-    let value = found
-        .environment
-        .get(contract::env::INDEX_WRITE_SHARDS)
-        .cloned();
-    processor::config::index_write_shards(value)
-        .map(|shards| shards.count())
-        .map_err(|e| format!("function {function}: {e}"))
+    let value = found.env(contract::env::INDEX_WRITE_SHARDS);
+    contract::index::write_shards_of(value).ok_or_else(|| {
+        format!(
+            "function {function}: environment variable {} must be a whole number from 1 to \
+             {MAX_SHARDS}, got {:?}",
+            contract::env::INDEX_WRITE_SHARDS,
+            value.unwrap_or_default()
+        )
+    })
 }
 
 /// `--shards`: a whole number from 1 to 100.

@@ -1,11 +1,11 @@
 //! Which table to read (and which function's environment says how it is sharded): from the
-//! stack's outputs, read as local-runner reads them, or from `--table-name`.
+//! stack's outputs, read through `deployed_stack`, or from `--table-name`.
 
 use aws_config::SdkConfig;
-use local_runner::discovery::DiscoveryError;
+use deployed_stack::Stack;
 
 use crate::cli::Args;
-use crate::error::{self, Error};
+use crate::error::Error;
 
 /// The table and, when a stack named it, the function writing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,31 +25,10 @@ impl Target {
                 function_name: None,
             });
         };
-        let outputs = local_runner::aws::stack_outputs(config, stack)
-            .await
-            .map_err(|e| {
-                let text = match e {
-                    DiscoveryError::Call { error, .. } => error,
-                    other => other.to_string(),
-                };
-                error::from_text(
-                    "CloudFormation",
-                    format!("DescribeStacks({stack})"),
-                    text,
-                    "cloudformation:DescribeStacks on the stack (or pass --table-name)",
-                    "check --stack-name and --region (make outputs shows the stack)",
-                )
-            })?;
-        let table_name = outputs
-            .get("TableName")
-            .filter(|t| !t.is_empty())
-            .cloned()
-            .ok_or_else(|| Error::NoTableOutput {
-                stack: stack.to_owned(),
-            })?;
+        let stack = Stack::find(config, stack).await?;
         Ok(Target {
-            table_name,
-            function_name: outputs.get("FunctionName").cloned(),
+            table_name: stack.table_name()?.to_owned(),
+            function_name: stack.function_name().ok().map(str::to_owned),
         })
     }
 }

@@ -19,7 +19,6 @@ use std::process::Command;
 use aws_sdk_dynamodb::types::AttributeValue;
 use contract::index::{EVENT_TYPE_SHARD, PRODUCT_ID_SHARD};
 use pipeline_tests::{deploy, drain, produce, table_items, table_sink, Deployed, Key};
-use processor::config::Config;
 use testkit::moto::Moto;
 
 type Items = BTreeMap<Key, HashMap<String, AttributeValue>>;
@@ -42,8 +41,8 @@ fn timestamp(item: &HashMap<String, AttributeValue>) -> i64 {
 
 /// Deploys with `shards` write shards (and the settings `more`), produces [`EVENTS`] events
 /// and drains them through the processor configured from the deployed function's
-/// environment, as Lambda would run it. Returns the stack and the processor's configuration.
-async fn pipeline(moto: &Moto, project: &str, shards: u32, more: &[&str]) -> (Deployed, Config) {
+/// environment, as Lambda would run it.
+async fn pipeline(moto: &Moto, project: &str, shards: u32, more: &[&str]) -> Deployed {
     let set = format!("dynamodb_index_write_shards={shards}");
     let sets: Vec<&str> = std::iter::once(set.as_str())
         .chain(more.iter().copied())
@@ -51,13 +50,12 @@ async fn pipeline(moto: &Moto, project: &str, shards: u32, more: &[&str]) -> (De
     let deployed = deploy(moto, project, &sets).await;
     // The processor's configuration from the deployed function's environment; the sink
     // writes the shard attributes it says.
-    let config = deployed.target.processor.clone();
-    assert_eq!(config.index_write_shards.count(), shards);
+    assert_eq!(deployed.target.processor.index_write_shards.count(), shards);
     produce(&deployed, EVENTS).await;
     let table = table_sink(&deployed, &deployed.config);
     let summary = drain(&deployed, table, &deployed.config).await;
     assert!(summary.records >= EVENTS as usize, "{summary:?}");
-    (deployed, config)
+    deployed
 }
 
 /// What `query` printed: the items (JSON lines) and its summary's counts.
@@ -323,7 +321,7 @@ fn query_matches_the_oracle(
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn eight_write_shards_spread_views_and_query_reads_them_all() {
     let moto = Moto::start();
-    let (deployed, _) = pipeline(&moto, "qshard8", 8, &[]).await;
+    let deployed = pipeline(&moto, "qshard8", 8, &[]).await;
     let items = table_items(&deployed).await;
     assert!(items.len() > 1_500, "{} items", items.len());
 
@@ -369,7 +367,7 @@ async fn eight_write_shards_spread_views_and_query_reads_them_all() {
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn one_write_shard_keeps_the_plain_keys_and_query_reads_them() {
     let moto = Moto::start();
-    let (deployed, _) = pipeline(&moto, "qshard1", 1, &[]).await;
+    let deployed = pipeline(&moto, "qshard1", 1, &[]).await;
     let items = table_items(&deployed).await;
     assert!(items.len() > 1_500, "{} items", items.len());
     assert!(items
@@ -383,7 +381,7 @@ async fn one_write_shard_keeps_the_plain_keys_and_query_reads_them() {
 async fn keys_only_indexes_and_query_prints_the_items_whole_from_the_table() {
     let moto = Moto::start();
     let keys_only = "dynamodb_gsi_projection=KEYS_ONLY";
-    let (deployed, _) = pipeline(&moto, "qkeys8", 8, &[keys_only]).await;
+    let deployed = pipeline(&moto, "qkeys8", 8, &[keys_only]).await;
     let items = table_items(&deployed).await;
     assert!(items.len() > 1_500, "{} items", items.len());
 

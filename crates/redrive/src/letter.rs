@@ -4,6 +4,7 @@
 //! records Lambda gave up on).
 
 use base64::Engine;
+use kinesis_codec::on_failure::OnFailure;
 use serde_json::Value;
 
 /// A message of the dead-letter queue.
@@ -15,7 +16,7 @@ pub enum Letter {
     Skipped(SkippedRange),
 }
 
-/// A processor dead letter (DESIGN.md's dead-letter format).
+/// A processor dead letter (docs/design.md, "Dead letters").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
     /// The Kinesis record's eventID (`shardId:sequence`).
@@ -102,8 +103,8 @@ pub struct UnknownMessage(pub String);
 pub fn parse(body: &str) -> Result<Letter, UnknownMessage> {
     let value: Value = serde_json::from_str(body)
         .map_err(|e| UnknownMessage(format!("the body is not JSON ({e})")))?;
-    if let Some(info) = value.get("KinesisBatchInfo") {
-        return skipped_range(&value, info).map(Letter::Skipped);
+    if OnFailure::is_one(&value) {
+        return skipped_range(&value).map(Letter::Skipped);
     }
     rejected(&value).map(Letter::Rejected)
 }
@@ -172,23 +173,15 @@ fn rejected(value: &Value) -> Result<Rejected, UnknownMessage> {
     })
 }
 
-fn skipped_range(value: &Value, info: &Value) -> Result<SkippedRange, UnknownMessage> {
-    let in_info = |field: &str| {
-        text(info, field).map_err(|e| UnknownMessage(format!("KinesisBatchInfo.{}", e.0)))
-    };
+/// The range an on-failure record names, read by the codec (`kinesis_codec::on_failure`).
+fn skipped_range(value: &Value) -> Result<SkippedRange, UnknownMessage> {
+    let record = OnFailure::parse(value).map_err(|e| UnknownMessage(e.0))?;
     Ok(SkippedRange {
-        shard_id: in_info("shardId")?,
-        start_sequence_number: in_info("startSequenceNumber")?,
-        end_sequence_number: in_info("endSequenceNumber")?,
-        batch_size: info
-            .get("batchSize")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| UnknownMessage("KinesisBatchInfo.batchSize is not a number".into()))?,
-        condition: value
-            .pointer("/requestContext/condition")
-            .and_then(Value::as_str)
-            .unwrap_or("Unknown")
-            .to_owned(),
+        shard_id: record.batch.shard_id,
+        start_sequence_number: record.batch.start_sequence_number,
+        end_sequence_number: record.batch.end_sequence_number,
+        batch_size: record.batch.batch_size,
+        condition: record.condition,
     })
 }
 
@@ -202,7 +195,7 @@ mod tests {
         "approximateArrivalTimestamp":1764000000.123,"data":"eyJhIjoxfQ==",
         "functionName":"fn","requestId":"req-1"}"#;
 
-    /// Lambda's on-failure record, as DESIGN.md quotes it.
+    /// Lambda's on-failure record, as docs/design.md quotes it.
     const ON_FAILURE: &str = r#"{"requestContext": {"requestId": "c9b8", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
         "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},

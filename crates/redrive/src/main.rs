@@ -7,12 +7,12 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use aws_edge::args;
 use clap::Parser;
-use cli_support::args;
 
-use local_runner::lambda_event::EventSource;
+use aws_edge::config::sdk_config;
+use kinesis_codec::record::EventSource;
 use processor::handler::Handler;
-use processor::retry::Backoff;
 use processor::sinks::dynamodb::DynamoTable;
 use redrive::queue::SqsQueue;
 use redrive::reprocess::{Deployed, InProcess, Reprocessor};
@@ -88,7 +88,7 @@ Exit status: 0 everything read was handled, 1 some records expired or failed, 2 
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli_support::run(async {
+    aws_edge::run(async {
         match start(cli).await {
             Ok(summary) => {
                 report(&summary);
@@ -107,8 +107,7 @@ fn main() -> ExitCode {
 }
 
 async fn start(cli: Cli) -> anyhow::Result<Summary> {
-    let config =
-        local_runner::aws::sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 3).await;
+    let config = sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 3).await;
     let wiring = stack::wiring(&config, &cli.stack_name).await?;
     let source = EventSource {
         stream_arn: wiring.stream_arn.clone(),
@@ -130,7 +129,10 @@ async fn start(cli: Cli) -> anyhow::Result<Summary> {
         if cli.dry_run { " (dry run)" } else { "" },
         wiring.queue_url,
         if cli.local {
-            format!("the processor in this process, table {}", wiring.table_name)
+            format!(
+                "the processor in this process, table {}",
+                wiring.processor.table_name
+            )
         } else {
             format!("function {}", wiring.function_name)
         },
@@ -143,9 +145,7 @@ async fn start(cli: Cli) -> anyhow::Result<Summary> {
     );
     if cli.local {
         // The processor retries within its deadline itself, so its SDK makes one attempt.
-        let sinks =
-            local_runner::aws::sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 1)
-                .await;
+        let sinks = sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 1).await;
         let processor = in_process(&sinks, &wiring, source.clone());
         drive(&queue, &stream, &processor, &source, &options).await
     } else {
@@ -164,21 +164,11 @@ fn in_process(
     source: EventSource,
 ) -> InProcess<DynamoTable, processor::sinks::sqs::SqsQueue> {
     InProcess {
-        handler: Handler {
-            table: DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(sinks),
-                wiring.table_name.clone(),
-            )
-            .with_index_shards(wiring.processor.index_write_shards),
-            queue: processor::sinks::sqs::SqsQueue::new(
-                aws_sdk_sqs::Client::new(sinks),
-                wiring.dlq_url.clone(),
-            ),
-            function_name: wiring.function_name.clone(),
-            concurrency: 8,
-            backoff: Backoff::default(),
-            item_ttl_days: wiring.processor.item_ttl_days,
-        },
+        handler: Handler::on_aws(
+            &wiring.processor,
+            aws_sdk_dynamodb::Client::new(sinks),
+            aws_sdk_sqs::Client::new(sinks),
+        ),
         source,
         timeout: wiring.timeout,
     }

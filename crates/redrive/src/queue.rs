@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use local_runner::aws::describe;
+use aws_edge::error::CallError;
 
 /// A received message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,9 @@ impl Queue for SqsQueue {
             .wait_time_seconds(1)
             .send()
             .await
-            .map_err(|e| format!("SQS ReceiveMessage({}) failed: {}", self.url, describe(&e)))?;
+            .map_err(|e| {
+                CallError::new(format!("SQS ReceiveMessage({})", self.url), &e).to_string()
+            })?;
         Ok(received
             .messages()
             .iter()
@@ -76,7 +78,9 @@ impl Queue for SqsQueue {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("SQS DeleteMessage({}) failed: {}", message.id, describe(&e)))
+            .map_err(|e| {
+                CallError::new(format!("SQS DeleteMessage({})", message.id), &e).to_string()
+            })
     }
 
     async fn release(&self, message: &Message) -> Result<(), String> {
@@ -89,11 +93,8 @@ impl Queue for SqsQueue {
             .await
             .map(|_| ())
             .map_err(|e| {
-                format!(
-                    "SQS ChangeMessageVisibility({}) failed: {}",
-                    message.id,
-                    describe(&e)
-                )
+                CallError::new(format!("SQS ChangeMessageVisibility({})", message.id), &e)
+                    .to_string()
             })
     }
 }

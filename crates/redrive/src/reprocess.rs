@@ -11,6 +11,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use aws_edge::error::CallError;
+use aws_edge::retry::Deadline;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use aws_sdk_lambda::operation::RequestId;
@@ -18,11 +20,10 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use base64::Engine;
 use futures_util::FutureExt;
-use local_runner::aws::describe;
-use local_runner::function::{now_ms, SAFETY_MARGIN};
-use local_runner::lambda_event::{record_json_with_id, EventSource, StreamRecord};
-use processor::handler::{Handler, Invocation};
-use processor::retry::Deadline;
+use kinesis_codec::event::event_json_with_ids;
+use kinesis_codec::record::{EventSource, StreamRecord};
+use kinesis_codec::time::now_ms;
+use processor::handler::{local_request_id, Handler, Invocation, IN_PROCESS_SAFETY_MARGIN};
 use processor::sinks::{QueueSender, TableWriter};
 use serde_json::{json, Value};
 
@@ -70,11 +71,10 @@ pub trait Reprocessor {
 
 /// Lambda's Kinesis event for `records`, as JSON.
 pub fn event_json(records: &[Redriven], source: &EventSource) -> Value {
-    let records: Vec<Value> = records
-        .iter()
-        .map(|r| record_json_with_id(&r.record, source, &r.event_id))
-        .collect();
-    json!({ "Records": records })
+    event_json_with_ids(
+        records.iter().map(|r| (&r.record, r.event_id.as_str())),
+        source,
+    )
 }
 
 /// The first record the function's `batchItemFailures` names; Lambda treats an identifier
@@ -107,12 +107,12 @@ pub struct InProcess<W, Q> {
 impl<W: TableWriter, Q: QueueSender> Reprocessor for InProcess<W, Q> {
     async fn process(&self, records: &[Redriven], redrive_count: u32) -> Result<Attempt, String> {
         let event: KinesisEvent =
-            processor::kinesis_event::from_json(event_json(records, &self.source))
+            kinesis_codec::event::from_json(event_json(records, &self.source))
                 .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
-        let request_id = format!("redrive-{}", local_runner::mapping::request_id());
+        let request_id = format!("redrive-{}", local_request_id());
         let invocation = Invocation {
             request_id: &request_id,
-            deadline: Deadline::after(self.timeout, SAFETY_MARGIN),
+            deadline: Deadline::after(self.timeout, IN_PROCESS_SAFETY_MARGIN),
             now_ms: now_ms(),
             redrive_count,
         };
@@ -160,11 +160,12 @@ impl Reprocessor for Deployed {
             .send()
             .await
             .map_err(|e| {
-                format!(
-                    "Lambda Invoke({}) failed: {}; check that the function exists and that you may invoke it (RedrivePolicyArn)",
-                    self.function,
-                    describe(&e)
-                )
+                let hint = "check that the function exists and that you may invoke it \
+                            (RedrivePolicyArn)";
+                CallError::new(format!("Lambda Invoke({})", self.function), &e)
+                    .when_not_found(hint)
+                    .when_denied(hint)
+                    .to_string()
             })?;
         let request_id = out.request_id().unwrap_or_default().to_owned();
         let body = out
@@ -227,7 +228,7 @@ mod tests {
             redriven("12", "shardId-000000000000:12:3"),
         ];
         let event: KinesisEvent =
-            processor::kinesis_event::from_json(event_json(&records, &source())).unwrap();
+            kinesis_codec::event::from_json(event_json(&records, &source())).unwrap();
         let ids: Vec<_> = event
             .records
             .iter()

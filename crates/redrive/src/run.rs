@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::time::Duration;
 
-use local_runner::lambda_event::{EventSource, StreamRecord};
+use kinesis_codec::kpl::{self, Deaggregated};
+use kinesis_codec::record::{EventSource, StreamRecord};
 use processor::dead_letter::Writer;
-use processor::kpl::{self, Deaggregated};
 
 use crate::letter::{self, Letter, Rejected, SkippedRange};
 use crate::queue::{Message, Queue};
@@ -392,7 +392,7 @@ async fn redrive<Q: Queue, S, P: Reprocessor>(
 /// Which records the processor rejects again, by its own pure core: the summary tells
 /// stored from dead-lettered again without asking the function.
 fn predict_dead_letters(records: &[Redriven], source: &EventSource) -> Vec<bool> {
-    let Ok(event) = processor::kinesis_event::from_json(event_json(records, source)) else {
+    let Ok(event) = kinesis_codec::event::from_json(event_json(records, source)) else {
         return vec![false; records.len()];
     };
     let writer = Writer {

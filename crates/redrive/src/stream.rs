@@ -4,10 +4,10 @@
 use std::cmp::Ordering;
 use std::future::Future;
 
+use aws_edge::error::CallError;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::types::ShardIteratorType;
-use local_runner::aws::describe;
-use local_runner::lambda_event::StreamRecord;
+use kinesis_codec::record::StreamRecord;
 
 /// Where records are read from; the Kinesis stream, or a fake in tests.
 pub trait RecordSource {
@@ -70,10 +70,11 @@ impl RecordSource for KinesisSource {
             // than anything the shard still holds: every record of the range has expired.
             Err(err) if is_gone(err.as_service_error()) => return Ok(Vec::new()),
             Err(err) => {
-                return Err(format!(
-                    "Kinesis GetShardIterator({shard} at {start}) failed: {}",
-                    describe(&err)
-                ))
+                return Err(CallError::new(
+                    format!("Kinesis GetShardIterator({shard} at {start})"),
+                    &err,
+                )
+                .to_string())
             }
         };
         let mut found = Vec::new();
@@ -86,13 +87,15 @@ impl RecordSource for KinesisSource {
                 .limit(PAGE)
                 .send()
                 .await
-                .map_err(|e| format!("Kinesis GetRecords({shard}) failed: {}", describe(&e)))?;
+                .map_err(|e| {
+                    CallError::new(format!("Kinesis GetRecords({shard})"), &e).to_string()
+                })?;
             for record in page.records() {
                 if compare_sequence(record.sequence_number(), end) == Ordering::Greater {
                     return Ok(found);
                 }
                 if compare_sequence(record.sequence_number(), start) != Ordering::Less {
-                    found.push(local_runner::shards::stream_record(shard, record));
+                    found.push(deployed_stack::stream::record_of(shard, record));
                 }
             }
             empty = if page.records().is_empty() {

@@ -17,14 +17,12 @@ use std::time::Duration;
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 
+use aws_edge::retry::Deadline;
 use aws_sdk_kinesis::primitives::Blob;
 use base64::Engine;
-use local_runner::lambda_event::StreamRecord;
+use kinesis_codec::record::StreamRecord;
 use pipeline_tests::{deploy, drain, produce, table_items, table_sink, Deployed, Key};
 use processor::handler::{Handler, Invocation};
-use processor::retry::{Backoff, Deadline};
-use processor::sinks::dynamodb::DynamoTable;
-use processor::sinks::sqs::SqsQueue;
 use redrive::stream::{KinesisSource, RecordSource};
 use serde_json::{json, Value};
 use testkit::lambda::InvokeStandIn;
@@ -329,20 +327,11 @@ async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest
 /// client context's `custom` map gives the redrive count.
 fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
     let target = &deployed.target;
-    let handler = std::sync::Arc::new(Handler {
-        table: DynamoTable::new(
-            aws_sdk_dynamodb::Client::new(&deployed.config),
-            target.table_name.clone(),
-        ),
-        queue: SqsQueue::new(
-            aws_sdk_sqs::Client::new(&deployed.config),
-            target.dlq_url.clone(),
-        ),
-        function_name: target.function_name.clone(),
-        concurrency: 8,
-        backoff: Backoff::default(),
-        item_ttl_days: 0,
-    });
+    let handler = std::sync::Arc::new(Handler::on_aws(
+        &target.processor,
+        aws_sdk_dynamodb::Client::new(&deployed.config),
+        aws_sdk_sqs::Client::new(&deployed.config),
+    ));
     std::sync::Arc::new(move |invoke: testkit::lambda::Invoke| {
         let handler = handler.clone();
         Box::pin(async move {
@@ -358,7 +347,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
                 .unwrap_or_default();
             // As the deployed function reads its event (processor's main).
             let event: KinesisEvent = match serde_json::from_slice(&invoke.payload)
-                .and_then(processor::kinesis_event::from_json)
+                .and_then(kinesis_codec::event::from_json)
             {
                 Ok(event) => event,
                 Err(e) => {
@@ -373,7 +362,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
             let invocation = Invocation {
                 request_id: &invoke.request_id,
                 deadline: Deadline::after(Duration::from_secs(30), Duration::from_secs(1)),
-                now_ms: local_runner::function::now_ms(),
+                now_ms: kinesis_codec::time::now_ms(),
                 redrive_count: processor::redrive_count(&context.custom),
             };
             let outcome = handler.handle(&event, invocation).await;

@@ -6,6 +6,11 @@
 //! every stream renamed, so each is replaced and the replacement spreads to the event
 //! source mapping that references it.
 
+#![allow(
+    missing_docs,
+    reason = "criterion_group! defines a public function the macro cannot document"
+)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};

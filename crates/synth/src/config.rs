@@ -131,7 +131,7 @@ aws_enum! {
     }
 }
 
-/// The item attributes (DESIGN.md's item contract) that no key of the table or an index
+/// The item attributes (docs/design.md, "Table items") that no key of the table or an index
 /// uses, so `dynamodb_gsi_include_attributes` may project them. Keys are always projected.
 pub const GSI_INCLUDABLE_ATTRIBUTES: &[&str] = &[
     "sessionId",

@@ -3,8 +3,8 @@
 //! With no subcommand it prints the template. Exit codes: 0 success, 1 the template failed
 //! synth-time validation (a bug in a construct), 2 bad input (arguments or configuration).
 //! Errors go to stderr only, so `synth > stack.yaml` never leaves half a template behind.
-//! The subcommands `diff`, `changeset-report`, `cost` and `capacity` document their own exit
-//! codes.
+//! The subcommands `diff`, `changeset-report`, `cost`, `capacity` and `stack-facts` document
+//! their own exit codes.
 
 mod commands;
 
@@ -62,6 +62,8 @@ enum Command {
     ChangesetReport(commands::changeset::ChangesetArgs),
     Cost(commands::cost::CostArgs),
     Capacity(commands::capacity::CapacityArgs),
+    #[command(name = "stack-facts")]
+    StackFacts(commands::stack_facts::StackFactsArgs),
 }
 
 const AFTER_HELP: &str = "Examples:
@@ -76,6 +78,8 @@ const AFTER_HELP: &str = "Examples:
     | synth changeset-report -                the change set as markdown, with warnings
   synth cost --preset prod --events-per-second 500 --avg-event-bytes 800
   synth capacity --preset high-throughput    the ceiling in events/s and its bottleneck
+  synth stack-facts capabilities cfn-out/stack.json
+                                              what tools/stack.sh reads (synth stack-facts --help)
 
 Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.
 synth diff: 0 equal, 1 different, 2 a file cannot be read or is not a template.";
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::ChangesetReport(args)) => return commands::changeset::run(args),
         Some(Command::Cost(args)) => return commands::cost::run(args),
         Some(Command::Capacity(args)) => return commands::capacity::run(args),
+        Some(Command::StackFacts(args)) => return commands::stack_facts::run(args),
         None => {}
     }
     let config = match cli.config.load() {

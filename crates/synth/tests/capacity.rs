@@ -179,22 +179,12 @@ fn bad_flag_values_exit_2_naming_the_flag_and_the_part() {
     }
 }
 
-/// The default mix is the generator's: its weights, as written in crates/events.
+/// The default mix and catalogue are the event generator's, which the producer sends.
 #[test]
 fn the_default_mix_is_the_event_generators() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events/src/generator.rs");
-    let source = std::fs::read_to_string(&path).expect("read crates/events/src/generator.rs");
-    for (name, weight) in RECIPE_WEIGHTS {
-        let entry = format!("(\"{name}\", {weight}),");
-        assert!(source.contains(&entry), "generator.rs lacks {entry}");
-    }
-    for constant in [
-        "const USERS: usize = 100;",
-        "const PRODUCTS_PER_SUBCATEGORY: u32 = 20;",
-        "const CATEGORIES: [(&str, [&str; 5]); 5]",
-    ] {
-        assert!(source.contains(constant), "generator.rs lacks {constant}");
-    }
+    assert_eq!(RECIPE_WEIGHTS, events::EVENT_WEIGHTS);
+    assert_eq!(synth::capacity::traffic::RECIPE_USERS, 100);
+    assert_eq!(synth::capacity::traffic::RECIPE_PRODUCTS, 500);
 }
 
 /// docs/capacity.md's preset table is generated; `UPDATE_DOCS=1` rewrites it.

@@ -71,11 +71,17 @@ pub struct KinesisFaults {
 /// What the proxy saw and did.
 #[derive(Debug, Default)]
 pub struct Counts {
+    /// BatchWriteItem calls seen.
     pub batch_writes: AtomicUsize,
+    /// BatchWriteItem calls answered with throttling.
     pub throttled: AtomicUsize,
+    /// BatchWriteItem calls answered with some items unprocessed.
     pub partial: AtomicUsize,
+    /// SendMessageBatch calls seen.
     pub send_batches: AtomicUsize,
+    /// SendMessageBatch entries answered as failed.
     pub failed_entries: AtomicUsize,
+    /// PutMetricData calls seen (the processor must make none: its metrics are EMF).
     pub put_metric_data: AtomicUsize,
     /// PutRecords calls seen.
     pub put_records: AtomicUsize,
@@ -97,6 +103,7 @@ pub struct Counts {
 pub struct Proxy {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
+    /// What it saw and did so far.
     pub counts: Arc<Counts>,
     life: Arc<Life>,
     task: tokio::task::JoinHandle<()>,

@@ -20,10 +20,8 @@ impl RunId {
 
     /// The id for `now_ms` and the random `suffix`.
     pub fn from_parts(now_ms: i64, suffix: u16) -> RunId {
-        let (year, month, day, hour, minute, second) = utc(now_ms.div_euclid(1000));
-        RunId(format!(
-            "{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z-{suffix:04x}"
-        ))
+        let time = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        RunId(format!("{}-{suffix:04x}", time.format("%Y%m%dT%H%M%SZ")))
     }
 
     /// The id as text.
@@ -56,22 +54,6 @@ impl std::fmt::Display for RunId {
     }
 }
 
-/// Epoch seconds → (year, month, day, hour, minute, second) in UTC (Howard Hinnant's
-/// days-to-civil algorithm; no date crate for one timestamp).
-fn utc(seconds: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, rest / 3_600, rest % 3_600 / 60, rest % 60)
-}
-
 /// What a run sends.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -88,7 +70,7 @@ pub struct Plan {
 pub enum Expect {
     /// In the table, under the run's `userId` and this `eventKey`.
     Stored {
-        /// `eventKey`: the 13-digit timestamp, `#`, the event id (DESIGN.md).
+        /// `eventKey`: the 13-digit timestamp, `#`, the event id (docs/design.md, "Table items").
         event_key: String,
     },
     /// In the dead-letter queue, broken this way.

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use aws_edge::args;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use cli_support::args;
 
 use crate::check;
 
@@ -14,11 +14,11 @@ pub const MAX_COUNT: usize = 1_000;
 
 /// Verify a deployed pipeline end to end: send a small marked batch of events (some
 /// deliberately invalid) to the stack's stream, then check that each valid event is stored
-/// in the table under the key DESIGN.md defines, each invalid one is a dead letter in the
+/// in the table under the key docs/design.md defines, each invalid one is a dead letter in the
 /// queue, and the function logged no error; print the end-to-end latency (p50/p99, event
 /// timestamp to processedAt).
 ///
-/// The events' userId and partition key are verify-<run id>, their eventIds follow from
+/// The events' userId and partition key are `verify-<run id>`, their eventIds follow from
 /// it, so they never mix with real traffic. verify's dead letters are deleted once found
 /// (unless --keep); other messages in the queue are put back at once. Progress goes to
 /// stderr; the report, with the summary as its last line, to stdout.

@@ -1,35 +1,22 @@
 //! verify's errors: each one plain line naming the service, the operation and what to check.
+//! AWS calls fail with `aws_edge`'s [`CallError`], classified by the SDK error's kind.
 
-use aws_sdk_cloudformation::error::SdkError;
+use aws_edge::error::CallError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use deployed_stack::StackError;
+use producer::send::CallError as PutError;
 
 /// Why verify could not finish its checks (as opposed to checks that failed, which a
 /// [`crate::report::Report`] lists).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An AWS call failed.
-    #[error("{service} {operation} failed: {detail}; {hint}")]
-    Call {
-        /// The service, e.g. `DynamoDB`.
-        service: &'static str,
-        /// The operation and what it was on, e.g. `Query(retail-events-dev-events)`.
-        operation: String,
-        /// The SDK's error and its causes in one line.
-        detail: String,
-        /// What to check.
-        hint: String,
-    },
-    /// The stack lacks an output verify reads.
-    #[error(
-        "stack {stack} has no output {output}; verify needs StreamName, TableName, \
-         DeadLetterQueueUrl, LogGroupName and FunctionName (is it this project's stack, and \
-         is its creation complete? make outputs lists what it has)"
-    )]
-    MissingOutput {
-        /// The stack.
-        stack: String,
-        /// The output.
-        output: &'static str,
-    },
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The stack could not be read, or lacks an output verify reads (StreamName,
+    /// TableName, DeadLetterQueueUrl, LogGroupName, FunctionName).
+    #[error(transparent)]
+    Stack(#[from] StackError),
     /// Records the stream did not take, even after retries.
     #[error(
         "Kinesis PutRecords on {stream}: {failed} of {total} records were not accepted after \
@@ -47,38 +34,52 @@ pub enum Error {
     },
 }
 
-/// What to say when a call could not reach the service at all.
-pub(crate) const UNREACHABLE: &str =
-    "check that the endpoint is reachable (--endpoint-url or AWS_ENDPOINT_URL, the region, the network)";
-
-/// An [`Error::Call`] for `err`. `hint` says which permission or resource to check; it is
-/// replaced by [`UNREACHABLE`]'s advice when the request never got an answer.
+/// An [`Error::Call`] for `err` of `operation` on `service`. `hint` says which permission
+/// or resource to check when the service answered with a refusal; a call without an
+/// answer, or without credentials, says what to check for that instead.
 pub fn call<E, R>(
     service: &'static str,
     operation: impl Into<String>,
-    err: &SdkError<E, R>,
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
     hint: impl Into<String>,
 ) -> Error
 where
-    E: std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let unreachable = matches!(
-        err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    );
-    let detail = local_runner::aws::describe(err);
-    let hint = if unreachable && !detail.starts_with("no AWS credentials") {
-        UNREACHABLE.to_owned()
-    } else {
-        hint.into()
+    let hint = hint.into();
+    Error::Call(
+        CallError::new(format!("{service} {}", operation.into()), err)
+            .when_denied(hint.clone())
+            .when_not_found(hint.clone())
+            .when_refused(hint),
+    )
+}
+
+/// An [`Error::Call`] for a PutRecords call of the producer's sender on `stream` that
+/// failed as a whole.
+pub fn put_error(stream: &str, err: PutError) -> Error {
+    use aws_edge::error::Failure;
+    let (failure, detail) = match err {
+        PutError::NoAnswer(detail) => (
+            Failure::NoAnswer {
+                cause: "no response",
+            },
+            detail,
+        ),
+        PutError::Transient(detail) => (Failure::Throttled, detail),
+        PutError::Fatal(detail) => (
+            Failure::Service {
+                code: String::new(),
+                server_side: false,
+            },
+            detail,
+        ),
     };
-    Error::Call {
-        service,
-        operation: operation.into(),
-        detail,
-        hint,
-    }
+    Error::Call(
+        CallError::with_failure(format!("Kinesis PutRecords({stream})"), failure, detail)
+            .when_refused(policy_hint("kinesis:PutRecords", "ProducerPolicy")),
+    )
 }
 
 /// The advice for a call that the stack's managed policy `policy` (output `output`) allows.
@@ -94,27 +95,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_call_error_is_one_line_naming_service_operation_and_what_to_check() {
-        let err = Error::Call {
-            service: "DynamoDB",
-            operation: "Query(events)".into(),
-            detail: "service error: AccessDeniedException: not authorized".into(),
-            hint: policy_hint("dynamodb:Query", "EventReaderPolicy"),
-        };
-        let text = err.to_string();
+    fn a_refused_put_names_the_policy_and_one_without_answer_the_endpoint() {
+        let refused = put_error("s", PutError::Fatal("AccessDeniedException: no".into()));
+        let text = refused.to_string();
         assert!(!text.contains('\n'));
-        assert!(text.starts_with("DynamoDB Query(events) failed: service error"));
-        assert!(text.ends_with("output EventReaderPolicyArn to the role or user running verify)"));
-    }
-
-    #[test]
-    fn a_missing_output_names_the_stack_and_the_output() {
-        let err = Error::MissingOutput {
-            stack: "s".into(),
-            output: "TableName",
-        };
-        assert!(err
-            .to_string()
-            .starts_with("stack s has no output TableName;"));
+        assert!(text.starts_with("Kinesis PutRecords(s) failed: AccessDeniedException: no;"));
+        assert!(text.ends_with("output ProducerPolicyArn to the role or user running verify)"));
+        let silent = put_error("s", PutError::NoAnswer("cannot reach Kinesis".into()));
+        assert!(
+            silent.to_string().contains("is up and reachable"),
+            "{silent}"
+        );
     }
 }

@@ -148,7 +148,7 @@ fn not_read(group: &str, err: &SdkError<FilterLogEventsError, HttpResponse>) -> 
     LogCheck::NoLogs(format!(
         "function log not checked: the FilterLogEvents answer for log group {group} could not \
          be parsed ({}); moto's stand-in Lambda writes such events, AWS does not",
-        local_runner::aws::describe(err)
+        aws_edge::error::describe(err)
     ))
 }
 

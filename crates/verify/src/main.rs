@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
-    cli_support::run(async {
+    aws_edge::run(async {
         match run(args).await {
             Ok(report) => {
                 for line in report.lines() {
@@ -38,8 +38,7 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<Report, verify::Error> {
     let config =
-        local_runner::aws::sdk_config(args.endpoint_url.as_deref(), args.region.as_deref(), 3)
-            .await;
+        aws_edge::config::sdk_config(args.endpoint_url.as_deref(), args.region.as_deref(), 3).await;
     let stack = Stack::describe(&config, &args.stack_name).await?;
     println!(
         "verify: stack {}: stream {}, table {}, queue {}, log group {}",

@@ -206,7 +206,7 @@ impl Queue {
         err: &aws_sdk_sqs::error::SdkError<E, R>,
     ) -> Error
     where
-        E: std::error::Error + 'static,
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
         error::call(

@@ -3,7 +3,7 @@
 
 use aws_config::SdkConfig;
 use producer::kinesis::Stream;
-use producer::send::{self, CallError, Placement, RetryPolicy, MAX_BATCH_RECORDS};
+use producer::send::{self, Placement, RetryPolicy, MAX_BATCH_RECORDS};
 use producer::source::Record;
 
 use crate::batch::{Expect, Plan, RunId};
@@ -73,7 +73,7 @@ pub async fn send(
     for range in send::batches(&records, MAX_BATCH_RECORDS) {
         let outcome = send::put_batch(&stream, &records[range.clone()], RetryPolicy::default())
             .await
-            .map_err(|e| put_error(&stack.stream_name, e))?;
+            .map_err(|e| error::put_error(&stack.stream_name, e))?;
         for (index, placement) in outcome.placed {
             placements[range.start + index] = Some(placement);
         }
@@ -107,19 +107,4 @@ pub async fn send(
         started_ms,
         records,
     })
-}
-
-fn put_error(stream: &str, err: CallError) -> Error {
-    let detail = err.to_string();
-    let hint = if detail.starts_with("cannot reach") {
-        error::UNREACHABLE.to_owned()
-    } else {
-        error::policy_hint("kinesis:PutRecords", "ProducerPolicy")
-    };
-    Error::Call {
-        service: "Kinesis",
-        operation: format!("PutRecords({stream})"),
-        detail,
-        hint,
-    }
 }

@@ -1,10 +1,9 @@
-//! The deployed stack's outputs that verify reads (DESIGN.md, "Contracts").
-
-use std::collections::BTreeMap;
+//! The deployed stack's outputs that verify reads (docs/design.md, "Stack outputs"),
+//! through `deployed_stack`.
 
 use aws_config::SdkConfig;
 
-use crate::error::{self, Error};
+use crate::error::Error;
 
 /// Where the pipeline's parts are, from the stack's outputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,68 +23,31 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// The stack from its outputs (name → value).
-    pub fn from_outputs(name: &str, outputs: &BTreeMap<String, String>) -> Result<Stack, Error> {
-        let get = |output: &'static str| {
-            outputs
-                .get(output)
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .ok_or_else(|| Error::MissingOutput {
-                    stack: name.to_owned(),
-                    output,
-                })
-        };
+    /// The stack from the deployed stack's outputs; an output verify reads that is
+    /// missing is named.
+    pub fn from_outputs(stack: &deployed_stack::Stack) -> Result<Stack, Error> {
         Ok(Stack {
-            name: name.to_owned(),
-            stream_name: get("StreamName")?,
-            table_name: get("TableName")?,
-            queue_url: get("DeadLetterQueueUrl")?,
-            log_group: get("LogGroupName")?,
-            function_name: get("FunctionName")?,
+            name: stack.name().to_owned(),
+            stream_name: stack.stream_name()?.to_owned(),
+            table_name: stack.table_name()?.to_owned(),
+            queue_url: stack.dead_letter_queue_url()?.to_owned(),
+            log_group: stack.log_group_name()?.to_owned(),
+            function_name: stack.function_name()?.to_owned(),
         })
     }
 
     /// Reads the outputs of stack `name` with DescribeStacks.
     pub async fn describe(config: &SdkConfig, name: &str) -> Result<Stack, Error> {
-        let cfn = aws_sdk_cloudformation::Client::new(config);
-        let described = cfn
-            .describe_stacks()
-            .stack_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                let region = config.region().map_or("?".to_owned(), |r| r.to_string());
-                let hint = if local_runner::aws::describe(&e).contains("does not exist") {
-                    format!(
-                        "no stack named {name} in region {region}; check --stack-name and \
-                         --region (make deploy creates it, make outputs shows it)"
-                    )
-                } else {
-                    "the caller needs cloudformation:DescribeStacks on the stack".to_owned()
-                };
-                error::call(
-                    "CloudFormation",
-                    format!("DescribeStacks({name})"),
-                    &e,
-                    hint,
-                )
-            })?;
-        let outputs: BTreeMap<String, String> = described
-            .stacks()
-            .first()
-            .map(|s| s.outputs())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-            .collect();
-        Stack::from_outputs(name, &outputs)
+        let found = deployed_stack::Stack::find(config, name).await?;
+        Stack::from_outputs(&found)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::collections::BTreeMap;
 
     fn outputs() -> BTreeMap<String, String> {
         [
@@ -103,7 +65,8 @@ mod tests {
 
     #[test]
     fn the_outputs_verify_needs_are_read_by_name() {
-        let stack = Stack::from_outputs("x", &outputs()).unwrap();
+        let stack =
+            Stack::from_outputs(&deployed_stack::Stack::from_outputs("x", outputs())).unwrap();
         assert_eq!(stack.stream_name, "s");
         assert_eq!(stack.queue_url, "http://q");
         assert_eq!(stack.log_group, "/aws/lambda/f");
@@ -113,11 +76,15 @@ mod tests {
     fn a_missing_or_empty_output_is_named() {
         let mut outputs = outputs();
         outputs.remove("TableName");
-        let err = Stack::from_outputs("x", &outputs).unwrap_err().to_string();
+        let err = Stack::from_outputs(&deployed_stack::Stack::from_outputs("x", outputs.clone()))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("stack x has no output TableName"), "{err}");
         let mut outputs = self::tests::outputs();
         outputs.insert("LogGroupName".into(), String::new());
-        let err = Stack::from_outputs("x", &outputs).unwrap_err().to_string();
+        let err = Stack::from_outputs(&deployed_stack::Stack::from_outputs("x", outputs.clone()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no output LogGroupName"), "{err}");
     }
 }

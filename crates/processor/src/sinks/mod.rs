@@ -29,39 +29,17 @@ pub enum SinkError {
     Fatal(String),
 }
 
-/// Error codes AWS services use for "slow down" and "try again".
-const RETRYABLE_CODES: &[&str] = &[
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "Throttling",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "RequestThrottled",
-    "KMSThrottlingException",
-    "AWS.SimpleQueueService.RequestThrottled",
-];
-
 /// Sorts an SDK error into retryable (throttling, 5xx, timeouts, dropped connections) and
-/// fatal (everything the same request would hit again).
+/// fatal (everything the same request would hit again), by `aws_edge`'s classifier.
 pub fn classify_sdk_error<E>(err: SdkError<E, HttpResponse>) -> SinkError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            SinkError::Retryable(message)
-        }
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or_default();
-            if RETRYABLE_CODES.contains(&code) || service.raw().status().is_server_error() {
-                SinkError::Retryable(message)
-            } else {
-                SinkError::Fatal(message)
-            }
-        }
-        _ => SinkError::Fatal(message),
+    if aws_edge::error::Failure::of(&err).is_retryable() {
+        SinkError::Retryable(message)
+    } else {
+        SinkError::Fatal(message)
     }
 }
 

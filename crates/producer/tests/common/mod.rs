@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use aws_sdk_kinesis::types::ShardIteratorType;
-use processor::kpl::{self, Deaggregated};
+use kinesis_codec::kpl::{self, Deaggregated};
 use producer::source::{Generated, Record};
 
 /// The events' clock: fixed, so a seed gives the same records in the test and the binary.

@@ -4,9 +4,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use aws_edge::retry::Backoff;
 use processor::dead_letter::{self, DeadLetter, Origin};
 use processor::handler::Handler;
-use processor::retry::Backoff;
 use processor::sinks::memory::MemoryTable;
 use processor::sinks::{QueueSender, SinkError};
 

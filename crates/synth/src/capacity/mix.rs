@@ -10,14 +10,7 @@
 use std::fmt;
 
 /// The recipe's event types and their weights in percent, in the generator's order.
-pub const RECIPE_WEIGHTS: [(&str, u32); 6] = [
-    ("view", 60),
-    ("add_to_cart", 20),
-    ("purchase", 10),
-    ("wishlist", 5),
-    ("share", 3),
-    ("review", 2),
-];
+pub const RECIPE_WEIGHTS: [(&str, u32); 6] = events::EVENT_WEIGHTS;
 
 /// How far the shares of `--event-mix` may add up to something other than 1 (three shares
 /// of 0.333 are fine).

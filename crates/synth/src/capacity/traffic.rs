@@ -1,15 +1,15 @@
 //! What the traffic looks like to the partition keys: how events spread over users and
 //! products, and how big a Kinesis record is. The figures are the recipe's event generator's
-//! (crates/events/src/generator.rs, which the producer sends); the event size is the cost
+//! (the `events` crate's, which the producer sends); the event size is the cost
 //! model's default load.
 
 use crate::cost::DEFAULT_LOAD;
 
 /// The generator's users: events pick one of them uniformly.
-pub const RECIPE_USERS: u32 = 100;
+pub const RECIPE_USERS: u32 = events::USERS as u32;
 
 /// The generator's catalogue: 5 categories × 5 subcategories × 20 products.
-pub const RECIPE_PRODUCTS: u32 = 500;
+pub const RECIPE_PRODUCTS: u32 = events::PRODUCTS;
 
 /// A user id is `user-` and a UUID, the Kinesis partition key of every event (it counts
 /// towards a shard's 1 MiB/s).

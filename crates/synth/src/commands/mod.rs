@@ -1,11 +1,13 @@
 //! The `synth` subcommands: thin shells that read arguments, call the `review` crate
 //! (`diff`, `changeset-report`) or this crate's `cost` and `capacity` modules, print, and
-//! choose the exit status.
+//! choose the exit status; and [`stack_facts`], the facts `tools/stack.sh` reads from what
+//! the aws CLI printed.
 
 pub mod capacity;
 pub mod changeset;
 pub mod cost;
 pub mod diff;
+pub mod stack_facts;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -85,102 +85,102 @@ pub fn build(config: &Config) -> Template {
     let exported = outputs::Exported {
         values: vec![
             (
-                "StreamName",
+                contract::outputs::STREAM_NAME,
                 "Kinesis stream that receives the events",
                 stream.resource.to_ref(),
             ),
             (
-                "StreamArn",
+                contract::outputs::STREAM_ARN,
                 "ARN of the Kinesis stream",
                 stream.resource.attr_arn(),
             ),
             (
-                "FunctionName",
+                contract::outputs::FUNCTION_NAME,
                 "The processor Lambda function",
                 processor.function.to_ref(),
             ),
             (
-                "FunctionArn",
+                contract::outputs::FUNCTION_ARN,
                 "ARN of the processor function",
                 processor.function.attr_arn(),
             ),
             (
-                "TableName",
+                contract::outputs::TABLE_NAME,
                 "DynamoDB table of processed events",
                 table.resource.to_ref(),
             ),
             (
-                "TableArn",
+                contract::outputs::TABLE_ARN,
                 "ARN of the events table",
                 table.resource.attr_arn(),
             ),
             (
-                "DeadLetterQueueUrl",
+                contract::outputs::DEAD_LETTER_QUEUE_URL,
                 "SQS queue of records that could not be processed",
                 queue.resource.to_ref(),
             ),
             (
-                "DeadLetterQueueArn",
+                contract::outputs::DEAD_LETTER_QUEUE_ARN,
                 "ARN of the dead-letter queue",
                 queue.resource.attr_arn(),
             ),
             (
-                "DeadLetterQueueName",
+                contract::outputs::DEAD_LETTER_QUEUE_NAME,
                 "Name of the dead-letter queue",
                 queue.resource.attr_queue_name(),
             ),
             (
-                "LogGroupName",
+                contract::outputs::LOG_GROUP_NAME,
                 "The processor's CloudWatch log group",
                 processor.log_group.to_ref(),
             ),
             (
-                "LogGroupArn",
+                contract::outputs::LOG_GROUP_ARN,
                 "ARN of the processor's log group",
                 processor.log_group.attr_arn(),
             ),
             (
-                "RoleArn",
+                contract::outputs::ROLE_ARN,
                 "ARN of the processor's execution role",
                 processor.role.attr_arn(),
             ),
             (
-                "EventSourceMappingId",
+                contract::outputs::EVENT_SOURCE_MAPPING_ID,
                 "ID of the event source mapping from the stream to the processor",
                 processor.mapping.to_ref(),
             ),
             (
-                "DashboardName",
+                contract::outputs::DASHBOARD_NAME,
                 "CloudWatch dashboard of the pipeline",
                 dashboard.to_ref(),
             ),
             (
-                "DataKeyArn",
+                contract::outputs::DATA_KEY_ARN,
                 "KMS key of the stream, table and queue; producers in other accounts need kms:GenerateDataKey on it",
                 key.attr_arn(),
             ),
             (
-                "DataKeyAlias",
+                contract::outputs::DATA_KEY_ALIAS,
                 "Alias name of the data key",
                 data_key.alias.to_ref(),
             ),
             (
-                "ProducerPolicyArn",
+                contract::outputs::PRODUCER_POLICY_ARN,
                 "Managed policy for producer applications: put records on the stream",
                 policies.producer.to_ref(),
             ),
             (
-                "DeadLetterReaderPolicyArn",
+                contract::outputs::DEAD_LETTER_READER_POLICY_ARN,
                 "Managed policy for operators: read and delete dead letters",
                 policies.dead_letter_reader.to_ref(),
             ),
             (
-                "EventReaderPolicyArn",
+                contract::outputs::EVENT_READER_POLICY_ARN,
                 "Managed policy for query applications: read the events table and its indexes",
                 policies.event_reader.to_ref(),
             ),
             (
-                "RedrivePolicyArn",
+                contract::outputs::REDRIVE_POLICY_ARN,
                 "Managed policy for whoever runs redrive",
                 policies.redrive.to_ref(),
             ),
@@ -293,6 +293,24 @@ mod tests {
             }
             Value::Array(items) => items.iter().for_each(|v| find_policies(v, out)),
             _ => {}
+        }
+    }
+
+    /// Every output the stack declares is one of `contract::outputs`, which the tools read
+    /// the stack by, and the stack declares every one of them (AlarmTopicArn under its
+    /// condition).
+    #[test]
+    fn the_outputs_are_exactly_the_contracts() {
+        for preset in PRESETS {
+            let config = Config::from_preset(preset).unwrap();
+            let doc = super::build(&config).to_document().unwrap();
+            let declared: Vec<&str> = doc["Outputs"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(declared, contract::outputs::ALL, "{preset}");
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The stack's outputs, by the exact names of DESIGN.md (scripts read them), plus console
-//! links for people.
+//! The stack's outputs, by the exact names of docs/design.md (`contract::outputs`: scripts
+//! and the tools read them), plus console links for people.
 
 use cfn::{Expr, Output, Template};
 
@@ -20,7 +20,7 @@ pub fn add(template: &mut Template, names: &Names, exported: Exported) {
     }
     let (topic_arn, condition) = exported.alarm_topic;
     template.output(
-        "AlarmTopicArn",
+        contract::outputs::ALARM_TOPIC_ARN,
         Output::new(topic_arn)
             .description("SNS topic that alarm notifications go to")
             .condition(&condition),
@@ -36,7 +36,7 @@ pub fn add(template: &mut Template, names: &Names, exported: Exported) {
 fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
     vec![
         (
-            "DashboardConsoleUrl",
+            contract::outputs::DASHBOARD_CONSOLE_URL,
             "The pipeline's CloudWatch dashboard",
             format!(
                 "cloudwatch/home?region=${{AWS::Region}}#dashboards:name={}",
@@ -44,7 +44,7 @@ fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
-            "FunctionConsoleUrl",
+            contract::outputs::FUNCTION_CONSOLE_URL,
             "The processor in the Lambda console",
             format!(
                 "lambda/home?region=${{AWS::Region}}#/functions/{}",
@@ -52,7 +52,7 @@ fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
-            "LogsConsoleUrl",
+            contract::outputs::LOGS_CONSOLE_URL,
             "The processor's log group in the CloudWatch console",
             format!(
                 "cloudwatch/home?region=${{AWS::Region}}#logsV2:log-groups/log-group/{}",
@@ -60,7 +60,7 @@ fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
-            "TableConsoleUrl",
+            contract::outputs::TABLE_CONSOLE_URL,
             "The events table in the DynamoDB console",
             format!(
                 "dynamodbv2/home?region=${{AWS::Region}}#table?name={}",
@@ -68,7 +68,7 @@ fn console_links(names: &Names) -> Vec<(&'static str, &'static str, String)> {
             ),
         ),
         (
-            "StreamConsoleUrl",
+            contract::outputs::STREAM_CONSOLE_URL,
             "The stream in the Kinesis console",
             format!(
                 "kinesis/home?region=${{AWS::Region}}#/streams/details/{}/monitoring",

@@ -1,4 +1,4 @@
-//! The deploy-time parameters (DESIGN.md: CodeS3Bucket, CodeS3Key, AlertEmail) and the
+//! The deploy-time parameters (docs/design.md, "Deploy-time parameters": CodeS3Bucket, CodeS3Key, AlertEmail) and the
 //! console's grouping of them. Everything else is decided at synth time from the config.
 
 use cfn::{ConditionHandle, Expr, ParamHandle, Parameter, Template};

@@ -1,4 +1,4 @@
-//! The DynamoDB table the processor writes to, with the keys and indexes of DESIGN.md:
+//! The DynamoDB table the processor writes to, with the keys and indexes of docs/design.md, "Table items":
 //! `userId` + `eventKey` (timestamp and event id, so replays overwrite instead of
 //! duplicating), and the `EventTypeIndex` and `ProductIndex` GSIs on `eventTimestamp`;
 //! and the grants to write it and to read it. Its capacity auto scaling (provisioned

@@ -1,10 +1,22 @@
-//! What the pipeline's command-line tools (producer, local-runner, verify, redrive, query)
-//! share, so a bad argument reads the same everywhere and exits 2 before any AWS call.
+//! Where the pipeline's programs meet AWS, in one place, so every tool connects, retries and
+//! explains a failure the same way (docs/design.md, "Layers").
 //!
-//! - [`args`]: clap value parsers for `--region`, `--endpoint-url` and `--stack-name`.
-//! - [`run`]: runs a tool's async main on a current-thread runtime.
+//! - [`args`]: `--stack-name`, `--endpoint-url` and `--region`, checked by shape before any
+//!   call, as clap value parsers and as one flattenable struct.
+//! - [`config`]: SDK configurations with timeouts, so an unreachable endpoint is an error
+//!   in seconds instead of a hang.
+//! - [`error`]: one classifier of SDK errors by variant and error code
+//!   ([`error::Failure`]), and one error type for a failed call ([`error::CallError`]) whose
+//!   text ends with what to check.
+//! - [`health`]: an SDK interceptor that notices a service that stopped answering.
+//! - [`retry`]: backoff with full jitter, bounded by a deadline.
+//! - [`run`]: a tool's async main on a current-thread runtime.
 
 pub mod args;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod retry;
 
 use std::future::Future;
 use std::process::ExitCode;

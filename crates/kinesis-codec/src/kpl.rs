@@ -26,7 +26,7 @@
 //! # What the processor relies on
 //!
 //! - The n-th user record (0-based, [`UserRecord::sub_sequence_number`]) is addressed as
-//!   the Kinesis eventID with `:n` appended (DESIGN.md). The index is the record's position
+//!   the Kinesis eventID with `:n` appended (docs/design.md, "Record identity"). The index is the record's position
 //!   in the aggregate, which the producer fixed when it sealed the digest, so a replay or a
 //!   Lambda retry of the same Kinesis record addresses the same items and overwrites them
 //!   instead of duplicating them.

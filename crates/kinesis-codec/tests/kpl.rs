@@ -1,8 +1,8 @@
 //! Properties of KPL de-aggregation over arbitrary input: it never panics, what
 //! `aggregate` builds comes back unchanged, and no damage to an aggregate goes unnoticed.
 
+use kinesis_codec::kpl::{aggregate, deaggregate, Deaggregated, KplError, MAGIC};
 use md5::{Digest, Md5};
-use processor::kpl::{aggregate, deaggregate, Deaggregated, KplError, MAGIC};
 use proptest::prelude::*;
 
 /// Partition keys: often shared (as a real producer's are), sometimes any Unicode.

@@ -2,9 +2,37 @@
 //! when it has the right shape, else a message that says what was expected and repeats
 //! what was given; clap prefixes the flag's name and exits 2.
 //!
+//! [`AwsArgs`] and [`StackArgs`] are the flags themselves, for a tool's clap struct to
+//! `#[command(flatten)]`.
+//!
 //! The checks are by shape only: whether a region exists or an endpoint answers is the
 //! SDK's to find out, but a value that cannot be right should not reach it (the SDK would
 //! fail later with a message about endpoint parameters or a whole request dump).
+
+/// Where to reach AWS: `--endpoint-url` and `--region`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct AwsArgs {
+    /// Another endpoint than AWS's, e.g. moto's: http://127.0.0.1:5000 (default:
+    /// AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL", value_parser = endpoint_url)]
+    pub endpoint_url: Option<String>,
+
+    /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
+    #[arg(long, value_parser = region)]
+    pub region: Option<String>,
+}
+
+/// A deployed stack and where to reach it: `--stack-name`, `--endpoint-url`, `--region`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct StackArgs {
+    /// The pipeline's CloudFormation stack, e.g. retail-events-dev.
+    #[arg(long, value_name = "NAME", value_parser = stack_name)]
+    pub stack_name: String,
+
+    /// Where to reach AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
 
 /// `--region`: lowercase words and a number joined by hyphens, such as `us-east-1`,
 /// `ap-southeast-2` or `us-gov-west-1`.
@@ -65,6 +93,34 @@ pub fn stack_name(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Tool {
+        #[command(flatten)]
+        stack: StackArgs,
+    }
+
+    #[test]
+    fn the_flattened_flags_are_checked_and_named() {
+        let tool = Tool::try_parse_from([
+            "tool",
+            "--stack-name",
+            "s",
+            "--endpoint-url",
+            "http://127.0.0.1:5000",
+            "--region",
+            "eu-west-1",
+        ])
+        .unwrap();
+        assert_eq!(tool.stack.stack_name, "s");
+        assert_eq!(tool.stack.aws.region.as_deref(), Some("eu-west-1"));
+        let err =
+            Tool::try_parse_from(["tool", "--stack-name", "s", "--region", "moon"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--region"), "{err}");
+        assert!(Tool::try_parse_from(["tool"]).is_err());
+    }
 
     #[test]
     fn regions_are_checked_by_shape() {

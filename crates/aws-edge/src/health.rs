@@ -1,4 +1,4 @@
-//! Whether the endpoints the runner depends on still answer.
+//! Whether the endpoints a long-running tool depends on still answer.
 //!
 //! On Lambda a dead table makes each invocation retry until the function's timeout, and
 //! the mapping then retries the batch: minutes of silence before anyone learns why. The
@@ -13,11 +13,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::interceptors::{
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::error::Failure;
 
 /// How long a service may go without answering any call before the run stops.
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(10);
@@ -56,7 +60,7 @@ struct Streak {
     cause: &'static str,
 }
 
-/// The services' answers so far. Shared by the sinks (through [`Watched`]) and the loop.
+/// The services' answers so far. Shared by the watched clients (through [`Watch`]) and the loop.
 #[derive(Debug)]
 pub struct Health {
     limit: Duration,
@@ -97,8 +101,8 @@ impl Health {
         }
     }
 
-    /// A call to `service` (`call`, started at `started`) got no answer: `error` says why.
-    pub fn no_answer(&self, service: Service, started: Instant, call: &str, error: &str) {
+    /// A call to `service` (`call`, started at `started`) got no answer, for `cause`.
+    pub fn no_answer(&self, service: Service, started: Instant, call: &str, cause: &'static str) {
         if let Ok(mut streaks) = self.streaks.lock() {
             let streak = streaks.entry(service).or_insert(Streak {
                 since: started,
@@ -106,7 +110,7 @@ impl Health {
                 cause: "",
             });
             streak.call = call.to_owned();
-            streak.cause = cause(error);
+            streak.cause = cause;
         }
     }
 
@@ -157,7 +161,7 @@ impl Health {
 #[error(
     "{what} at {endpoint} is not answering: {call} got no answer for {:.0} s ({cause}); \
      check that {endpoint} is up and reachable (`make local` runs moto there), then run \
-     local-runner again",
+     again",
     silent.as_secs_f64()
 )]
 pub struct Unreachable {
@@ -171,36 +175,6 @@ pub struct Unreachable {
     pub cause: &'static str,
     /// For how long.
     pub silent: Duration,
-}
-
-/// Whether an SDK error's text (`SdkError`'s display, alone or with its causes) says the
-/// call got no answer rather than an error answer.
-pub fn is_no_answer(error: &str) -> bool {
-    [
-        "dispatch failure",
-        "request has timed out",
-        "response error",
-    ]
-    .iter()
-    .any(|prefix| error.starts_with(prefix))
-}
-
-/// Why a call got no answer, in a word or two, from its error's text.
-pub fn cause(error: &str) -> &'static str {
-    let error = error.to_ascii_lowercase();
-    if error.contains("connection refused") {
-        "connection refused"
-    } else if error.contains("timed out") || error.contains("timeout") {
-        "timed out"
-    } else if error.contains("reset")
-        || error.contains("closed")
-        || error.contains("broken pipe")
-        || error.contains("incomplete")
-    {
-        "connection dropped"
-    } else {
-        "no response"
-    }
 }
 
 /// An SDK interceptor that tells [`Health`] after every attempt whether `service` answered.
@@ -227,7 +201,7 @@ impl Watch {
 
 impl Intercept for Watch {
     fn name(&self) -> &'static str {
-        "local-runner health watch"
+        "health watch"
     }
 
     fn read_before_transmit(
@@ -258,12 +232,15 @@ impl Intercept for Watch {
             Ok(last) if !last.is_empty() => last.clone(),
             _ => "a call".to_owned(),
         };
-        let error = match context.output_or_error() {
-            Some(Err(error)) => crate::aws::describe(error),
-            _ => String::new(),
+        let cause = match context.output_or_error() {
+            Some(Err(error)) => match Failure::of_dyn(error) {
+                Failure::NoAnswer { cause } => cause,
+                _ => "no response",
+            },
+            _ => "no response",
         };
         self.health
-            .no_answer(self.service, Instant::now(), &call, &error);
+            .no_answer(self.service, Instant::now(), &call, cause);
         Ok(())
     }
 }
@@ -271,30 +248,6 @@ impl Intercept for Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_calls_without_an_answer_count() {
-        assert!(is_no_answer(
-            "dispatch failure: io error: client error (Connect): tcp connect error: \
-             Connection refused (os error 111) (DispatchFailure(...))"
-        ));
-        assert!(is_no_answer("request has timed out: timeout"));
-        assert!(!is_no_answer(
-            "service error: ProvisionedThroughputExceededException: slow down"
-        ));
-        assert_eq!(
-            cause("dispatch failure: tcp connect error: Connection refused (os error 111)"),
-            "connection refused"
-        );
-        assert_eq!(
-            cause("request has timed out: HTTP read timeout"),
-            "timed out"
-        );
-        assert_eq!(
-            cause("response error: connection closed before message completed"),
-            "connection dropped"
-        );
-    }
 
     #[test]
     fn a_service_silent_for_the_limit_is_down_and_an_answer_clears_it() {
@@ -308,7 +261,7 @@ mod tests {
             Service::Table,
             long_ago,
             "BatchWriteItem",
-            "dispatch failure: Connection refused",
+            "connection refused",
         );
         let down = health.verdict().expect("down");
         let line = down.to_string();
@@ -322,12 +275,7 @@ mod tests {
         assert!(!line.contains('\n'));
         health.answered(Service::Table);
         assert!(health.verdict().is_none());
-        health.no_answer(
-            Service::Stream,
-            Instant::now(),
-            "GetRecords",
-            "request has timed out",
-        );
+        health.no_answer(Service::Stream, Instant::now(), "GetRecords", "timed out");
         assert!(health.verdict().is_none(), "not silent long enough yet");
         assert!(health.silent(Service::Stream).is_some());
     }

@@ -1,0 +1,312 @@
+//! The event source mapping from the stack's stream to the processor, as the Lambda API
+//! reports it (-1 = unlimited), completed from the stack's template where the API is
+//! silent: moto keeps a mapping's FilterCriteria and StartingPosition but not its
+//! StartingPositionTimestamp, so for an AT_TIMESTAMP mapping without one the timestamp is
+//! read from the template ([`from_template`]).
+
+use aws_config::SdkConfig;
+use aws_edge::error::CallError;
+use serde_json::Value;
+
+use crate::{Stack, StackError};
+
+/// A mapping's settings as the Lambda API reports them (-1 = unlimited).
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    /// Its UUID (the physical ID of the stack's mapping resource).
+    pub uuid: String,
+    /// The stream's ARN, or a stream consumer's (enhanced fan-out).
+    pub event_source_arn: String,
+    /// BatchSize.
+    pub batch_size: i32,
+    /// MaximumBatchingWindowInSeconds.
+    pub window_secs: i32,
+    /// BisectBatchOnFunctionError.
+    pub bisect: bool,
+    /// MaximumRetryAttempts.
+    pub max_retries: i32,
+    /// MaximumRecordAgeInSeconds.
+    pub max_record_age_secs: i32,
+    /// FunctionResponseTypes contains ReportBatchItemFailures.
+    pub report_item_failures: bool,
+    /// DestinationConfig.OnFailure.Destination.
+    pub on_failure: Option<String>,
+    /// StartingPosition: TRIM_HORIZON, LATEST or AT_TIMESTAMP.
+    pub starting_position: Option<String>,
+    /// StartingPositionTimestamp, epoch seconds.
+    pub starting_position_timestamp: Option<f64>,
+    /// FilterCriteria.Filters[].Pattern.
+    pub filter_patterns: Vec<String>,
+}
+
+impl Mapping {
+    /// Whether the timestamp to start at has to come from elsewhere (the template).
+    pub fn lacks_timestamp(&self) -> bool {
+        self.starting_position.as_deref() == Some("AT_TIMESTAMP")
+            && self.starting_position_timestamp.is_none()
+    }
+}
+
+/// What the stack's template says of a mapping where the Lambda API (moto's) is silent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TemplateMapping {
+    /// Properties.StartingPositionTimestamp.
+    pub starting_position_timestamp: Option<f64>,
+    /// Properties.FilterCriteria.Filters[].Pattern, when the template has them.
+    pub filter_patterns: Option<Vec<String>>,
+}
+
+/// Reads mapping `logical_id` from `template` (the stack's template body, YAML or JSON
+/// in CloudFormation's long form); without an ID, the template's only mapping.
+pub fn from_template(template: &str, logical_id: Option<&str>) -> Result<TemplateMapping, String> {
+    let parsed: Value = serde_yaml::from_str(template)
+        .map_err(|e| format!("the stack's template cannot be read: {e}"))?;
+    let resources = parsed
+        .get("Resources")
+        .and_then(Value::as_object)
+        .ok_or("the stack's template has no Resources")?;
+    let resource = match logical_id {
+        Some(id) => resources
+            .get(id)
+            .ok_or_else(|| format!("the stack's template has no resource {id}"))?,
+        None => {
+            let mut mappings = resources.values().filter(|r| {
+                r.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::EventSourceMapping")
+            });
+            match (mappings.next(), mappings.next()) {
+                (Some(only), None) => only,
+                (None, _) => return Err("the stack's template has no event source mapping".into()),
+                (Some(_), Some(_)) => {
+                    return Err("the stack's template has several event source mappings".into())
+                }
+            }
+        }
+    };
+    let properties = resource.get("Properties");
+    let timestamp = properties.and_then(|p| p.get("StartingPositionTimestamp"));
+    let starting_position_timestamp = match timestamp {
+        None => None,
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => Some(s.trim().parse::<f64>().map_err(|_| {
+            format!("StartingPositionTimestamp in the stack's template is not a number: {s:?}")
+        })?),
+        Some(other) => {
+            return Err(format!(
+                "StartingPositionTimestamp in the stack's template is not a number: {other}"
+            ))
+        }
+    };
+    let filters = properties
+        .and_then(|p| p.get("FilterCriteria"))
+        .and_then(|c| c.get("Filters"))
+        .and_then(Value::as_array);
+    let filter_patterns = match filters {
+        None => None,
+        Some(filters) => Some(
+            filters
+                .iter()
+                .map(|f| match f.get("Pattern") {
+                    Some(Value::String(pattern)) => Ok(pattern.clone()),
+                    other => Err(format!(
+                        "a filter Pattern in the stack's template is not a string: {}",
+                        other.cloned().unwrap_or(Value::Null)
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    Ok(TemplateMapping {
+        starting_position_timestamp,
+        filter_patterns,
+    })
+}
+
+impl Stack {
+    /// The event source mappings of function `function` (ListEventSourceMappings), each
+    /// completed from the stack's template where the API left its starting timestamp or
+    /// filters out.
+    pub async fn mappings(
+        &self,
+        config: &SdkConfig,
+        function: &str,
+    ) -> Result<Vec<Mapping>, StackError> {
+        let mut mappings = list(config, function).await?;
+        for mapping in mappings.iter_mut().filter(|m| m.lacks_timestamp()) {
+            self.complete_from_template(config, mapping).await?;
+        }
+        Ok(mappings)
+    }
+
+    /// Fills in what the Lambda API left out of `mapping` from the stack's template. The
+    /// stack's resources tell which template resource the mapping is (its physical ID is
+    /// the mapping's UUID).
+    async fn complete_from_template(
+        &self,
+        config: &SdkConfig,
+        mapping: &mut Mapping,
+    ) -> Result<(), StackError> {
+        let stack = self.name();
+        let cfn = aws_sdk_cloudformation::Client::new(config);
+        let mut logical_id = None;
+        let mut token: Option<String> = None;
+        loop {
+            let page = cfn
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    CallError::new(format!("CloudFormation ListStackResources({stack})"), &e)
+                })?;
+            logical_id = logical_id.or_else(|| {
+                page.stack_resource_summaries()
+                    .iter()
+                    .find(|r| r.physical_resource_id() == Some(mapping.uuid.as_str()))
+                    .and_then(|r| r.logical_resource_id())
+                    .map(str::to_owned)
+            });
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() || logical_id.is_some() {
+                break;
+            }
+        }
+        let body = cfn
+            .get_template()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| CallError::new(format!("CloudFormation GetTemplate({stack})"), &e))?
+            .template_body()
+            .unwrap_or_default()
+            .to_owned();
+        let found =
+            from_template(&body, logical_id.as_deref()).map_err(|reason| StackError::Template {
+                stack: stack.to_owned(),
+                reason: format!("event source mapping {}: {reason}", mapping.uuid),
+            })?;
+        if mapping.starting_position_timestamp.is_none() {
+            mapping.starting_position_timestamp = found.starting_position_timestamp;
+        }
+        if mapping.filter_patterns.is_empty() {
+            mapping.filter_patterns = found.filter_patterns.unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+async fn list(config: &SdkConfig, function: &str) -> Result<Vec<Mapping>, CallError> {
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let listed = lambda
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| CallError::new(format!("Lambda ListEventSourceMappings({function})"), &e))?;
+    Ok(listed
+        .event_source_mappings()
+        .iter()
+        .map(|m| Mapping {
+            uuid: m.uuid().unwrap_or_default().to_owned(),
+            event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+            batch_size: m.batch_size().unwrap_or(100),
+            window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
+            bisect: m.bisect_batch_on_function_error().unwrap_or(false),
+            max_retries: m.maximum_retry_attempts().unwrap_or(-1),
+            max_record_age_secs: m.maximum_record_age_in_seconds().unwrap_or(-1),
+            report_item_failures: m
+                .function_response_types()
+                .iter()
+                .any(|t| t.as_str() == "ReportBatchItemFailures"),
+            on_failure: m
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_owned),
+            starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
+            starting_position_timestamp: m.starting_position_timestamp().map(|t| t.as_secs_f64()),
+            filter_patterns: m
+                .filter_criteria()
+                .map(|c| {
+                    c.filters()
+                        .iter()
+                        .filter_map(|f| f.pattern().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  EventStream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+  StreamMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn:
+        Fn::GetAtt:
+          - EventStream
+          - Arn
+      StartingPosition: AT_TIMESTAMP
+      StartingPositionTimestamp: 1764000000
+      FilterCriteria:
+        Filters:
+          - Pattern: '{"data":{"eventType":["purchase","add_to_cart"]}}'
+"#;
+
+    #[test]
+    fn the_template_gives_what_the_api_does_not() {
+        let expected = TemplateMapping {
+            starting_position_timestamp: Some(1_764_000_000.0),
+            filter_patterns: Some(vec![
+                r#"{"data":{"eventType":["purchase","add_to_cart"]}}"#.into()
+            ]),
+        };
+        assert_eq!(
+            from_template(TEMPLATE, Some("StreamMapping")),
+            Ok(expected.clone())
+        );
+        assert_eq!(from_template(TEMPLATE, None), Ok(expected));
+        let json = r#"{"Resources": {"M": {"Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {"StartingPositionTimestamp": "1764000000.25"}}}}"#;
+        assert_eq!(
+            from_template(json, None),
+            Ok(TemplateMapping {
+                starting_position_timestamp: Some(1_764_000_000.25),
+                filter_patterns: None,
+            })
+        );
+    }
+
+    #[test]
+    fn a_template_without_the_mapping_says_so() {
+        assert_eq!(
+            from_template(TEMPLATE, Some("Missing")),
+            Err("the stack's template has no resource Missing".into())
+        );
+        assert_eq!(
+            from_template("Resources: {}", None),
+            Err("the stack's template has no event source mapping".into())
+        );
+        assert!(from_template(": not yaml: [", None)
+            .unwrap_err()
+            .starts_with("the stack's template cannot be read"));
+        let bad = TEMPLATE.replace("1764000000", "soon");
+        assert_eq!(
+            from_template(&bad, None),
+            Err(
+                r#"StartingPositionTimestamp in the stack's template is not a number: "soon""#
+                    .into()
+            )
+        );
+    }
+}
