@@ -14,6 +14,7 @@
 //! are [`index`]'s. The stack's outputs, which every tool reads a deployed stack by, are
 //! [`outputs`]'.
 
+pub mod archive;
 pub mod outputs;
 
 /// Environment variables of the processor function.
@@ -51,6 +52,14 @@ pub mod env {
     /// `cloudwatch_alarm_period_seconds` is 10 or 30: an alarm that short on a
     /// standard-resolution metric sees mostly missing data.
     pub const FAILED_EVENTS_RESOLUTION: &str = "FAILED_EVENTS_RESOLUTION";
+    /// The failure archive's bucket: a dead letter whose record is too large for an SQS
+    /// message keeps the record's bytes there (a claim check) instead of only its place in
+    /// the stream. Optional; without it such a letter says `dataTruncated` and redrive reads
+    /// the record back from the stream while it still holds it.
+    pub const FAILURE_BUCKET: &str = "FAILURE_BUCKET";
+    /// The event archive's bucket: every invocation writes its batch there, with each
+    /// record's identity, before it answers. Optional; unset writes no archive.
+    pub const ARCHIVE_BUCKET: &str = "ARCHIVE_BUCKET";
     /// The function's name. Lambda sets it (a reserved variable: a deployment may not), the
     /// processor reads it for the metrics' dimension and its dead letters.
     pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
@@ -68,6 +77,8 @@ pub mod env {
         ITEM_TTL_DAYS,
         FAILED_EVENTS_RESOLUTION,
         INDEX_WRITE_SHARDS,
+        FAILURE_BUCKET,
+        ARCHIVE_BUCKET,
     ];
     /// Every variable the processor reads: the settable ones and Lambda's own.
     pub const READ: &[&str] = &[
@@ -80,6 +91,8 @@ pub mod env {
         ITEM_TTL_DAYS,
         FAILED_EVENTS_RESOLUTION,
         INDEX_WRITE_SHARDS,
+        FAILURE_BUCKET,
+        ARCHIVE_BUCKET,
         FUNCTION_NAME,
     ];
 }

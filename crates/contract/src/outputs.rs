@@ -43,6 +43,13 @@ pub const DEAD_LETTER_READER_POLICY_ARN: &str = "DeadLetterReaderPolicyArn";
 pub const EVENT_READER_POLICY_ARN: &str = "EventReaderPolicyArn";
 /// The managed policy for whoever runs redrive.
 pub const REDRIVE_POLICY_ARN: &str = "RedrivePolicyArn";
+/// The managed policy for whoever runs replay.
+pub const REPLAY_POLICY_ARN: &str = "ReplayPolicyArn";
+/// The failure archive: the bucket the mapping's on-failure destination writes to (and the
+/// processor's oversize dead letters' bytes); only with `on_failure_destination = "s3"`.
+pub const FAILURE_BUCKET_NAME: &str = "FailureBucketName";
+/// The event archive's bucket; only with `archive_events = true`.
+pub const ARCHIVE_BUCKET_NAME: &str = "ArchiveBucketName";
 /// The alert topic's ARN; only when an alert e-mail is configured.
 pub const ALARM_TOPIC_ARN: &str = "AlarmTopicArn";
 /// Console link: the dashboard.
@@ -78,6 +85,9 @@ pub const ALL: &[&str] = &[
     DEAD_LETTER_READER_POLICY_ARN,
     EVENT_READER_POLICY_ARN,
     REDRIVE_POLICY_ARN,
+    REPLAY_POLICY_ARN,
+    FAILURE_BUCKET_NAME,
+    ARCHIVE_BUCKET_NAME,
     ALARM_TOPIC_ARN,
     DASHBOARD_CONSOLE_URL,
     FUNCTION_CONSOLE_URL,
@@ -85,6 +95,10 @@ pub const ALL: &[&str] = &[
     TABLE_CONSOLE_URL,
     STREAM_CONSOLE_URL,
 ];
+
+/// The outputs a stack has only when the configuration asks for what they name; every other
+/// output of [`ALL`] is in every stack.
+pub const WHEN_CONFIGURED: &[&str] = &[FAILURE_BUCKET_NAME, ARCHIVE_BUCKET_NAME];
 
 #[cfg(test)]
 mod tests {

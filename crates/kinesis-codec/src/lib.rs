@@ -10,8 +10,10 @@
 //! - [`on_failure`]: the event source mapping's on-failure record (SQS) and object (S3, with
 //!   the invocation's payload), and the S3 object's key.
 //! - [`window`]: the tumbling-window event and the response that carries the state on.
+//! - [`archive`]: the event archive's objects and the failure archive's claim checks.
 //! - [`time`]: epoch milliseconds as the ISO 8601 text Lambda writes.
 
+pub mod archive;
 pub mod event;
 pub mod kpl;
 pub mod on_failure;

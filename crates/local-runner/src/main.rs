@@ -22,7 +22,7 @@ use local_runner::function::Processor;
 use local_runner::mapping::Context;
 use local_runner::runner::{self, Activity, Pacing, Summary, Wiring};
 use local_runner::shards::StreamReader;
-use processor::handler::Handler;
+use processor::handler::{Handler, SinkClients};
 use processor::sinks::{QueueSender, TableWriter};
 
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
@@ -164,8 +164,11 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     let processor = Processor {
         handler: Handler::on_aws(
             &target.processor,
-            clients::dynamodb(&sinks, watch(Service::Table)),
-            clients::sqs(&sinks, watch(Service::Queue)),
+            SinkClients {
+                dynamodb: clients::dynamodb(&sinks, watch(Service::Table)),
+                sqs: clients::sqs(&sinks, watch(Service::Queue)),
+                s3: aws_sdk_s3::Client::new(&sinks),
+            },
         ),
         source: EventSource {
             stream_arn: target.stream_arn.clone(),

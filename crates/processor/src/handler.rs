@@ -73,17 +73,36 @@ impl<W, Q> Handler<W, Q> {
     }
 }
 
+/// The SDK clients the processor's sinks use, built once by the caller (with its own
+/// endpoint, timeouts and interceptors).
+#[derive(Debug, Clone)]
+pub struct SinkClients {
+    /// For the table.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// For the dead-letter queue.
+    pub sqs: aws_sdk_sqs::Client,
+    /// For the failure and event archives' buckets.
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl SinkClients {
+    /// Every client on `config`.
+    pub fn new(config: &aws_config::SdkConfig) -> SinkClients {
+        SinkClients {
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
+        }
+    }
+}
+
 impl Handler<DynamoTable, SqsQueue> {
     /// The handler on the AWS SDK's clients: the table and queue of `config`, items
     /// written with its index write shards.
-    pub fn on_aws(
-        config: &Config,
-        dynamodb: aws_sdk_dynamodb::Client,
-        sqs: aws_sdk_sqs::Client,
-    ) -> Handler<DynamoTable, SqsQueue> {
-        let table = DynamoTable::new(dynamodb, config.table_name.clone())
+    pub fn on_aws(config: &Config, clients: SinkClients) -> Handler<DynamoTable, SqsQueue> {
+        let table = DynamoTable::new(clients.dynamodb, config.table_name.clone())
             .with_index_shards(config.index_write_shards);
-        let queue = SqsQueue::new(sqs, config.dlq_url.clone());
+        let queue = SqsQueue::new(clients.sqs, config.dlq_url.clone());
         Handler::from_config(config, table, queue)
     }
 }

@@ -9,7 +9,7 @@ use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use processor::config::Config;
-use processor::handler::{Handler, Invocation};
+use processor::handler::{Handler, Invocation, SinkClients};
 use processor::metrics;
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
@@ -23,11 +23,7 @@ async fn main() -> Result<(), Error> {
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await;
-    let handler = Handler::on_aws(
-        &config,
-        aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
+    let handler = Handler::on_aws(&config, SinkClients::new(&sdk));
     let handler = &handler;
     let config = &config;
     lambda_runtime::run(service_fn(

@@ -12,7 +12,7 @@ use clap::Parser;
 
 use aws_edge::config::sdk_config;
 use kinesis_codec::record::EventSource;
-use processor::handler::Handler;
+use processor::handler::{Handler, SinkClients};
 use processor::sinks::dynamodb::DynamoTable;
 use redrive::queue::SqsQueue;
 use redrive::reprocess::{Deployed, InProcess, Reprocessor};
@@ -164,11 +164,7 @@ fn in_process(
     source: EventSource,
 ) -> InProcess<DynamoTable, processor::sinks::sqs::SqsQueue> {
     InProcess {
-        handler: Handler::on_aws(
-            &wiring.processor,
-            aws_sdk_dynamodb::Client::new(sinks),
-            aws_sdk_sqs::Client::new(sinks),
-        ),
+        handler: Handler::on_aws(&wiring.processor, SinkClients::new(sinks)),
         source,
         timeout: wiring.timeout,
     }

@@ -329,8 +329,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
     let target = &deployed.target;
     let handler = std::sync::Arc::new(Handler::on_aws(
         &target.processor,
-        aws_sdk_dynamodb::Client::new(&deployed.config),
-        aws_sdk_sqs::Client::new(&deployed.config),
+        processor::handler::SinkClients::new(&deployed.config),
     ));
     std::sync::Arc::new(move |invoke: testkit::lambda::Invoke| {
         let handler = handler.clone();
