@@ -8,9 +8,14 @@
 #   make verify                                   passes with local-runner as the consumer
 #                                                 (no Lambda runs on moto); without a consumer
 #                                                 verify exits 1 naming the missing events
-#   make destroy                                  refused while a dead letter waits in the queue;
-#   make destroy FORCE=1                          then the stack is gone, nothing was retained
-#   make deploy/destroy PRESET=prod               destroy names what DeletionPolicy Retain keeps
+#   make destroy                                  refused while the failure bucket holds a batch
+#                                                 not yet redriven (a handled one does not count),
+#                                                 and while a dead letter waits in the queue;
+#   make destroy FORCE=1                          then the buckets are emptied and the stack is
+#                                                 gone, nothing was retained
+#   make deploy/destroy PRESET=prod               over 51,200 bytes, the template goes through S3;
+#                                                 destroy names what DeletionPolicy Retain keeps
+#                                                 (the table, both buckets, the key)
 #   make deploy PRESET=prod                       again: refused, naming the kept table
 # and that a missing zip stops make deploy with "run make build". moto runs on a free loopback
 # port with dummy credentials and is stopped on exit; nothing else is contacted.
@@ -149,6 +154,19 @@ must_fail() {
   sed 's/^/    /' "$work/$name.out"
 }
 
+# A failed batch not yet redriven in the failure bucket: destroy refuses to delete it with the
+# stack. A claim check redrive tagged handled does not count.
+bucket=$(aws cloudformation describe-stacks --stack-name retail-events-dev --output text \
+  --query "Stacks[0].Outputs[?OutputKey=='FailureBucketName'].OutputValue | [0]")
+failed_batch=aws/lambda/8c1d1a4e-0000-4000-8000-000000000000/shardId-000000000000/2026/11/25/2026-11-25T00.38.06-deploy-on-moto
+echo '{"payload": {"Records": []}}' | aws s3 cp - "s3://$bucket/$failed_batch" >/dev/null
+echo 'bytes' | aws s3 cp - "s3://$bucket/dead-letters/shardId-000000000000/4960" >/dev/null
+aws s3api put-object-tagging --bucket "$bucket" --key dead-letters/shardId-000000000000/4960 \
+  --tagging 'TagSet=[{Key=redrive,Value=handled}]'
+must_fail destroy-failures destroy
+check destroy-failures 'failure bucket of stack retail-events-dev holds 1 failed batches or dead letters not yet redriven.*redrive' \
+  "make destroy refuses to delete a failed batch not yet redriven (a handled one does not count)"
+
 # A dead letter waiting in the queue: destroy refuses to delete it with the stack.
 queue=$(aws cloudformation describe-stacks --stack-name retail-events-dev --output text \
   --query "Stacks[0].Outputs[?OutputKey=='DeadLetterQueueUrl'].OutputValue | [0]")
@@ -165,6 +183,9 @@ fi
 step destroy destroy FORCE=1
 check destroy 'FORCE=1: the 1 dead letters in the queue are deleted with the stack' \
   "make destroy FORCE=1 says the waiting dead letter goes with the stack"
+check destroy 'FORCE=1: the 1 objects not yet redriven in the failure bucket are deleted with the stack' \
+  "make destroy FORCE=1 says the failed batch goes with the stack"
+check destroy "emptying s3://$bucket" "make destroy empties the failure bucket before deleting the stack"
 check destroy 'stack retail-events-dev deleted' "make destroy deletes the stack"
 check destroy 'No resource had DeletionPolicy Retain' "make destroy says nothing of dev is kept"
 if aws cloudformation describe-stacks --stack-name retail-events-dev >/dev/null 2>&1; then
@@ -174,9 +195,15 @@ else
 fi
 
 step prod deploy PRESET=prod
+check prod 'the template is over 51200 bytes; it goes through s3://' "make deploy PRESET=prod sends its template through S3"
+check prod 'ArchiveBucketName +\| +retail-events-prod-archivebucket-' "make deploy PRESET=prod creates the event archive"
 step prod-destroy destroy PRESET=prod
 check prod-destroy 'EventTable +AWS::DynamoDB::Table +retail-events-prod-events' \
   "make destroy PRESET=prod names the retained table"
+check prod-destroy 'FailureBucket +AWS::S3::Bucket +retail-events-prod-failurebucket-' \
+  "make destroy PRESET=prod names the retained failure bucket"
+check prod-destroy 'ArchiveBucket +AWS::S3::Bucket +retail-events-prod-archivebucket-' \
+  "make destroy PRESET=prod names the retained archive"
 if aws dynamodb describe-table --table-name retail-events-prod-events >/dev/null 2>&1; then
   ok "the retained table outlives the prod stack"
 else

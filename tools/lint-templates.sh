@@ -59,6 +59,14 @@ vpc_endpoints=("${vpc_own_group[@]}" --set 'vpc_route_table_ids=["rtb-0123456789
 "$synth" "${vpc_own_group[@]}" >"$work/dev-vpc.yaml"
 "$synth" "${vpc_given_groups[@]}" >"$work/dev-vpc-given-groups.yaml"
 "$synth" "${vpc_endpoints[@]}" >"$work/dev-vpc-endpoints.yaml"
+# The failure and event archives (issue 19): the queue as the on-failure destination (no
+# failure bucket), dev with the event archive, prod without it, and a short archive retention
+# (no Glacier Instant Retrieval transition).
+"$synth" --set on_failure_destination=sqs >"$work/dev-sqs-destination.yaml"
+"$synth" --set archive_events=true --set retain_data_on_delete=true >"$work/dev-archive-retained.yaml"
+"$synth" --preset prod --set archive_events=false >"$work/prod-no-archive.yaml"
+"$synth" --preset prod --set on_failure_destination=sqs --set archive_retention_days=30 \
+  >"$work/prod-sqs-short-archive.yaml"
 # ... and all together, on the preset with the most resources.
 "$synth" --preset prod "${filters[@]}" "${efo[@]}" "${at_timestamp[@]}" "${vpc_endpoints[@]}" \
   --format json >"$work/prod-consumer-options.json"

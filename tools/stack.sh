@@ -3,23 +3,13 @@
 # It sequences the aws calls, asks and prints; `synth stack-facts` decides what their output
 # means (crates/synth/src/commands/stack_facts/).
 #
-# Usage: tools/stack.sh VERB SYNTH_BIN [synth args...]
-#   package    upload cfn-out/processor.zip to S3 as processor/<sha256>.zip, unless it is there
-#   deploy     synth into cfn-out, package, `aws cloudformation deploy`, print the outputs
-#   changeset  synth, package, create a change set and render it (cfn-out/changeset.json and
-#              .md) with `synth changeset-report`; it is left unexecuted
-#   destroy    delete the stack, naming what its DeletionPolicy keeps
-#   outputs    the stack's outputs as a table
-#   logs       the processor's log (tools/logs-tail.py; SINCE=10m, FOLLOW=1)
-#   verify     target/debug/verify on the stack (docs/verify.md); its exit status is the verb's
-# Environment, all optional (docs/deploy.md): STACK (default <project_name>-<environment>),
-# REGION and ALERT_EMAIL (the AlertEmail parameter; defaults from the configuration),
-# ARTIFACT_BUCKET (it must exist; default <project_name>-artifacts-<account>-<region>, created
-# on first use), AWS_ENDPOINT_URL (moto's; every aws call gets it), ZIP (cfn-out/processor.zip),
-# CHANGESET_NAME (default synth-<UTC time>; an earlier one of that name is replaced), SINCE and
-# FOLLOW (logs: 10m, 2h, 1d or a time; FOLLOW=0 prints what is there), FORCE=1 (destroy: no
-# prompt on a terminal; waiting dead letters go with the queue), VERIFY_ARGS (more arguments
-# for verify, e.g. "--timeout 60 --count 50 --keep"), VERIFY_BIN (default target/debug/verify).
+# Usage: tools/stack.sh VERB SYNTH_BIN [synth args...]: package (upload the zip as
+# processor/<sha256>.zip), deploy, changeset (created and rendered, left unexecuted), destroy
+# (naming what DeletionPolicy keeps), outputs, logs (tools/logs-tail.py) or verify.
+# Environment, all optional, as docs/deploy.md lists it: STACK, REGION, ALERT_EMAIL,
+# ARTIFACT_BUCKET, AWS_ENDPOINT_URL (moto's; every aws call gets it), ZIP, CHANGESET_NAME,
+# SINCE and FOLLOW (logs), FORCE=1 (destroy: no prompt; waiting dead letters and failed
+# batches not yet redriven go with the stack), VERIFY_ARGS and VERIFY_BIN (verify).
 set -euo pipefail
 usage="usage: tools/stack.sh package|deploy|changeset|destroy|outputs|logs|verify SYNTH_BIN [synth args...]"
 verb=${1:?$usage}
@@ -57,10 +47,8 @@ stack_status() {
   grep -q 'does not exist' "$work/status.err" || { cat "$work/status.err" >&2; exit 1; }
   [ -z "${1:-}" ] || die "no stack named $stack in $region; run make deploy (or set STACK)"
 }
-
 # An output's value, named as in `synth stack-facts output --help` (--optional first: or nothing).
 output() { cfn describe-stacks --output json >"$work/stack.json" && facts output "$@" "$work/stack.json"; }
-
 # Stops with the aws error in FILE, the stack's latest failure events (which say why) and MESSAGE.
 fail() {
   { cat "$1"; echo "recent failures of stack $stack:"; } >&2
@@ -106,8 +94,7 @@ package() {
   aws sts get-caller-identity --query '[Account, Arn]' --output text >"$work/identity" ||
     die "cannot reach AWS with the current credentials (aws sts get-caller-identity failed)"
   IFS=$'\t:' read -r account _ partition _ <"$work/identity" # ACCOUNT<TAB>arn:PARTITION:...
-  local suffix default
-  suffix="-artifacts-$account-$region"
+  local suffix="-artifacts-$account-$region" default
   default="${project:0:$((63 - ${#suffix}))}$suffix" # at most 63 characters; the suffix kept
   bucket=${ARTIFACT_BUCKET:-$default}
   if ! aws s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$account" >/dev/null 2>"$work/head.err"; then
@@ -236,24 +223,35 @@ report() {
   "$synth" changeset-report "$out/changeset.json" | tee "$out/changeset.md"
   printf '\nchangeset: wrote %s and %s\n' "$out/changeset.json" "$out/changeset.md"
 }
-
-# Deleting the stack deletes its dead-letter queue (unless a DeletionPolicy keeps it) and the
-# events waiting there, in no table yet: refused unless FORCE=1, saying how to save them. (A
-# queue's physical ID is its URL.)
+# Deleting the stack deletes its dead-letter queue and failure bucket (unless a DeletionPolicy
+# keeps them: is_kept PHYSICAL_ID, a queue's URL or a bucket's name), and with them events in
+# no table yet: refused unless FORCE=1, saying how to save them.
+is_kept() { awk -F'\t' -v id="$1" '$1 ~ /^Retain/ && $4 == id {k = 1} END {exit !k}' "$work/kept.tsv"; }
 refuse_losing_dead_letters() {
-  local url waiting
+  local url waiting bucket key
   url=$(output --optional dead-letter-queue)
-  [ -n "$url" ] || return 0
-  awk -F'\t' -v url="$url" '$1 ~ /^Retain/ && $4 == url {kept = 1} END {exit !kept}' "$work/kept.tsv" && return 0
-  waiting=$(aws sqs get-queue-attributes --queue-url "$url" --attribute-names All --output text --query \
-    'sum([Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible][].to_number(@))')
-  [ "$waiting" -gt 0 ] || return 0
-  [ "${FORCE:-}" = 1 ] || die "the dead-letter queue of stack $stack holds $waiting events that are in no table; deleting the stack deletes them. Run redrive --stack-name $stack first (docs/redrive.md), or make destroy FORCE=1 to delete them with the stack"
-  echo "destroy: FORCE=1: the $waiting dead letters in the queue are deleted with the stack" >&2
+  if [ -n "$url" ] && ! is_kept "$url"; then
+    waiting=$(aws sqs get-queue-attributes --queue-url "$url" --attribute-names All --output text --query \
+      'sum([Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible][].to_number(@))')
+    refuse "$waiting" "dead-letter queue of stack $stack holds $waiting events that are in no table" "$waiting dead letters in the queue"
+  fi
+  bucket=$(output --optional failure-bucket)
+  if [ -n "$bucket" ] && ! is_kept "$bucket"; then
+    aws s3api list-objects-v2 --bucket "$bucket" --output json >"$work/objects.json"
+    while read -r key; do # one GetObjectTagging per failed batch or claim check
+      printf '%s\t%s\n' "$key" "$(aws s3api get-object-tagging --bucket "$bucket" --key "$key" --query TagSet --output json | tr -d '\n')"
+    done < <(facts failure-objects "$work/objects.json") >"$work/tags.tsv"
+    waiting=$(facts unhandled-failures "$work/tags.tsv")
+    refuse "$waiting" "failure bucket of stack $stack holds $waiting failed batches or dead letters not yet redriven" "$waiting objects not yet redriven in the failure bucket"
+  fi
+}
+refuse() { # count, what the refusal says, what FORCE=1 deletes
+  [ "$1" -eq 0 ] || [ "${FORCE:-}" = 1 ] || die "the $2; deleting the stack deletes them. Run redrive --stack-name $stack first (docs/redrive.md), or make destroy FORCE=1 to delete them with the stack"
+  [ "$1" -eq 0 ] || echo "destroy: FORCE=1: the $3 are deleted with the stack" >&2
 }
 
 destroy() {
-  local status answer
+  local status answer bucket
   status=$(stack_status)
   [ -n "$status" ] || { echo "destroy: no stack named $stack in $region; nothing to delete"; return; }
   # What the deployed template's DeletionPolicy keeps, with physical IDs, read before deleting.
@@ -266,6 +264,10 @@ destroy() {
     read -r -p "Delete stack $stack ($status) in $region? Type its name to confirm: " answer
     [ "$answer" = "$stack" ] || die "not confirmed; nothing deleted"
   fi
+  # CloudFormation deletes only empty buckets: those not kept are emptied first.
+  for bucket in $(facts deleted-buckets "$work/template.json" "$work/resources.json"); do
+    echo "destroy: emptying s3://$bucket, deleted with the stack"; aws s3 rm "s3://$bucket" --recursive --quiet
+  done
   echo "destroy: deleting stack $stack in $region"
   cfn delete-stack
   aws cloudformation wait stack-delete-complete --stack-name "$stack" 2>"$work/wait.err" ||
@@ -274,9 +276,7 @@ destroy() {
   cat "$work/kept.txt"
   echo "The artifact bucket is not part of the stack and stays."
 }
-
 outputs() { stack_status required >/dev/null; show_outputs; }
-
 logs() {
   stack_status required >/dev/null
   local group follow=(--follow)

@@ -10,6 +10,8 @@
 //!   text ends with what to check.
 //! - [`health`]: an SDK interceptor that notices a service that stopped answering.
 //! - [`retry`]: backoff with full jitter, bounded by a deadline.
+//! - [`time`]: `--from` and `--to` as epoch milliseconds (epoch ms or RFC 3339), and a
+//!   timestamp shown as RFC 3339.
 //! - [`run`]: a tool's async main on a current-thread runtime.
 
 pub mod args;
@@ -17,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod health;
 pub mod retry;
+pub mod time;
 
 use std::future::Future;
 use std::process::ExitCode;

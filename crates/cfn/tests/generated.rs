@@ -104,5 +104,5 @@ fn type_info_finds_generated_types_by_name() {
     assert!(info.attributes.contains(&"Arn"));
     assert!(info.attributes.contains(&"SnapStartResponse.ApplyOn"));
     assert!(cfn::resources::type_info("AWS::EC2::Instance").is_none());
-    assert_eq!(cfn::resources::ALL.len(), 23);
+    assert_eq!(cfn::resources::ALL.len(), 25);
 }

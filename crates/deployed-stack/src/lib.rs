@@ -1,5 +1,5 @@
 //! The pipeline's stack as deployed, found by its name: the one model of it that every tool
-//! (local-runner, redrive, verify, query, and the replay and aggregate tools to come) reads
+//! (local-runner, redrive, replay, verify, query, and the aggregate tools to come) reads
 //! (docs/design.md, "Stack outputs" and "Layers").
 //!
 //! - [`Stack`]: the stack's outputs, looked up by the names in `contract::outputs`.
@@ -137,6 +137,25 @@ impl Stack {
         self.output(outputs::DEAD_LETTER_QUEUE_URL)
     }
 
+    /// The failure archive's bucket (`FailureBucketName`): where the mapping's on-failure
+    /// destination writes and the processor keeps oversize dead letters' bytes. `None` when
+    /// the stack was synthesized with `on_failure_destination = "sqs"` (one of
+    /// `outputs::WHEN_CONFIGURED`).
+    pub fn failure_bucket_name(&self) -> Option<&str> {
+        self.optional(outputs::FAILURE_BUCKET_NAME)
+    }
+
+    /// The event archive's bucket (`ArchiveBucketName`); `None` when the stack archives no
+    /// events (`archive_events = false`, one of `outputs::WHEN_CONFIGURED`).
+    pub fn archive_bucket_name(&self) -> Option<&str> {
+        self.optional(outputs::ARCHIVE_BUCKET_NAME)
+    }
+
+    /// The managed policy for whoever runs replay (`ReplayPolicyArn`).
+    pub fn replay_policy_arn(&self) -> Result<&str, StackError> {
+        self.output(outputs::REPLAY_POLICY_ARN)
+    }
+
     /// The processor's log group (`LogGroupName`).
     pub fn log_group_name(&self) -> Result<&str, StackError> {
         self.output(outputs::LOG_GROUP_NAME)
@@ -171,6 +190,35 @@ mod tests {
         assert_eq!(stack.stream_name().unwrap(), "s");
         assert_eq!(stack.table_name().unwrap(), "t");
         assert_eq!(stack.optional(outputs::STREAM_ARN), None);
+    }
+
+    #[test]
+    fn the_archives_buckets_are_there_only_when_configured() {
+        assert_eq!(stack().failure_bucket_name(), None);
+        assert_eq!(stack().archive_bucket_name(), None);
+        let outputs = [
+            (outputs::FAILURE_BUCKET_NAME, "failures"),
+            (outputs::ARCHIVE_BUCKET_NAME, "archive"),
+            (
+                outputs::REPLAY_POLICY_ARN,
+                "arn:aws:iam::123456789012:policy/replay",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let stack = Stack::from_outputs("demo", outputs);
+        assert_eq!(stack.failure_bucket_name(), Some("failures"));
+        assert_eq!(stack.archive_bucket_name(), Some("archive"));
+        assert_eq!(
+            stack.replay_policy_arn().unwrap(),
+            "arn:aws:iam::123456789012:policy/replay"
+        );
+        let err = Stack::from_outputs("demo", Default::default())
+            .replay_policy_arn()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no output ReplayPolicyArn"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,17 @@
 //! Records of the stack's stream as GetRecords returns them, in the shape the codec and
-//! Lambda's event carry.
+//! Lambda's event carry, and the order of their sequence numbers.
+
+use std::cmp::Ordering;
 
 use kinesis_codec::record::StreamRecord;
+
+/// Orders two Kinesis sequence numbers: decimal integers of up to 128 bits, longer than a
+/// `u64`, so compared by length and then digit by digit (leading zeros ignored).
+pub fn compare_sequence(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
 
 /// A record of `shard` as GetRecords returns it.
 pub fn record_of(shard: &str, record: &aws_sdk_kinesis::types::Record) -> StreamRecord {
@@ -21,6 +31,16 @@ pub fn record_of(shard: &str, record: &aws_sdk_kinesis::types::Record) -> Stream
 mod tests {
     use super::*;
     use aws_sdk_kinesis::primitives::{Blob, DateTime};
+
+    #[test]
+    fn sequence_numbers_compare_as_numbers_not_as_text() {
+        assert_eq!(compare_sequence("9", "10"), Ordering::Less);
+        assert_eq!(compare_sequence("0010", "10"), Ordering::Equal);
+        let long = "49590338271490256608559692538361571095921575989136588898";
+        let longer = "49590338271490256608559692538361571095921575989136588899";
+        assert_eq!(compare_sequence(long, longer), Ordering::Less);
+        assert_eq!(compare_sequence(longer, "5"), Ordering::Greater);
+    }
 
     #[test]
     fn a_record_keeps_its_identity_and_arrival_to_the_millisecond() {

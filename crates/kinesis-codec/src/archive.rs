@@ -60,7 +60,12 @@ pub fn hour_prefixes(from_ms: i64, to_ms: i64) -> Vec<String> {
     let first = from_ms.div_euclid(HOUR_MS) - 1;
     let last = (to_ms - 1).div_euclid(HOUR_MS);
     (first..=last)
-        .map(|hour| format!("{EVENTS_PREFIX}{}", utc(hour * HOUR_MS).format("%Y/%m/%d/%H/")))
+        .map(|hour| {
+            format!(
+                "{EVENTS_PREFIX}{}",
+                utc(hour * HOUR_MS).format("%Y/%m/%d/%H/")
+            )
+        })
         .collect()
 }
 
@@ -76,7 +81,8 @@ pub fn encode(event: &Value) -> Vec<u8> {
 pub fn decode(body: &[u8]) -> Result<Value, ArchiveError> {
     let mut text = String::new();
     flate2::read::GzDecoder::new(body).read_to_string(&mut text)?;
-    let event: Value = serde_json::from_str(&text).map_err(|e| ArchiveError::Json(e.to_string()))?;
+    let event: Value =
+        serde_json::from_str(&text).map_err(|e| ArchiveError::Json(e.to_string()))?;
     if event.get("Records").and_then(Value::as_array).is_none() {
         return Err(ArchiveError::Json("no Records array".into()));
     }
@@ -111,10 +117,16 @@ mod tests {
 
     #[test]
     fn an_encoded_batch_decodes_to_the_same_records() {
-        let records: Vec<_> = (0..50).map(|i| fixture::record(i, "k", b"{\"a\":1}")).collect();
+        let records: Vec<_> = (0..50)
+            .map(|i| fixture::record(i, "k", b"{\"a\":1}"))
+            .collect();
         let event = event_json(&records, &fixture::source());
         let body = encode(&event);
-        assert!(body.len() < event.to_string().len() / 3, "compressed: {}", body.len());
+        assert!(
+            body.len() < event.to_string().len() / 3,
+            "compressed: {}",
+            body.len()
+        );
         assert_eq!(decode(&body).unwrap(), event);
         assert!(matches!(decode(b"plain"), Err(ArchiveError::Gzip(_))));
         let not_event = encode(&serde_json::json!({"records": []}));

@@ -27,3 +27,13 @@ pub fn sqs(config: &SdkConfig, watch: Watch) -> aws_sdk_sqs::Client {
         .build();
     aws_sdk_sqs::Client::from_conf(conf)
 }
+
+/// An S3 client on `config` whose attempts report to `watch`; path-style addressing on
+/// an endpoint of its own (moto's), where bucket host names do not resolve.
+pub fn s3(config: &SdkConfig, watch: Watch) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .interceptor(watch)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}

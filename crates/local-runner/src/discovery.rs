@@ -57,6 +57,10 @@ pub struct Target {
     pub settings: Settings,
     /// URL of the on-failure destination queue, when it is one.
     pub on_failure_url: Option<String>,
+    /// Name of the on-failure destination bucket, when it is one (`arn:aws:s3:::NAME`).
+    pub on_failure_bucket: Option<String>,
+    /// The mapping's UUID: the on-failure objects' keys start `aws/lambda/<UUID>/`.
+    pub mapping_uuid: String,
     /// The enhanced fan-out consumer the mapping reads through, when it names one
     /// instead of the stream. The runner reads the stream itself with GetRecords all the
     /// same: moto does not implement SubscribeToShard.
@@ -83,6 +87,13 @@ impl Target {
             notes.push(format!(
                 "starting each shard AT_TIMESTAMP {} ({epoch_secs} s)",
                 iso8601((epoch_secs * 1000.0) as i64)
+            ));
+        }
+        if let Some(bucket) = &self.on_failure_bucket {
+            notes.push(format!(
+                "batches the mapping gives up on go to S3 bucket {bucket} as Lambda writes them: \
+                 one object each under {}, with the records as its payload",
+                kinesis_codec::on_failure::object_prefix(Some(&self.mapping_uuid))
             ));
         }
         if !self.settings.filter.is_empty() {
@@ -304,6 +315,12 @@ pub fn target(
         timeout: function.timeout,
         settings: settings(mapping)?,
         on_failure_url: None,
+        on_failure_bucket: mapping
+            .on_failure
+            .as_deref()
+            .and_then(crate::destination::bucket_name)
+            .map(str::to_owned),
+        mapping_uuid: mapping.uuid.clone(),
         consumer_arn: consumer_of(&mapping.event_source_arn)
             .map(|_| mapping.event_source_arn.clone()),
     })
@@ -394,6 +411,30 @@ mod tests {
         assert_eq!(target.settings.max_retries, Some(3));
         assert_eq!(target.settings.max_record_age, None);
         assert_eq!(target.settings.batching_window, Duration::from_secs(5));
+        assert_eq!(target.mapping_uuid, "e40edd69");
+        assert_eq!(
+            target.on_failure_bucket, None,
+            "the queue is the destination"
+        );
+    }
+
+    #[test]
+    fn a_bucket_destination_is_kept_by_name_with_the_mappings_uuid() {
+        let to_bucket = Mapping {
+            on_failure: Some("arn:aws:s3:::retail-failures".into()),
+            ..mapping()
+        };
+        let target = target(&stack(), &function(), &[to_bucket], &Overrides::default()).unwrap();
+        assert_eq!(target.on_failure_bucket.as_deref(), Some("retail-failures"));
+        assert_eq!(target.mapping_uuid, "e40edd69");
+        assert_eq!(target.on_failure_url, None);
+        assert_eq!(
+            target.notes(),
+            [
+                "batches the mapping gives up on go to S3 bucket retail-failures as Lambda writes \
+              them: one object each under aws/lambda/e40edd69/, with the records as its payload"
+            ]
+        );
     }
 
     #[test]

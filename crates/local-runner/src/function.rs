@@ -1,18 +1,16 @@
 //! The processor's handler, called in-process the way the Lambda runtime calls it: the
 //! event deserialized from Lambda's JSON, a deadline of the function's timeout, a fresh
-//! request ID; a panic or a timeout is a function error, as it is on Lambda.
+//! request ID; a panic or a timeout is a function error, as it is on Lambda
+//! (`reprocess::call_handler`, which redrive and replay use too).
 
 use std::cell::RefCell;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use aws_edge::retry::Deadline;
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use futures_util::FutureExt;
-use kinesis_codec::time::now_ms;
-use processor::handler::{local_request_id, Handler, Invocation, IN_PROCESS_SAFETY_MARGIN};
+use processor::handler::{local_request_id, Handler};
 use processor::metrics::InvocationStats;
 use processor::sinks::{QueueSender, TableWriter};
+use reprocess::{call_handler, NoAnswer};
 
 use crate::mapping::Function;
 use kinesis_codec::event;
@@ -35,22 +33,16 @@ impl<W: TableWriter, Q: QueueSender> Function for Processor<W, Q> {
         let event = event::kinesis_event(records, &self.source)
             .map_err(|e| format!("cannot build the Kinesis event: {e}"))?;
         let request_id = local_request_id();
-        let invocation = Invocation {
-            request_id: &request_id,
-            deadline: Deadline::after(self.timeout, IN_PROCESS_SAFETY_MARGIN),
-            now_ms: now_ms(),
-            redrive_count: 0,
-        };
-        let run = AssertUnwindSafe(self.handler.handle(&event, invocation)).catch_unwind();
-        let outcome = match tokio::time::timeout(self.timeout, run).await {
-            Err(_) => {
+        let outcome = match call_handler(&self.handler, &event, &request_id, 0, self.timeout).await
+        {
+            Err(NoAnswer::TimedOut) => {
                 return Err(format!(
                     "Task timed out after {:.2} seconds",
                     self.timeout.as_secs_f64()
                 ))
             }
-            Ok(Err(_)) => return Err("the handler panicked".to_owned()),
-            Ok(Ok(outcome)) => outcome,
+            Err(NoAnswer::Panicked) => return Err("the handler panicked".to_owned()),
+            Ok(outcome) => outcome,
         };
         let mut totals = self.totals.borrow_mut();
         totals.batch_size += outcome.stats.batch_size;

@@ -16,7 +16,7 @@ use clap::Parser;
 use kinesis_codec::record::EventSource;
 use kinesis_codec::time::now_ms;
 use local_runner::clients;
-use local_runner::destination::{NoDestination, QueueDestination};
+use local_runner::destination::{self, OnFailureDestination};
 use local_runner::discovery::{self, Overrides, Target};
 use local_runner::function::Processor;
 use local_runner::mapping::Context;
@@ -154,29 +154,30 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
             .name(Service::Queue, "SQS dead-letter queue", sink_endpoint)
             .name(
                 Service::Destination,
-                "SQS on-failure destination",
+                destination::choose(&target).describe(),
                 &cli.endpoint_url,
             ),
     );
     let watch = |service| Watch::new(health.clone(), service);
     // The processor retries within its deadline itself, so its SDK makes one attempt.
     let sinks = bounded_config(Some(sink_endpoint), region, 1, RUNNER_BOUNDS).await;
+    let source = EventSource {
+        stream_arn: target.stream_arn.clone(),
+        region: control
+            .region()
+            .map_or("us-east-1".to_owned(), |r| r.to_string()),
+        role_arn: target.role_arn.clone(),
+    };
     let processor = Processor {
         handler: Handler::on_aws(
             &target.processor,
             SinkClients {
                 dynamodb: clients::dynamodb(&sinks, watch(Service::Table)),
                 sqs: clients::sqs(&sinks, watch(Service::Queue)),
-                s3: aws_sdk_s3::Client::new(&sinks),
+                s3: reprocess::objects::s3_client(&sinks),
             },
         ),
-        source: EventSource {
-            stream_arn: target.stream_arn.clone(),
-            region: control
-                .region()
-                .map_or("us-east-1".to_owned(), |r| r.to_string()),
-            role_arn: target.role_arn.clone(),
-        },
+        source: source.clone(),
         timeout: target.timeout,
         totals: RefCell::default(),
     };
@@ -189,32 +190,21 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         poll_interval: Duration::from_millis(250),
         retry_pause: Duration::from_millis(200),
     };
-    let summary = match &target.on_failure_url {
-        Some(url) => {
-            let client = clients::sqs(&control, watch(Service::Destination));
-            let destination = QueueDestination::with_client(client, url.clone());
-            drive(
-                &target,
-                &mut reader,
-                &processor,
-                &destination,
-                &health,
-                pacing,
-            )
-            .await?
-        }
-        None => {
-            drive(
-                &target,
-                &mut reader,
-                &processor,
-                &NoDestination,
-                &health,
-                pacing,
-            )
-            .await?
-        }
-    };
+    let destination = OnFailureDestination::with_clients(
+        &target,
+        clients::sqs(&control, watch(Service::Destination)),
+        clients::s3(&control, watch(Service::Destination)),
+        source,
+    );
+    let summary = drive(
+        &target,
+        &mut reader,
+        &processor,
+        &destination,
+        &health,
+        pacing,
+    )
+    .await?;
     let totals = processor.totals.borrow();
     eprintln!(
         "processor reported: {} records in, {} stored, {} not stored (dead-lettered, or failed and retried)",

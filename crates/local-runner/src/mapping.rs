@@ -7,17 +7,18 @@
 //! - a function error (an error, a panic, a timeout) retries the batch, first split in two
 //!   when BisectBatchOnFunctionError is on (splitting does not use up retries);
 //! - after MaximumRetryAttempts retries, or when a record is older than
-//!   MaximumRecordAgeInSeconds, the records are skipped and a description of them (not the
-//!   records) goes to the on-failure destination, in Lambda's JSON.
+//!   MaximumRecordAgeInSeconds, the records are skipped and Lambda's on-failure record goes
+//!   to the on-failure destination: for a queue, a description of them (where they were,
+//!   not what they held); for an S3 bucket, one object holding the description and the
+//!   skipped records themselves as the event's `payload`.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use kinesis_codec::on_failure::{BatchInfo, OnFailure, PayloadForm};
+use kinesis_codec::on_failure::{BatchInfo, OnFailure};
 use processor::handler::local_request_id;
-use serde_json::Value;
 
 use crate::filter::FilterCriteria;
 use crate::shards::ShardStart;
@@ -55,10 +56,16 @@ pub trait Function {
     ) -> impl Future<Output = Result<KinesisEventResponse, String>>;
 }
 
-/// Where descriptions of skipped records go.
+/// Where the on-failure records of skipped batches go.
 pub trait Destination {
-    /// Sends one failure record (Lambda's JSON).
-    fn send(&self, record: &Value) -> impl Future<Output = Result<(), String>>;
+    /// Sends the on-failure record of one skipped batch: `record` describes `records` (the
+    /// skipped records, one shard's, in order) and has no payload; a destination that keeps
+    /// the records (an S3 bucket) adds them as the payload.
+    fn send(
+        &self,
+        record: &OnFailure,
+        records: &[StreamRecord],
+    ) -> impl Future<Output = Result<(), String>>;
 }
 
 /// What happened to the batches so far.
@@ -224,7 +231,7 @@ async fn skip<D: Destination>(
     };
     let record = failure_record(records, condition, retries + 1, context);
     destination
-        .send(&record)
+        .send(&record, records)
         .await
         .map_err(|error| DestinationFailed {
             destination: arn.clone(),
@@ -235,14 +242,14 @@ async fn skip<D: Destination>(
     Ok(())
 }
 
-/// Lambda's on-failure record for skipped Kinesis records: where they are, not what they
-/// hold (they stay in the stream until its retention ends).
+/// Lambda's on-failure record for skipped Kinesis records: where they are, without the
+/// payload (a destination that keeps the records adds them).
 pub fn failure_record(
     records: &[StreamRecord],
     condition: &str,
     invoke_count: u32,
     context: &Context<'_>,
-) -> Value {
+) -> OnFailure {
     let batch = BatchInfo::of(records, context.stream_arn).unwrap_or(BatchInfo {
         shard_id: String::new(),
         start_sequence_number: String::new(),
@@ -261,13 +268,14 @@ pub fn failure_record(
         batch,
         payload: None,
     }
-    .to_json(PayloadForm::Object)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use aws_lambda_events::event::streams::KinesisBatchItemFailure;
+    use kinesis_codec::on_failure::PayloadForm;
+    use serde_json::Value;
     use std::cell::RefCell;
 
     fn records(n: usize) -> Vec<StreamRecord> {
@@ -324,12 +332,17 @@ mod tests {
         }
     }
 
+    /// Keeps each on-failure record as a queue receives it, and the records it was about.
     #[derive(Default)]
-    struct Collect(RefCell<Vec<Value>>);
+    struct Collect(RefCell<Vec<Value>>, RefCell<Vec<Vec<StreamRecord>>>);
 
     impl Destination for Collect {
-        async fn send(&self, record: &Value) -> Result<(), String> {
-            self.0.borrow_mut().push(record.clone());
+        async fn send(&self, record: &OnFailure, records: &[StreamRecord]) -> Result<(), String> {
+            assert_eq!(record.payload, None, "the mapping adds no payload itself");
+            self.0
+                .borrow_mut()
+                .push(record.to_json(PayloadForm::Object));
+            self.1.borrow_mut().push(records.to_vec());
             Ok(())
         }
     }
@@ -378,6 +391,9 @@ mod tests {
         );
         assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 4);
         assert_eq!(counts.partial_failures, 4);
+        let skipped = &destination.1.borrow()[0];
+        let data: Vec<u8> = skipped.iter().map(|r| r.data[0]).collect();
+        assert_eq!(data, [3, 4, 5], "the skipped records reach the destination");
     }
 
     #[tokio::test]

@@ -16,13 +16,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use events::Item;
 use kinesis_codec::record::EventSource;
 use kinesis_codec::time::now_ms;
-use local_runner::destination::QueueDestination;
+use local_runner::destination::OnFailureDestination;
 use local_runner::discovery::{Overrides, Target};
 use local_runner::function::Processor;
 use local_runner::mapping::Context;
 use local_runner::runner::{self, Pacing, Wiring};
 use local_runner::shards::StreamReader;
-use processor::handler::Handler;
+use processor::handler::{Buckets, Handler};
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{SinkError, TableWriter};
@@ -173,7 +173,11 @@ pub async fn drain_until_idle<W: TableWriter>(
             &target.processor,
             table,
             SqsQueue::new(aws_sdk_sqs::Client::new(sinks), target.dlq_url.clone()),
-        ),
+        )
+        .with_buckets(Buckets::on_aws(
+            &target.processor,
+            &reprocess::objects::s3_client(sinks),
+        )),
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
             region: "us-east-1".into(),
@@ -182,12 +186,11 @@ pub async fn drain_until_idle<W: TableWriter>(
         timeout: target.timeout,
         totals: RefCell::default(),
     };
-    let destination = QueueDestination::new(
-        &deployed.config,
-        target
-            .on_failure_url
-            .clone()
-            .expect("the mapping's destination is the DLQ"),
+    let destination = OnFailureDestination::with_clients(
+        target,
+        aws_sdk_sqs::Client::new(&deployed.config),
+        reprocess::objects::s3_client(&deployed.config),
+        processor.source.clone(),
     );
     let mut reader = StreamReader::new(
         aws_sdk_kinesis::Client::new(&deployed.config),

@@ -3,16 +3,18 @@
 //!
 //! The table sink counts and discards each request, as the DynamoDB sink does once a
 //! request is sent, so the number is the processor's own memory; `--keep` uses the
-//! in-memory table, which holds a copy of every item on top.
+//! in-memory table, which holds a copy of every item on top. `--archive` turns the event
+//! archive on (a bucket that counts and discards the object, as S3's sink does once sent).
 
 use std::time::{Duration, Instant};
 
 use aws_edge::retry::{Backoff, Deadline};
 use events::Generator;
+use futures_util::future::BoxFuture;
 use kinesis_codec::event::fixture::from_payloads;
-use processor::handler::{Handler, Invocation};
+use processor::handler::{Buckets, Handler, Invocation};
 use processor::sinks::memory::{MemoryQueue, MemoryTable};
-use processor::sinks::{SinkError, TableWriter};
+use processor::sinks::{ObjectStore, SinkError, TableWriter};
 
 /// Counts heap bytes in use and their peak, so the invocation's own memory can be told
 /// apart from what the process's allocator keeps from building the fixture.
@@ -52,6 +54,39 @@ impl TableWriter for DiscardingTable {
     }
 }
 
+/// Accepts every object and keeps only its size.
+#[derive(Default)]
+struct DiscardingBucket {
+    bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl ObjectStore for DiscardingBucket {
+    fn bucket(&self) -> &str {
+        "archive"
+    }
+
+    fn put<'a>(
+        &'a self,
+        _: &'a str,
+        body: &'a [u8],
+        _: &'a str,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        self.bytes
+            .store(body.len(), std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        body: &'a [u8],
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SinkError>> {
+        let put = self.put(key, body, content_type);
+        Box::pin(async move { put.await.map(|()| true) })
+    }
+}
+
 fn main() {
     let mut generator = Generator::new(42);
     let payloads: Vec<Vec<u8>> = (0..10_000)
@@ -66,18 +101,30 @@ fn main() {
     let event: aws_lambda_events::event::kinesis::KinesisEvent =
         serde_json::from_slice(&json).unwrap_or_default();
     drop(json);
+    let archive = std::env::args()
+        .any(|a| a == "--archive")
+        .then(|| std::sync::Arc::new(DiscardingBucket::default()));
     if std::env::args().any(|a| a == "--keep") {
-        run(&event, MemoryTable::default(), |t| t.requests());
+        run(&event, MemoryTable::default(), archive.clone(), |t| {
+            t.requests()
+        });
     } else {
-        run(&event, DiscardingTable::default(), |t| {
+        run(&event, DiscardingTable::default(), archive.clone(), |t| {
             t.requests.load(std::sync::atomic::Ordering::Relaxed)
         });
+    }
+    if let Some(archive) = archive {
+        println!(
+            "event archive: one object of {} bytes",
+            archive.bytes.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
 }
 
 fn run<W: TableWriter>(
     event: &aws_lambda_events::event::kinesis::KinesisEvent,
     table: W,
+    archive: Option<std::sync::Arc<DiscardingBucket>>,
     requests: impl Fn(&W) -> usize,
 ) {
     let handler = Handler {
@@ -87,6 +134,10 @@ fn run<W: TableWriter>(
         concurrency: 8,
         backoff: Backoff::default(),
         item_ttl_days: 0,
+        buckets: Buckets {
+            failures: None,
+            archive: archive.map(|a| a as std::sync::Arc<dyn ObjectStore>),
+        },
     };
     let baseline = IN_USE.load(std::sync::atomic::Ordering::Relaxed);
     PEAK.store(baseline, std::sync::atomic::Ordering::Relaxed);

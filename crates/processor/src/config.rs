@@ -34,6 +34,12 @@ pub struct Config {
     /// Write shards of the indexes' partition keys (`INDEX_WRITE_SHARDS`, default 1: the
     /// plain keys); with more, the items carry `eventTypeShard` and `productIdShard`.
     pub index_write_shards: IndexShards,
+    /// The failure archive's bucket (`FAILURE_BUCKET`; unset or empty: none): a dead letter
+    /// too large for an SQS message keeps its record's bytes there (a claim check).
+    pub failure_bucket: Option<String>,
+    /// The event archive's bucket (`ARCHIVE_BUCKET`; unset or empty: none): every
+    /// invocation writes its batch there before it answers.
+    pub archive_bucket: Option<String>,
 }
 
 /// A variable that is missing or unusable; init fails with this message.
@@ -124,6 +130,12 @@ impl Config {
             },
         };
         let index_write_shards = index_write_shards(lookup(env::INDEX_WRITE_SHARDS))?;
+        // A bucket name has no spaces; an empty (or blank) value is how a template says "none".
+        let bucket = |name: &'static str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
         Ok(Config {
             table_name: required(env::TABLE_NAME)?,
             dlq_url: required(env::DLQ_URL)?,
@@ -137,6 +149,8 @@ impl Config {
             item_ttl_days: u32::try_from(ttl_days).unwrap_or(0),
             failed_events_resolution: resolution,
             index_write_shards,
+            failure_bucket: bucket(env::FAILURE_BUCKET),
+            archive_bucket: bucket(env::ARCHIVE_BUCKET),
         })
     }
 }
@@ -279,6 +293,52 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_archive_buckets_are_optional_and_empty_is_unset() {
+        use contract::env::{ARCHIVE_BUCKET, FAILURE_BUCKET};
+        let base = [(TABLE_NAME, "t"), (DLQ_URL, "u")];
+        let unset = config(&base).unwrap();
+        assert_eq!(unset.failure_bucket, None);
+        assert_eq!(unset.archive_bucket, None);
+        let set = config(&[
+            base[0],
+            base[1],
+            (FAILURE_BUCKET, "retail-failures"),
+            (ARCHIVE_BUCKET, " retail-archive "),
+        ])
+        .unwrap();
+        assert_eq!(set.failure_bucket.as_deref(), Some("retail-failures"));
+        assert_eq!(set.archive_bucket.as_deref(), Some("retail-archive"));
+        for empty in ["", "  "] {
+            let c = config(&[
+                base[0],
+                base[1],
+                (FAILURE_BUCKET, empty),
+                (ARCHIVE_BUCKET, empty),
+            ])
+            .unwrap();
+            assert_eq!(
+                (c.failure_bucket, c.archive_bucket),
+                (None, None),
+                "{empty:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deployed_functions_buckets_come_from_its_environment() {
+        use contract::env::{ARCHIVE_BUCKET, FAILURE_BUCKET};
+        let environment: HashMap<String, String> = [
+            (FAILURE_BUCKET.to_owned(), "f".to_owned()),
+            (ARCHIVE_BUCKET.to_owned(), String::new()),
+        ]
+        .into_iter()
+        .collect();
+        let c = Config::for_function("fn", &environment, "t", "u").unwrap();
+        assert_eq!(c.failure_bucket.as_deref(), Some("f"));
+        assert_eq!(c.archive_bucket, None);
     }
 
     /// What the stack may set is exactly what the processor reads (besides Lambda's own

@@ -1,13 +1,29 @@
 //! Dead-letter messages: one SQS message per rejected record, in the format of docs/design.md, "Dead letters",
 //! so an operator can see what was wrong and where the record sits in the stream.
+//!
+//! A record too large to travel inside its letter is kept whole in the failure bucket when
+//! there is one (a claim check: the letter names the object), else the letter keeps only its
+//! place in the stream.
+
+use std::borrow::Cow;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-/// SQS's largest message, attributes included.
-pub const SQS_MAX_MESSAGE_BYTES: usize = 262_144;
+/// SQS's largest message body, and its largest `SendMessageBatch` request: 1 MiB
+/// (1,048,576 bytes) since AWS raised it from 256 KiB. The SQS API reference, SendMessage:
+/// "The maximum size is 1 MiB or 1,048,576 bytes"; SendMessageBatch: "The maximum allowed
+/// individual message size and the maximum total payload size (the sum of the individual
+/// lengths of all of the batched messages) are both 1 MiB 1,048,576 bytes"; CreateQueue:
+/// `MaximumMessageSize` "Default: 1,048,576 bytes (1 MiB)", which the stack's dead-letter
+/// queue keeps (it does not set it). See also "More room to build: serverless services now
+/// support payloads up to 1 MB", AWS Compute Blog, 2026-01-29.
+pub const SQS_MAX_MESSAGE_BYTES: usize = 1_048_576;
 /// Room kept for the `ErrorType` attribute and the JSON around the data.
 const ATTRIBUTE_ALLOWANCE: usize = 1_024;
+
+/// The `Content-Type` of a claim check's object: the record's bytes as they were.
+pub const CLAIM_CHECK_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Where a record came from: enough to find it in the stream again.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +47,15 @@ impl Origin<'_> {
             .split_once(':')
             .map_or(self.event_id, |(shard, _)| shard)
     }
+
+    /// The user record's own eventID: the Kinesis record's, with `:n` for the n-th user
+    /// record of a KPL aggregate (the id its item key is made of).
+    pub fn user_event_id(&self) -> Cow<'_, str> {
+        match self.sub_sequence_number {
+            None => Cow::Borrowed(self.event_id),
+            Some(sub) => Cow::Owned(format!("{}:{sub}", self.event_id)),
+        }
+    }
 }
 
 /// Who is writing the dead letter.
@@ -53,6 +78,19 @@ pub struct DeadLetter {
     pub body: String,
     /// The `ErrorType` message attribute (and the body's `errorType`).
     pub error_type: &'static str,
+    /// The object to store in the failure bucket before the letter may be sent: the letter
+    /// points at it (`dataS3Bucket`, `dataS3Key`) instead of carrying the data.
+    pub claim_check: Option<ClaimCheck>,
+}
+
+/// A record's bytes, kept in the failure bucket for a letter too large to carry them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimCheck {
+    /// The object's key: `kinesis_codec::archive::dead_letter_key` of the user record's
+    /// eventID, the same for every attempt at the same record.
+    pub key: String,
+    /// The record's bytes.
+    pub data: Vec<u8>,
 }
 
 /// Builds the message. A record too large for SQS keeps its location and says so with
@@ -65,19 +103,50 @@ pub fn build(
     error_type: &'static str,
     data: &[u8],
 ) -> DeadLetter {
+    build_with_claim_check(origin, writer, (error, error_type), data, None)
+}
+
+/// [`build`] with the failure bucket `claim_bucket`: a record too large for SQS is kept
+/// there (the letter's [`DeadLetter::claim_check`]) and the letter says `dataTruncated`,
+/// `dataS3Bucket` and `dataS3Key` instead of carrying `data`. `None` is [`build`].
+pub fn build_with_claim_check(
+    origin: &Origin,
+    writer: Writer,
+    (error, error_type): (&str, &'static str),
+    data: &[u8],
+    claim_bucket: Option<&str>,
+) -> DeadLetter {
     let mut body = fields(origin, writer, error, error_type);
-    let encoded = base64::engine::general_purpose::STANDARD.encode(data);
     let base_len = Value::Object(body.clone()).to_string().len();
-    if base_len + encoded.len() + ATTRIBUTE_ALLOWANCE <= SQS_MAX_MESSAGE_BYTES {
+    let mut claim_check = None;
+    if fits_inline(base_len, data.len()) {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(data);
         body.insert("data".into(), Value::String(encoded));
     } else {
         body.insert("dataTruncated".into(), Value::Bool(true));
         body.insert("dataSize".into(), json!(data.len()));
+        if let Some(bucket) = claim_bucket {
+            let key = kinesis_codec::archive::dead_letter_key(&origin.user_event_id());
+            body.insert("dataS3Bucket".into(), json!(bucket));
+            body.insert("dataS3Key".into(), json!(key));
+            claim_check = Some(ClaimCheck {
+                key,
+                data: data.to_vec(),
+            });
+        }
     }
     DeadLetter {
         body: Value::Object(body).to_string(),
         error_type,
+        claim_check,
     }
+}
+
+/// Whether `data_len` bytes of data, base64-encoded, fit one SQS message beside the
+/// `base_len` bytes of the letter's other fields (and its attribute).
+fn fits_inline(base_len: usize, data_len: usize) -> bool {
+    let encoded_len = data_len.div_ceil(3) * 4;
+    base_len + encoded_len + ATTRIBUTE_ALLOWANCE <= SQS_MAX_MESSAGE_BYTES
 }
 
 fn fields(origin: &Origin, writer: Writer, error: &str, error_type: &str) -> Map<String, Value> {
@@ -163,16 +232,101 @@ mod tests {
         assert_eq!(letter.error_type, "InvalidJson");
     }
 
+    /// Past SQS's 1 MiB a record's base64 does not fit: 800,000 bytes are 1,066,668 in
+    /// base64.
+    const TOO_LARGE: usize = 800_000;
+
     #[test]
     fn a_record_too_large_for_sqs_keeps_its_location() {
-        let big = vec![b'x'; 300_000];
+        let big = vec![b'x'; TOO_LARGE];
         let letter = build(&origin(), WRITER, "too large", "ItemTooLarge", &big);
         assert!(letter.body.len() < SQS_MAX_MESSAGE_BYTES);
         let body: Value = serde_json::from_str(&letter.body).unwrap();
         assert_eq!(body["dataTruncated"], true);
-        assert_eq!(body["dataSize"], 300_000);
+        assert_eq!(body["dataSize"], TOO_LARGE);
         assert_eq!(body["sequenceNumber"], "4959");
         assert!(body.get("data").is_none());
+        assert!(body.get("dataS3Key").is_none());
+        assert_eq!(letter.claim_check, None);
+    }
+
+    /// SQS takes 1 MiB now (it took 256 KiB): a 300,000-byte record travels in its letter.
+    #[test]
+    fn a_record_under_a_mebibyte_of_base64_travels_in_its_letter() {
+        let data = vec![b'x'; 300_000];
+        let letter = build_with_claim_check(
+            &origin(),
+            WRITER,
+            ("e", "ItemTooLarge"),
+            &data,
+            Some("failures"),
+        );
+        assert!(letter.body.len() <= SQS_MAX_MESSAGE_BYTES);
+        let body: Value = serde_json::from_str(&letter.body).unwrap();
+        assert_eq!(body["data"].as_str().map(str::len), Some(400_000));
+        assert_eq!(letter.claim_check, None);
+        // The largest record that still fits, and one byte more.
+        let base_len = Value::Object(fields(&origin(), WRITER, "e", "ItemTooLarge"))
+            .to_string()
+            .len();
+        let largest = (0..SQS_MAX_MESSAGE_BYTES)
+            .rev()
+            .find(|&n| fits_inline(base_len, n))
+            .unwrap();
+        let fits = build(&origin(), WRITER, "e", "ItemTooLarge", &vec![0; largest]);
+        // SQS counts the body and the attribute's name, type and value.
+        let attribute = "ErrorType".len() + "String".len() + "ItemTooLarge".len();
+        assert!(fits.body.len() + attribute <= SQS_MAX_MESSAGE_BYTES);
+        assert!(fits.body.contains("\"data\""));
+        let over = build(
+            &origin(),
+            WRITER,
+            "e",
+            "ItemTooLarge",
+            &vec![0; largest + 1],
+        );
+        assert!(over.body.contains("dataTruncated"));
+    }
+
+    #[test]
+    fn with_a_failure_bucket_a_record_too_large_for_sqs_is_kept_whole_there() {
+        let big: Vec<u8> = (0..TOO_LARGE).map(|i| (i % 251) as u8).collect();
+        let letter = build_with_claim_check(
+            &origin(),
+            WRITER,
+            ("too large", "ItemTooLarge"),
+            &big,
+            Some("retail-failures"),
+        );
+        let body: Value = serde_json::from_str(&letter.body).unwrap();
+        assert_eq!(body["dataTruncated"], true);
+        assert_eq!(body["dataS3Bucket"], "retail-failures");
+        assert_eq!(body["dataS3Key"], "dead-letters/shardId-000000000003/4959");
+        assert_eq!(body["dataSize"], TOO_LARGE);
+        assert!(body.get("data").is_none());
+        assert_eq!(body["eventId"], "shardId-000000000003:4959");
+        let claim = letter.claim_check.expect("a claim check");
+        assert_eq!(claim.key, "dead-letters/shardId-000000000003/4959");
+        assert_eq!(claim.data, big);
+    }
+
+    /// The n-th user record of an aggregate has its own object: `.../<sequence>/<n>`.
+    #[test]
+    fn a_kpl_user_records_claim_check_is_keyed_by_its_own_event_id() {
+        let mut o = origin();
+        o.sub_sequence_number = Some(2);
+        assert_eq!(o.user_event_id(), "shardId-000000000003:4959:2");
+        let letter = build_with_claim_check(
+            &o,
+            WRITER,
+            ("e", "ItemTooLarge"),
+            &vec![b'x'; TOO_LARGE],
+            Some("b"),
+        );
+        assert_eq!(
+            letter.claim_check.map(|c| c.key).as_deref(),
+            Some("dead-letters/shardId-000000000003/4959/2")
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! dead letters to send (decoding, KPL de-aggregation, validation and enrichment from the
 //! `events` crate); [`store`] delivers them through the [`sinks`] with retries inside the
 //! invocation's time; [`handler`] answers Lambda with the first record not durably handled.
+//! With buckets configured, a dead letter too large for SQS keeps its record in the failure
+//! bucket (a claim check, [`dead_letter`]) and every batch is stored in the event archive
+//! ([`archive`]).
 //! The record formats (KPL aggregates, Lambda's Kinesis event) are the `kinesis_codec`
 //! crate's; the retry and deadline helpers and the SDK error classifier `aws_edge`'s.
 
@@ -17,6 +20,7 @@ pub fn redrive_count(custom: &std::collections::HashMap<String, String>) -> u32 
         .unwrap_or(0)
 }
 
+pub mod archive;
 pub mod config;
 pub mod dead_letter;
 pub mod handler;

@@ -62,6 +62,34 @@ pub fn plan_for_shards(
     (processed_at_ms, item_ttl_days): (i64, u32),
     shards: IndexShards,
 ) -> Plan {
+    plan_with(
+        records,
+        writer,
+        Settings {
+            processed_at_ms,
+            item_ttl_days,
+            index_shards: shards,
+            claim_bucket: None,
+        },
+    )
+}
+
+/// How a plan is made: the invocation's clock and what the function is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings<'a> {
+    /// The items' processing time, epoch ms.
+    pub processed_at_ms: i64,
+    /// Days after its event that an item expires; 0 never.
+    pub item_ttl_days: u32,
+    /// The write-sharded index keys the table sink adds (see [`plan_for_shards`]).
+    pub index_shards: IndexShards,
+    /// The failure bucket: a dead letter too large for SQS keeps its record there (a claim
+    /// check, [`DeadLetter::claim_check`]); `None` keeps only its place in the stream.
+    pub claim_bucket: Option<&'a str>,
+}
+
+/// The plan with every setting: [`plan_for_shards`] plus claim checks.
+pub fn plan_with(records: &[KinesisEventRecord], writer: Writer, settings: Settings) -> Plan {
     let mut plan = Plan {
         needs: Vec::with_capacity(records.len()),
         ..Plan::default()
@@ -70,14 +98,7 @@ pub fn plan_for_shards(
     let mut by_key = ByKey::with_capacity(records.len());
     for record in records {
         let mut needs = Needs::default();
-        add_record(
-            &mut plan,
-            &mut by_key,
-            &mut needs,
-            record,
-            writer,
-            (processed_at_ms, item_ttl_days, shards),
-        );
+        add_record(&mut plan, &mut by_key, &mut needs, record, writer, settings);
         plan.needs.push(needs);
     }
     plan
@@ -134,8 +155,14 @@ fn add_record(
     needs: &mut Needs,
     record: &KinesisEventRecord,
     writer: Writer,
-    (processed_at_ms, item_ttl_days, shards): (i64, u32, IndexShards),
+    settings: Settings,
 ) {
+    let Settings {
+        processed_at_ms,
+        item_ttl_days,
+        index_shards: shards,
+        claim_bucket,
+    } = settings;
     let kinesis = &record.kinesis;
     let event_id = record
         .event_id
@@ -162,8 +189,13 @@ fn add_record(
         {
             Ok(item) => needs.items.push(by_key.add(&mut plan.items, item)),
             Err((kind, message)) => {
-                let letter =
-                    dead_letter::build(&origin(sub), writer, &message, kind.as_str(), data);
+                let letter = dead_letter::build_with_claim_check(
+                    &origin(sub),
+                    writer,
+                    (&message, kind.as_str()),
+                    data,
+                    claim_bucket,
+                );
                 plan.letters.push(letter);
                 needs.letters.push(plan.letters.len() - 1);
             }
@@ -180,12 +212,12 @@ fn add_record(
         Err(err) => {
             plan.user_records += 1;
             let message = err.to_string();
-            plan.letters.push(dead_letter::build(
+            plan.letters.push(dead_letter::build_with_claim_check(
                 &origin(None),
                 writer,
-                &message,
-                CORRUPT_AGGREGATE,
+                (&message, CORRUPT_AGGREGATE),
                 &kinesis.data.0,
+                claim_bucket,
             ));
             needs.letters.push(plan.letters.len() - 1);
         }

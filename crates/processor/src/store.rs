@@ -1,13 +1,14 @@
 //! Drives the sinks: splits the work into requests, keeps several in flight, and retries
-//! what failed with backoff until it is written or the deadline says stop.
+//! what failed with backoff until it is written or the deadline says stop. Objects (claim
+//! checks, the archive's batch) are retried the same way, one request per object.
 
 use std::collections::BTreeSet;
 
 use events::Item;
 use futures_util::stream::{self, StreamExt};
 
-use crate::dead_letter::{DeadLetter, SQS_MAX_MESSAGE_BYTES};
-use crate::sinks::{QueueSender, SinkError, TableWriter};
+use crate::dead_letter::{DeadLetter, CLAIM_CHECK_CONTENT_TYPE, SQS_MAX_MESSAGE_BYTES};
+use crate::sinks::{ObjectStore, QueueSender, SinkError, TableWriter};
 use aws_edge::retry::{Backoff, Deadline};
 
 /// DynamoDB's BatchWriteItem limit.
@@ -52,11 +53,103 @@ pub async fn send_letters<Q: QueueSender>(
     backoff: Backoff,
     deadline: Deadline,
 ) -> Delivery {
+    let all: Vec<usize> = (0..letters.len()).collect();
+    send_some(sender, letters, &all, concurrency, backoff, deadline).await
+}
+
+/// Delivers every dead letter: first the claim checks' objects into `claims` (the failure
+/// bucket), then the letters whose object is stored (and those without one). A letter whose
+/// object could not be stored is not sent, so no letter points at nothing; it is failed, and
+/// its record is tried again by Lambda, which writes the same key again. Without `claims`
+/// a letter with a claim check is failed the same way (the plan makes none then).
+pub async fn deliver_letters<Q: QueueSender>(
+    sender: &Q,
+    claims: Option<&dyn ObjectStore>,
+    letters: &[DeadLetter],
+    concurrency: usize,
+    backoff: Backoff,
+    deadline: Deadline,
+) -> Delivery {
+    let claimed: Vec<Vec<usize>> = letters
+        .iter()
+        .enumerate()
+        .filter(|(_, letter)| letter.claim_check.is_some())
+        .map(|(i, _)| vec![i])
+        .collect();
+    let mut stored = Delivery::default();
+    if !claimed.is_empty() {
+        match claims {
+            None => stored.failed.extend(claimed.into_iter().flatten()),
+            Some(store) => {
+                let put = |pending: &[usize]| {
+                    let claim = pending
+                        .first()
+                        .and_then(|&i| letters[i].claim_check.as_ref());
+                    async move {
+                        let Some(claim) = claim else {
+                            return Ok(Vec::new());
+                        };
+                        store
+                            .put(&claim.key, &claim.data, CLAIM_CHECK_CONTENT_TYPE)
+                            .await
+                            .map(|()| Vec::new())
+                    }
+                };
+                stored = deliver(claimed, concurrency, backoff, deadline, &put).await;
+            }
+        }
+    }
+    let ready: Vec<usize> = (0..letters.len())
+        .filter(|i| !stored.failed.contains(i))
+        .collect();
+    let sent = send_some(sender, letters, &ready, concurrency, backoff, deadline).await;
+    Delivery {
+        failed: stored.failed.union(&sent.failed).copied().collect(),
+        requests: stored.requests + sent.requests,
+    }
+}
+
+/// Sends the letters at `indices`.
+async fn send_some<Q: QueueSender>(
+    sender: &Q,
+    letters: &[DeadLetter],
+    indices: &[usize],
+    concurrency: usize,
+    backoff: Backoff,
+    deadline: Deadline,
+) -> Delivery {
     let send = |pending: &[usize]| {
         let batch: Vec<&DeadLetter> = pending.iter().map(|&i| &letters[i]).collect();
         async move { sender.send_batch(&batch).await }
     };
-    deliver(send_groups(letters), concurrency, backoff, deadline, &send).await
+    let groups = send_groups(letters, indices);
+    deliver(groups, concurrency, backoff, deadline, &send).await
+}
+
+/// Stores one object at `key`, retried until stored or the deadline says stop; with
+/// `if_absent` an object already at `key` counts as stored (and is kept). `failed` holds 0
+/// when it was not stored.
+pub async fn put_object(
+    store: &dyn ObjectStore,
+    (key, body, content_type): (&str, &[u8], &str),
+    if_absent: bool,
+    backoff: Backoff,
+    deadline: Deadline,
+) -> Delivery {
+    let put = |_: &[usize]| async move {
+        if if_absent {
+            store
+                .put_new(key, body, content_type)
+                .await
+                .map(|_| Vec::new())
+        } else {
+            store
+                .put(key, body, content_type)
+                .await
+                .map(|()| Vec::new())
+        }
+    };
+    deliver(vec![vec![0]], 1, backoff, deadline, &put).await
 }
 
 /// Runs the groups `concurrency` at a time, each with its own retries.
@@ -79,11 +172,13 @@ where
     collect(results)
 }
 
-/// Groups of at most 10 letters whose bodies fit one 256 KiB request.
-fn send_groups(letters: &[DeadLetter]) -> Vec<Vec<usize>> {
+/// Groups of at most 10 of the letters at `indices` whose bodies fit one request (SQS's
+/// limit on a batch's total, the same as on one message).
+fn send_groups(letters: &[DeadLetter], indices: &[usize]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut size = 0;
-    for (i, letter) in letters.iter().enumerate() {
+    for &i in indices {
+        let letter = &letters[i];
         let len = letter.body.len() + letter.error_type.len() + 64;
         let fits = groups
             .last()
@@ -159,21 +254,113 @@ fn collect(results: Vec<(Vec<usize>, usize)>) -> Delivery {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::dead_letter::ClaimCheck;
+    use crate::sinks::memory::{MemoryBucket, MemoryQueue};
 
     fn letter(size: usize) -> DeadLetter {
         DeadLetter {
             body: "x".repeat(size),
             error_type: "InvalidJson",
+            claim_check: None,
         }
+    }
+
+    fn claimed(key: &str) -> DeadLetter {
+        DeadLetter {
+            claim_check: Some(ClaimCheck {
+                key: key.to_owned(),
+                data: key.as_bytes().to_vec(),
+            }),
+            ..letter(10)
+        }
+    }
+
+    const FAST: Backoff = Backoff {
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+    };
+
+    fn deadline(ms: u64) -> Deadline {
+        Deadline::after(Duration::from_millis(ms), Duration::ZERO)
     }
 
     #[test]
     fn send_groups_respect_count_and_size() {
         let small: Vec<DeadLetter> = (0..25).map(|_| letter(100)).collect();
-        let sizes: Vec<usize> = send_groups(&small).iter().map(Vec::len).collect();
+        let all: Vec<usize> = (0..25).collect();
+        let sizes: Vec<usize> = send_groups(&small, &all).iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![10, 10, 5]);
-        let large: Vec<DeadLetter> = (0..3).map(|_| letter(200_000)).collect();
-        assert_eq!(send_groups(&large).len(), 3);
+        let large: Vec<DeadLetter> = (0..3).map(|_| letter(600_000)).collect();
+        assert_eq!(send_groups(&large, &[0, 1, 2]).len(), 3);
+        let some = send_groups(&small, &[1, 4, 24]);
+        assert_eq!(some, vec![vec![1, 4, 24]]);
+    }
+
+    #[tokio::test]
+    async fn a_letter_is_sent_only_once_its_object_is_stored() {
+        let letters = vec![letter(10), claimed("dead-letters/s/1"), letter(10)];
+        let queue = MemoryQueue::default();
+        let bucket = MemoryBucket::new("failures");
+        let delivery =
+            deliver_letters(&queue, Some(&bucket), &letters, 2, FAST, deadline(1_000)).await;
+        assert!(delivery.failed.is_empty());
+        assert_eq!(queue.messages().len(), 3);
+        assert_eq!(
+            bucket.objects()["dead-letters/s/1"].body,
+            b"dead-letters/s/1"
+        );
+        assert_eq!(
+            bucket.objects()["dead-letters/s/1"].content_type,
+            CLAIM_CHECK_CONTENT_TYPE
+        );
+    }
+
+    #[tokio::test]
+    async fn a_claim_check_that_cannot_be_stored_keeps_its_letter_back() {
+        let letters = vec![letter(10), claimed("k1"), claimed("k2")];
+        let queue = MemoryQueue::default();
+        let refusing = MemoryBucket::new("failures").refusing();
+        let delivery =
+            deliver_letters(&queue, Some(&refusing), &letters, 2, FAST, deadline(1_000)).await;
+        assert_eq!(delivery.failed, [1, 2].into());
+        assert_eq!(queue.messages(), vec![letters[0].clone()]);
+        // An outage: retried until the deadline, then the same.
+        let down = MemoryBucket::new("failures");
+        down.set_down(true);
+        let queue = MemoryQueue::default();
+        let delivery = deliver_letters(&queue, Some(&down), &letters, 2, FAST, deadline(30)).await;
+        assert_eq!(delivery.failed, [1, 2].into());
+        assert!(down.puts() > 2, "retried: {} requests", down.puts());
+        assert_eq!(queue.messages().len(), 1);
+        // No bucket at all: never a letter pointing at nothing.
+        let queue = MemoryQueue::default();
+        let delivery = deliver_letters(&queue, None, &letters, 2, FAST, deadline(1_000)).await;
+        assert_eq!(delivery.failed, [1, 2].into());
+        assert_eq!(queue.messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_object_is_retried_until_stored_and_a_kept_one_counts_as_stored() {
+        let bucket = MemoryBucket::new("archive").failing_every(2);
+        let object = ("events/k", &b"one"[..], "application/gzip");
+        let first = put_object(&bucket, object, true, FAST, deadline(1_000)).await;
+        assert!(first.failed.is_empty());
+        // Request 2 fails (SlowDown), request 3 finds the object there and keeps it.
+        let again = ("events/k", &b"two"[..], "application/gzip");
+        let second = put_object(&bucket, again, true, FAST, deadline(1_000)).await;
+        assert!(second.failed.is_empty());
+        assert_eq!(second.requests, 2);
+        assert_eq!(bucket.objects()["events/k"].body, b"one");
+        // Overwriting: request 4 fails, 5 replaces it.
+        let replaced = put_object(&bucket, again, false, FAST, deadline(1_000)).await;
+        assert!(replaced.failed.is_empty());
+        assert_eq!(bucket.objects()["events/k"].body, b"two");
+        let refused = MemoryBucket::new("archive").refusing();
+        let failed = put_object(&refused, object, true, FAST, deadline(1_000)).await;
+        assert_eq!(failed.failed, [0].into());
+        assert_eq!(failed.requests, 1, "a fatal answer is not retried");
     }
 }

@@ -29,6 +29,7 @@ fn handler(table: MemoryTable, queue: MemoryQueue) -> Handler<MemoryTable, Memor
             max: Duration::from_millis(5),
         },
         item_ttl_days: 0,
+        buckets: Default::default(),
     }
 }
 

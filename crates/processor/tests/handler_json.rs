@@ -18,6 +18,7 @@ async fn lambdas_sample_event_parses_and_is_handled() {
         concurrency: 2,
         backoff: Backoff::default(),
         item_ttl_days: 0,
+        buckets: Default::default(),
     };
     let invocation = Invocation {
         request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",

@@ -118,6 +118,7 @@ async fn handler_with_ttl(
             max: Duration::from_millis(50),
         },
         item_ttl_days,
+        buckets: Default::default(),
     }
 }
 
@@ -384,4 +385,140 @@ async fn through_the_fault_proxy_nothing_is_lost_or_duplicated() {
         0,
         "metrics go through EMF, never PutMetricData"
     );
+}
+
+/// The function as Lambda assembles it (`Handler::on_aws` from its environment) with
+/// `FAILURE_BUCKET` and `ARCHIVE_BUCKET` set, against moto's S3: a record too large for SQS
+/// is stored whole at its claim-check key and its letter points there; the batch is one
+/// gzip object that reads back to every record's identity; a retry of the batch keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+async fn against_moto_claim_checks_and_the_archive_land_in_their_buckets() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use processor::handler::SinkClients;
+
+    let moto = Moto::start();
+    let aws = create_resources(&moto.endpoint).await;
+    let config = testkit::sdk_config(&moto.endpoint).await;
+    // moto on a loopback address: path-style requests, as local-runner's client makes them.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    for bucket in ["retail-failures", "retail-archive"] {
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+    }
+    let environment = |name: &str| match name {
+        "TABLE_NAME" => Some(TABLE.to_owned()),
+        "DLQ_URL" => Some(aws.queue_url.clone()),
+        "FAILURE_BUCKET" => Some("retail-failures".to_owned()),
+        "ARCHIVE_BUCKET" => Some("retail-archive".to_owned()),
+        _ => None,
+    };
+    let function = processor::config::Config::from_lookup(environment).expect("config");
+    let clients = SinkClients {
+        dynamodb: aws_sdk_dynamodb::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        s3: s3.clone(),
+    };
+    let handler = Handler::on_aws(&function, clients);
+
+    let (mut payloads, _) = workload(50, 21);
+    let big: Vec<u8> = (0..800_000).map(|i| (i % 253) as u8).collect();
+    payloads[10] = big.clone();
+    let event = from_payloads(&payloads);
+    assert_eq!(deliver(&handler, &event, 1_700_000_100_000).await, 1);
+    // Lambda's retry of the same batch: the conditional write finds the object and keeps it.
+    assert_eq!(deliver(&handler, &event, 1_700_000_100_000).await, 1);
+
+    let get = |bucket: &'static str, key: String| {
+        let s3 = s3.clone();
+        async move {
+            let object = s3.get_object().bucket(bucket).key(&key).send().await;
+            let object = object.unwrap_or_else(|e| panic!("{bucket}/{key}: {e:?}"));
+            let content_type = object.content_type.clone().unwrap_or_default();
+            let body: ByteStream = object.body;
+            (
+                body.collect().await.unwrap().into_bytes().to_vec(),
+                content_type,
+            )
+        }
+    };
+    let id = event.records[10].event_id.clone().unwrap();
+    let key = kinesis_codec::archive::dead_letter_key(&id);
+    let (stored, content_type) = get("retail-failures", key.clone()).await;
+    assert_eq!(stored, big, "the record's bytes, whole");
+    assert_eq!(content_type, "application/octet-stream");
+    let out = aws
+        .sqs
+        .receive_message()
+        .queue_url(&aws.queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let letters: Vec<serde_json::Value> = out
+        .messages
+        .unwrap_or_default()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .filter(|l: &serde_json::Value| l["eventId"] == id.as_str())
+        .collect();
+    assert!(!letters.is_empty(), "the oversize record's letter");
+    assert_eq!(letters[0]["dataS3Bucket"], "retail-failures");
+    assert_eq!(letters[0]["dataS3Key"], key.as_str());
+    assert!(letters[0].get("data").is_none());
+
+    let listed = s3
+        .list_objects_v2()
+        .bucket("retail-archive")
+        .send()
+        .await
+        .expect("list");
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].starts_with("events/2023/11/14/22/shardId-000000000000/"));
+    let (body, content_type) = get("retail-archive", keys[0].clone()).await;
+    assert_eq!(content_type, "application/gzip");
+    // S3's conditional write as moto answers it: 412 for a key that exists, kept.
+    use processor::sinks::ObjectStore;
+    let bucket = processor::sinks::s3::S3Bucket::new(s3.clone(), "retail-archive".into());
+    let again = bucket
+        .put_new(&keys[0], b"a subset", "application/gzip")
+        .await;
+    assert_eq!(again, Ok(false));
+    assert_eq!(get("retail-archive", keys[0].clone()).await.0, body);
+    assert_eq!(
+        bucket.put_new("events/new", b"x", "application/gzip").await,
+        Ok(true)
+    );
+    let back = kinesis_codec::archive::decode(&body).expect("gzip event JSON");
+    let records = back["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 50);
+    for (record, original) in records.iter().zip(&event.records) {
+        let (stream_record, event_id) = kinesis_codec::record::from_record_json(record).unwrap();
+        assert_eq!(Some(event_id), original.event_id.clone());
+        assert_eq!(
+            stream_record.sequence_number,
+            original.kinesis.sequence_number
+        );
+        assert_eq!(stream_record.partition_key, original.kinesis.partition_key);
+        assert_eq!(stream_record.data, original.kinesis.data.0);
+        assert_eq!(
+            stream_record.arrival_ms,
+            original
+                .kinesis
+                .approximate_arrival_timestamp
+                .timestamp_millis()
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! The two kinds of message in the dead-letter queue, read from their JSON bodies:
-//! the processor's dead letters (one rejected record, its bytes inside unless too large)
-//! and the event source mapping's on-failure records (a shard's sequence range whose
-//! records Lambda gave up on).
+//! the processor's dead letters (one rejected record, its bytes inside unless too large, then
+//! in the failure archive or only in the stream) and the event source mapping's on-failure
+//! records (a shard's sequence range whose records Lambda gave up on).
 
 use base64::Engine;
 use kinesis_codec::on_failure::OnFailure;
@@ -33,6 +33,10 @@ pub struct Rejected {
     pub arrival_ms: i64,
     /// The record's bytes; `None` when the letter says `dataTruncated`.
     pub data: Option<Vec<u8>>,
+    /// Where the failure archive keeps the bytes of a record too large for the letter
+    /// (`dataS3Bucket`, `dataS3Key`); `None` when the letter holds them, or when it only
+    /// says `dataTruncated` (the record is then read back from the stream).
+    pub claim_check: Option<ClaimCheck>,
     /// Why it was rejected (`errorType`).
     pub error_type: String,
     /// How often it had been redriven when it was rejected (`redriveCount`, 0 when absent).
@@ -50,6 +54,16 @@ impl Rejected {
             None => self.event_id.clone(),
         }
     }
+}
+
+/// The S3 object holding a dead-lettered record's bytes (a claim check): the record's data
+/// (a user record's own bytes for a KPL aggregate's), as `data` would have held it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimCheck {
+    /// `dataS3Bucket`.
+    pub bucket: String,
+    /// `dataS3Key`.
+    pub key: String,
 }
 
 /// An event source mapping's on-failure record (`KinesisBatchInfo`).
@@ -130,6 +144,23 @@ fn rejected(value: &Value) -> Result<Rejected, UnknownMessage> {
         .and_then(Value::as_f64)
         .ok_or_else(|| UnknownMessage("approximateArrivalTimestamp is not a number".into()))?;
     let truncated = value.get("dataTruncated").and_then(Value::as_bool) == Some(true);
+    let claim_check = match (value.get("dataS3Bucket"), value.get("dataS3Key")) {
+        _ if !truncated => None,
+        (None, None) => None,
+        (Some(Value::String(bucket)), Some(Value::String(key)))
+            if !bucket.is_empty() && !key.is_empty() =>
+        {
+            Some(ClaimCheck {
+                bucket: bucket.clone(),
+                key: key.clone(),
+            })
+        }
+        _ => {
+            return Err(UnknownMessage(
+                "dataS3Bucket and dataS3Key must both be non-empty strings".into(),
+            ))
+        }
+    };
     let data = if truncated {
         None
     } else {
@@ -156,6 +187,7 @@ fn rejected(value: &Value) -> Result<Rejected, UnknownMessage> {
         sequence_number,
         arrival_ms: (arrival_secs * 1000.0).round() as i64,
         data,
+        claim_check,
         error_type: value
             .get("errorType")
             .and_then(Value::as_str)
@@ -243,7 +275,33 @@ mod tests {
             panic!("a dead letter")
         };
         assert_eq!(r.data, None);
+        assert_eq!(r.claim_check, None);
         assert_eq!(r.sequence_number, "4960");
+    }
+
+    #[test]
+    fn a_claim_checked_dead_letter_names_the_object_with_its_bytes() {
+        let body = DEAD_LETTER.replace(
+            r#""data":"eyJhIjoxfQ==""#,
+            r#""dataTruncated":true,"dataSize":2000000,"dataS3Bucket":"failures",
+               "dataS3Key":"dead-letters/shardId-000000000001/4960""#,
+        );
+        let Letter::Rejected(r) = parse(&body).unwrap() else {
+            panic!("a dead letter")
+        };
+        assert_eq!(r.data, None);
+        assert_eq!(
+            r.claim_check,
+            Some(ClaimCheck {
+                bucket: "failures".into(),
+                key: "dead-letters/shardId-000000000001/4960".into()
+            })
+        );
+        let half = DEAD_LETTER.replace(
+            r#""data":"eyJhIjoxfQ==""#,
+            r#""dataTruncated":true,"dataS3Bucket":"failures""#,
+        );
+        assert!(parse(&half).unwrap_err().0.contains("dataS3Key"));
     }
 
     #[test]

@@ -1,18 +1,137 @@
 //! Dead letters are not a one-way door: `redrive` reads the pipeline's dead-letter queue and
-//! processes what it holds again, after a fix, with each record's original identity.
+//! failure archive and processes what they hold again, after a fix, with each record's
+//! original identity.
 //!
 //! The queue holds two kinds of message ([`letter`]): the processor's dead letters (one
-//! rejected record, its bytes inside) and the event source mapping's on-failure records (a
-//! shard's sequence range, whose records [`stream`] reads back by sequence number). The
-//! records go through the deployed function or the processor in this process
-//! ([`reprocess`]) under their first eventID and arrival time, so they get the item keys a
-//! first successful attempt would have given them: redriving twice never stores an event
-//! twice. [`run`] deletes a message only when all its records are durably handled, and
-//! [`stack`] finds the queue, stream and function from the stack's outputs.
+//! rejected record, its bytes inside, or in the failure archive when too large for SQS) and
+//! the event source mapping's on-failure records (a shard's sequence range, whose records
+//! [`stream`] reads back by sequence number). The failure archive holds the on-failure
+//! objects of the mapping's S3 destination ([`archive`]), whose payload carries the batch's
+//! records themselves. The records go through the deployed function or the processor in
+//! this process (`reprocess`) under their first eventID and arrival time, so they get the
+//! item keys a first successful attempt would have given them: redriving twice never stores
+//! an event twice. [`run`] deletes a message, or tags an object handled, only when all its
+//! records are durably handled, and [`stack`] finds the queue, bucket, stream and function
+//! from the stack's outputs. [`redrive`] and [`redrive_on`] run it all against a deployed
+//! stack, for the binary and for tests.
 
+pub mod archive;
 pub mod letter;
 pub mod queue;
-pub mod reprocess;
 pub mod run;
 pub mod stack;
 pub mod stream;
+
+use aws_config::SdkConfig;
+use contract::outputs::REDRIVE_POLICY_ARN;
+use kinesis_codec::record::EventSource;
+use processor::handler::{Handler, SinkClients};
+use reprocess::objects::S3Objects;
+use reprocess::{Deployed, InProcess};
+
+use crate::queue::SqsQueue;
+use crate::run::{Options, Parts, Summary};
+use crate::stack::{Wiring, WiringError};
+use crate::stream::KinesisSource;
+
+/// Where the records are processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The deployed function, invoked synchronously (the default).
+    Deployed,
+    /// The processor's handler in this process with the caller's credentials (`--local`).
+    Local,
+}
+
+/// Why a redrive could not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum RedriveError {
+    /// The stack could not tell what to work on.
+    #[error(transparent)]
+    Wiring(#[from] WiringError),
+    /// A call failed during the run (the messages read so far are visible again).
+    #[error("{0}")]
+    Run(String),
+}
+
+/// The event fields every record shares, for the stack `wiring` describes in `config`'s
+/// region.
+pub fn event_source(config: &SdkConfig, wiring: &Wiring) -> EventSource {
+    EventSource {
+        stream_arn: wiring.stream_arn.clone(),
+        region: config
+            .region()
+            .map_or("us-east-1".to_owned(), |r| r.to_string()),
+        role_arn: wiring.role_arn.clone(),
+    }
+}
+
+/// Finds stack `stack_name` through `config` and redrives its queue and failure archive.
+pub async fn redrive(
+    config: &SdkConfig,
+    stack_name: &str,
+    options: &Options,
+    mode: Mode,
+    progress: &mut dyn FnMut(&Summary),
+) -> Result<Summary, RedriveError> {
+    let wiring = stack::wiring(config, stack_name).await?;
+    redrive_on(config, &wiring, options, mode, progress)
+        .await
+        .map_err(RedriveError::Run)
+}
+
+/// Redrives the queue and failure archive of the stack `wiring` describes, through
+/// `config` (with `Mode::Local`, the processor's own calls make one attempt each: it
+/// retries within its deadline itself).
+pub async fn redrive_on(
+    config: &SdkConfig,
+    wiring: &Wiring,
+    options: &Options,
+    mode: Mode,
+    progress: &mut dyn FnMut(&Summary),
+) -> Result<Summary, String> {
+    let source = event_source(config, wiring);
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(config), wiring.queue_url.clone());
+    let stream = KinesisSource::new(
+        aws_sdk_kinesis::Client::new(config),
+        wiring.stream_name.clone(),
+    );
+    let objects = S3Objects::new(reprocess::objects::s3_client(config), REDRIVE_POLICY_ARN);
+    macro_rules! parts {
+        ($processor:expr) => {
+            Parts {
+                queue: &queue,
+                stream: &stream,
+                objects: &objects,
+                failure_bucket: wiring.failure_bucket.as_deref(),
+                processor: $processor,
+                source: &source,
+            }
+        };
+    }
+    match mode {
+        Mode::Local => {
+            let sinks = config
+                .clone()
+                .into_builder()
+                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+                .build();
+            let processor = InProcess {
+                handler: Handler::on_aws(&wiring.processor, SinkClients::new(&sinks)),
+                source: source.clone(),
+                timeout: wiring.timeout,
+                request_prefix: "redrive",
+            };
+            run::run(parts!(&processor), options, progress).await
+        }
+        Mode::Deployed => {
+            let processor = Deployed {
+                client: aws_sdk_lambda::Client::new(config),
+                function: wiring.function_name.clone(),
+                source: source.clone(),
+                policy_output: REDRIVE_POLICY_ARN,
+            };
+            run::run(parts!(&processor), options, progress).await
+        }
+    }
+}

@@ -11,27 +11,24 @@ use aws_edge::args;
 use clap::Parser;
 
 use aws_edge::config::sdk_config;
-use kinesis_codec::record::EventSource;
-use processor::handler::{Handler, SinkClients};
-use processor::sinks::dynamodb::DynamoTable;
-use redrive::queue::SqsQueue;
-use redrive::reprocess::{Deployed, InProcess, Reprocessor};
-use redrive::run::{self, Options, Parts, Summary};
-use redrive::stack::{self, Wiring};
-use redrive::stream::KinesisSource;
+use redrive::run::{Options, Summary};
+use redrive::{stack, Mode};
 
 /// Process the pipeline's dead-lettered records again, after a fix, with their original
 /// identity.
 ///
-/// Reads the stack's dead-letter queue. A processor dead letter carries its record's bytes
-/// (or, when it was too large, its place in the stream); an event source mapping's
-/// on-failure record names a shard's sequence range, whose records are read back from the
-/// stream (those past the stream's retention are reported as expired). Each record is
-/// processed again under its first Kinesis eventID and arrival time, so it gets the item
-/// key a first successful attempt would have given it: redriving twice never stores an
-/// event twice. A message is deleted only when all its records are stored or dead-lettered
-/// again; a record still invalid becomes one new dead letter that counts its redrives, and
-/// later runs skip it (--max-redrives). Progress goes to stderr, the summary to stdout.
+/// Reads the stack's dead-letter queue, then its failure archive (when the stack has
+/// FailureBucketName). A processor dead letter carries its record's bytes (or, when it was
+/// too large, a claim check naming the S3 object that holds them, or only its place in the
+/// stream); an event source mapping's on-failure record names a shard's sequence range,
+/// whose records are read back from the stream (those past the stream's retention are
+/// reported as expired); an on-failure object of the archive carries the batch's records in
+/// its payload. Each record is processed again under its first Kinesis eventID and arrival
+/// time, so it gets the item key a first successful attempt would have given it: redriving
+/// twice never stores an event twice. A message is deleted, and an object tagged
+/// redrive=handled, only when all its records are stored or dead-lettered again; a record
+/// still invalid becomes one new dead letter that counts its redrives, and later runs skip
+/// it (--max-redrives). Progress goes to stderr, the summary to stdout.
 #[derive(Debug, Parser)]
 #[command(name = "redrive", version, about, after_help = AFTER_HELP)]
 struct Cli {
@@ -47,17 +44,18 @@ struct Cli {
     #[arg(long, value_parser = args::region)]
     region: Option<String>,
 
-    /// Change nothing: count the messages by kind and error type, and leave every one
-    /// visible.
+    /// Change nothing: count the messages and archive objects by kind and error type, leave
+    /// every message visible and tag no object.
     #[arg(long)]
     dry_run: bool,
 
-    /// Only messages of this error type (a dead letter's errorType, e.g. InvalidJson, or an
-    /// on-failure record's condition, e.g. RetryAttemptsExhausted); repeatable.
+    /// Only messages and archive objects of this error type (a dead letter's errorType, e.g.
+    /// InvalidJson, or an on-failure record's or object's condition, e.g.
+    /// RetryAttemptsExhausted); repeatable.
     #[arg(long = "error-type", value_name = "TYPE")]
     error_types: Vec<String>,
 
-    /// Stop after this many messages.
+    /// Stop after this many queue messages and archive objects (the queue's first).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
 
@@ -81,8 +79,9 @@ const AFTER_HELP: &str = "Examples:
   redrive --stack-name demo --endpoint-url http://127.0.0.1:5000 --local
 
 The last stdout line is
-  redrive: read=N stored=N dead_lettered_again=N expired=N skipped=N failed=N
-counted in records (an on-failure message stands for its batch's records).
+  redrive: read=N stored=N dead_lettered_again=N expired=N skipped=N failed=N archive_objects=N
+counted in records (an on-failure message stands for its batch's records, an archive object
+for its payload's); archive_objects counts the failure archive's objects read.
 
 Exit status: 0 everything read was handled, 1 some records expired or failed, 2 bad arguments.";
 
@@ -109,13 +108,6 @@ fn main() -> ExitCode {
 async fn start(cli: Cli) -> anyhow::Result<Summary> {
     let config = sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 3).await;
     let wiring = stack::wiring(&config, &cli.stack_name).await?;
-    let source = EventSource {
-        stream_arn: wiring.stream_arn.clone(),
-        region: config
-            .region()
-            .map_or("us-east-1".to_owned(), |r| r.to_string()),
-        role_arn: wiring.role_arn.clone(),
-    };
     let options = Options {
         dry_run: cli.dry_run,
         error_types: cli.error_types.clone(),
@@ -124,67 +116,33 @@ async fn start(cli: Cli) -> anyhow::Result<Summary> {
         batch_size: usize::from(cli.batch_size),
         ..Options::default()
     };
+    let mode = if cli.local {
+        Mode::Local
+    } else {
+        Mode::Deployed
+    };
     eprintln!(
-        "redrive{}: {} → {} ({})",
+        "redrive{}: {}{} → {} ({})",
         if cli.dry_run { " (dry run)" } else { "" },
         wiring.queue_url,
-        if cli.local {
-            format!(
+        wiring
+            .failure_bucket
+            .as_deref()
+            .map_or(String::new(), |b| format!(
+                " and s3://{b}/{}",
+                contract::archive::ON_FAILURE_PREFIX
+            )),
+        match mode {
+            Mode::Local => format!(
                 "the processor in this process, table {}",
                 wiring.processor.table_name
-            )
-        } else {
-            format!("function {}", wiring.function_name)
+            ),
+            Mode::Deployed => format!("function {}", wiring.function_name),
         },
         wiring.stream_name
     );
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&config), wiring.queue_url.clone());
-    let stream = KinesisSource::new(
-        aws_sdk_kinesis::Client::new(&config),
-        wiring.stream_name.clone(),
-    );
-    if cli.local {
-        // The processor retries within its deadline itself, so its SDK makes one attempt.
-        let sinks = sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 1).await;
-        let processor = in_process(&sinks, &wiring, source.clone());
-        drive(&queue, &stream, &processor, &source, &options).await
-    } else {
-        let processor = Deployed {
-            client: aws_sdk_lambda::Client::new(&config),
-            function: wiring.function_name.clone(),
-            source: source.clone(),
-        };
-        drive(&queue, &stream, &processor, &source, &options).await
-    }
-}
-
-fn in_process(
-    sinks: &aws_config::SdkConfig,
-    wiring: &Wiring,
-    source: EventSource,
-) -> InProcess<DynamoTable, processor::sinks::sqs::SqsQueue> {
-    InProcess {
-        handler: Handler::on_aws(&wiring.processor, SinkClients::new(sinks)),
-        source,
-        timeout: wiring.timeout,
-    }
-}
-
-async fn drive<P: Reprocessor>(
-    queue: &SqsQueue,
-    stream: &KinesisSource,
-    processor: &P,
-    source: &EventSource,
-    options: &Options,
-) -> anyhow::Result<Summary> {
-    let parts = Parts {
-        queue,
-        stream,
-        processor,
-        source,
-    };
     let mut progress = Progress::new();
-    let summary = run::run(parts, options, &mut |s| progress.show(s))
+    let summary = redrive::redrive_on(&config, &wiring, &options, mode, &mut |s| progress.show(s))
         .await
         .map_err(anyhow::Error::msg)?;
     progress.finish();
@@ -233,11 +191,26 @@ fn report(summary: &Summary) {
             .join(" ")
     };
     eprintln!("messages by kind: {}", join(&summary.by_kind));
-    eprintln!("messages by error type: {}", join(&summary.by_error_type));
+    eprintln!(
+        "messages and objects by error type: {}",
+        join(&summary.by_error_type)
+    );
     eprintln!(
         "messages deleted: {}, left in the queue: {}",
         summary.deleted, summary.left
     );
+    if summary.archive_objects > 0 || summary.already_handled > 0 {
+        eprintln!(
+            "failure archive: {} object(s) read, {} tagged handled, {} already handled",
+            summary.archive_objects, summary.tagged, summary.already_handled
+        );
+    }
+    if summary.claim_checks_tagged > 0 {
+        eprintln!(
+            "claim checks tagged handled: {}",
+            summary.claim_checks_tagged
+        );
+    }
     if summary.planned > 0 {
         eprintln!(
             "dry run: {} records would be processed again; nothing was changed",

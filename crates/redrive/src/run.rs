@@ -1,34 +1,41 @@
-//! One redrive run: read the dead-letter queue, turn each message back into the records it
-//! stands for, process them again, and delete a message only once every record of it is
-//! durably stored or dead-lettered again.
+//! One redrive run: read the dead-letter queue, then the failure archive; turn each message
+//! and each on-failure object back into the records it stands for, process them again, and
+//! let go of a message or an object only once every record of it is durably stored or
+//! dead-lettered again: a message is deleted, an object tagged handled.
 //!
 //! Messages that are left (filtered out, already redriven as often as allowed, with
-//! expired or failed records, unreadable) are made visible again at the end, never deleted.
-//! Dead letters that this run's own invocations write land in the same queue; they are
-//! recognised by their `requestId` and left alone, so a run never chases its own output.
+//! expired or failed records, unreadable) are made visible again at the end, never deleted;
+//! objects that are left stay untagged. Dead letters that this run's own invocations write
+//! land in the same queue; they are recognised by their `requestId` and left alone, so a run
+//! never chases its own output (the archive is read after the queue, so the dead letters
+//! its records become wait for the next run).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::time::Duration;
 
+use aws_edge::error::Failure;
+use contract::archive::ON_FAILURE_PREFIX;
 use kinesis_codec::kpl::{self, Deaggregated};
 use kinesis_codec::record::{EventSource, StreamRecord};
-use processor::dead_letter::Writer;
+use reprocess::batches::{self, Fate, Retry};
+use reprocess::objects::ObjectStore;
+use reprocess::{Identified, Reprocessor};
 
-use crate::letter::{self, Letter, Rejected, SkippedRange};
+use crate::archive;
+use crate::letter::{self, ClaimCheck, Letter, Rejected, SkippedRange};
 use crate::queue::{Message, Queue};
-use crate::reprocess::{event_json, Redriven, Reprocessor};
 use crate::stream::RecordSource;
 
 /// What to redrive and how.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Change nothing: count, then make every message visible again.
+    /// Change nothing: count, then make every message visible again and tag no object.
     pub dry_run: bool,
-    /// Only messages of these error types (the dead letter's `errorType`, or an on-failure
-    /// record's condition); empty for all.
+    /// Only messages and objects of these error types (the dead letter's `errorType`, or an
+    /// on-failure record's condition); empty for all.
     pub error_types: Vec<String>,
-    /// Stop after this many messages.
+    /// Stop after this many messages and archive objects (the queue's first).
     pub limit: Option<u64>,
     /// A dead letter already redriven this often is skipped.
     pub max_redrives: u32,
@@ -42,44 +49,69 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
+        let retry = Retry::default();
         Options {
             dry_run: false,
             error_types: Vec::new(),
             limit: None,
             max_redrives: 1,
-            batch_size: 100,
-            attempts: 3,
-            retry_pause: Duration::from_millis(500),
+            batch_size: retry.batch_size,
+            attempts: retry.attempts,
+            retry_pause: retry.pause,
         }
     }
 }
 
-/// What a run did, in records (an on-failure message stands for its batch's records).
+impl Options {
+    fn retry(&self) -> Retry {
+        Retry {
+            batch_size: self.batch_size,
+            attempts: self.attempts,
+            pause: self.retry_pause,
+        }
+    }
+
+    fn wants(&self, error_type: &str) -> bool {
+        self.error_types.is_empty() || self.error_types.iter().any(|t| t == error_type)
+    }
+}
+
+/// What a run did, in records (an on-failure message stands for its batch's records, an
+/// on-failure object for its payload's).
 /// `read = stored + dead_lettered_again + expired + skipped + failed + planned`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Records the messages read stand for.
+    /// Records the messages and objects read stand for.
     pub read: u64,
     /// Records stored in the table.
     pub stored: u64,
     /// Records still invalid, dead-lettered again (with their redrive count).
     pub dead_lettered_again: u64,
-    /// Records the stream no longer holds.
+    /// Records the stream (or the failure archive, for a claim check) no longer holds.
     pub expired: u64,
     /// Records left alone: filtered out, or already redriven `max_redrives` times.
     pub skipped: u64,
-    /// Records not handled (the invocation failed, or the message is unreadable).
+    /// Records not handled (the invocation failed, or the message or object is unreadable).
     pub failed: u64,
     /// A dry run's records that a real run would process again (0 otherwise).
     pub planned: u64,
+    /// On-failure objects of the failure archive read (not counting those already tagged
+    /// handled).
+    pub archive_objects: u64,
     /// Messages read, by kind (`dead-letter`, `on-failure`, `unreadable`).
     pub by_kind: BTreeMap<String, u64>,
-    /// Messages read, by error type.
+    /// Messages and objects read, by error type (or condition).
     pub by_error_type: BTreeMap<String, u64>,
     /// Messages deleted.
     pub deleted: u64,
     /// Messages left in the queue.
     pub left: u64,
+    /// Archive objects tagged handled by this run.
+    pub tagged: u64,
+    /// Archive objects already tagged handled, passed over.
+    pub already_handled: u64,
+    /// Claim checks (the S3 objects of oversize dead letters) tagged handled.
+    pub claim_checks_tagged: u64,
     /// Why records were not handled, one line each (the first few).
     pub problems: Vec<String>,
 }
@@ -95,6 +127,16 @@ impl Summary {
             self.problems.push(text);
         }
     }
+
+    fn tally(&mut self, fates: &[Fate]) {
+        for fate in fates {
+            match fate {
+                Fate::Stored => self.stored += 1,
+                Fate::DeadLettered => self.dead_lettered_again += 1,
+                Fate::Failed => self.failed += 1,
+            }
+        }
+    }
 }
 
 const MAX_PROBLEMS: usize = 20;
@@ -103,23 +145,30 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "redrive: read={} stored={} dead_lettered_again={} expired={} skipped={} failed={}",
+            "redrive: read={} stored={} dead_lettered_again={} expired={} skipped={} failed={} \
+             archive_objects={}",
             self.read,
             self.stored,
             self.dead_lettered_again,
             self.expired,
             self.skipped,
-            self.failed
+            self.failed,
+            self.archive_objects
         )
     }
 }
 
-/// The queue, the stream and the processor a run works with.
-pub struct Parts<'a, Q, S, P> {
+/// The queue, the stream, the failure archive and the processor a run works with.
+pub struct Parts<'a, Q, S, O, P> {
     /// The dead-letter queue.
     pub queue: &'a Q,
-    /// The stream, for on-failure ranges and truncated dead letters.
+    /// The stream, for on-failure ranges and dead letters truncated without a claim check.
     pub stream: &'a S,
+    /// The objects of the failure archive, and of the claim checks dead letters name.
+    pub objects: &'a O,
+    /// The failure archive's bucket (`FailureBucketName`); `None` when the stack has none,
+    /// and then only the queue is read.
+    pub failure_bucket: Option<&'a str>,
     /// The processor.
     pub processor: &'a P,
     /// The event fields every record shares (also used to predict what becomes of a
@@ -130,15 +179,18 @@ pub struct Parts<'a, Q, S, P> {
 /// A message turned back into records.
 struct Work {
     message: Message,
-    records: Vec<Redriven>,
+    records: Vec<Identified>,
     expired: u64,
     redrive_count: u32,
+    /// The S3 object holding the record's bytes, tagged handled with the message.
+    claim_check: Option<ClaimCheck>,
 }
 
-/// Runs redrive until the queue has no visible message (or `limit` messages were read).
-/// `progress` sees the summary after every batch of messages.
-pub async fn run<Q: Queue, S: RecordSource, P: Reprocessor>(
-    parts: Parts<'_, Q, S, P>,
+/// Runs redrive until the queue has no visible message, then over the failure archive's
+/// untagged objects (or until `limit` messages and objects were read). `progress` sees the
+/// summary after every batch of messages and every object.
+pub async fn run<Q: Queue, S: RecordSource, O: ObjectStore, P: Reprocessor>(
+    parts: Parts<'_, Q, S, O, P>,
     options: &Options,
     progress: &mut dyn FnMut(&Summary),
 ) -> Result<Summary, String> {
@@ -181,6 +233,9 @@ pub async fn run<Q: Queue, S: RecordSource, P: Reprocessor>(
         parts.queue.release(message).await?;
     }
     summary.left = left.len() as u64;
+    if let Some(bucket) = parts.failure_bucket {
+        walk_archive(&parts, bucket, options, &mut summary, &mut taken, progress).await?;
+    }
     Ok(summary)
 }
 
@@ -195,8 +250,8 @@ enum Taken {
 }
 
 /// Reads one message: counts it, decides whether to redrive it, and finds its records.
-async fn take<Q, S: RecordSource, P>(
-    parts: &Parts<'_, Q, S, P>,
+async fn take<Q, S: RecordSource, O: ObjectStore, P>(
+    parts: &Parts<'_, Q, S, O, P>,
     options: &Options,
     summary: &mut Summary,
     message: Message,
@@ -218,9 +273,7 @@ async fn take<Q, S: RecordSource, P>(
         .by_error_type
         .entry(letter.error_type().into())
         .or_default() += 1;
-    let wanted = options.error_types.is_empty()
-        || options.error_types.iter().any(|t| t == letter.error_type());
-    if !wanted {
+    if !options.wants(letter.error_type()) {
         summary.skipped += count;
         return Ok(Taken::Left(message));
     }
@@ -235,13 +288,20 @@ async fn take<Q, S: RecordSource, P>(
             ));
             return Ok(Taken::Left(message));
         }
-        Letter::Rejected(r) => rejected_work(parts.stream, message, &r).await?,
+        Letter::Rejected(r) => rejected_work(parts, message, r).await?,
         Letter::Skipped(range) => range_work(parts.stream, message, &range).await?,
     };
     if work.expired > 0 {
+        let gone = match &work.claim_check {
+            Some(check) => format!(
+                "the failure archive no longer holds s3://{}/{}",
+                check.bucket, check.key
+            ),
+            None => "no longer in the stream (past its retention, or the shard is gone)".into(),
+        };
         summary.expired += work.expired;
         summary.problem(format!(
-            "message {}: {} record(s) are no longer in the stream (past its retention, or the shard is gone)",
+            "message {}: {} record(s) are {gone}",
             work.message.id, work.expired
         ));
     }
@@ -252,16 +312,22 @@ async fn take<Q, S: RecordSource, P>(
     Ok(Taken::Work(work))
 }
 
-/// The record of a dead letter: its bytes from the letter, or from the stream when the
-/// letter was too large to hold them.
-async fn rejected_work<S: RecordSource>(
-    stream: &S,
+/// The record of a dead letter: its bytes from the letter, from its claim check in the
+/// failure archive, or from the stream when the letter only says it was too large.
+async fn rejected_work<Q, S: RecordSource, O: ObjectStore, P>(
+    parts: &Parts<'_, Q, S, O, P>,
     message: Message,
-    r: &Rejected,
+    r: Rejected,
 ) -> Result<Work, String> {
-    let data = match &r.data {
-        Some(data) => Some(data.clone()),
-        None => stream
+    let data = match (&r.data, &r.claim_check) {
+        (Some(data), _) => Some(data.clone()),
+        (None, Some(check)) => match parts.objects.get(&check.bucket, &check.key).await {
+            Ok(bytes) => Some(bytes),
+            Err(err) if err.failure == Failure::NotFound => None,
+            Err(err) => return Err(err.to_string()),
+        },
+        (None, None) => parts
+            .stream
             .range(&r.shard_id, &r.sequence_number, &r.sequence_number)
             .await?
             .into_iter()
@@ -270,7 +336,7 @@ async fn rejected_work<S: RecordSource>(
     };
     let records = data
         .map(|data| {
-            vec![Redriven {
+            vec![Identified {
                 record: StreamRecord {
                     shard_id: r.shard_id.clone(),
                     sequence_number: r.sequence_number.clone(),
@@ -287,6 +353,7 @@ async fn rejected_work<S: RecordSource>(
         message,
         records,
         redrive_count: r.redrive_count + 1,
+        claim_check: r.claim_check,
     })
 }
 
@@ -304,12 +371,12 @@ fn user_record(data: Vec<u8>, sub: Option<u64>) -> Option<Vec<u8>> {
     }
 }
 
-/// The records of an on-failure range, read back from the stream.
-async fn range_work<S: RecordSource>(
+/// The records of an on-failure range, read back from the stream, and how many of the
+/// range's records it no longer holds.
+async fn range_records<S: RecordSource>(
     stream: &S,
-    message: Message,
     range: &SkippedRange,
-) -> Result<Work, String> {
+) -> Result<(Vec<Identified>, u64), String> {
     let found = stream
         .range(
             &range.shard_id,
@@ -317,63 +384,52 @@ async fn range_work<S: RecordSource>(
             &range.end_sequence_number,
         )
         .await?;
-    let records: Vec<Redriven> = found
-        .into_iter()
-        .map(|record| Redriven {
-            event_id: format!("{}:{}", record.shard_id, record.sequence_number),
-            record,
-        })
-        .collect();
+    let records: Vec<Identified> = found.into_iter().map(Identified::whole).collect();
+    let expired = range.batch_size.saturating_sub(records.len() as u64);
+    Ok((records, expired))
+}
+
+/// The records of an on-failure message's range.
+async fn range_work<S: RecordSource>(
+    stream: &S,
+    message: Message,
+    range: &SkippedRange,
+) -> Result<Work, String> {
+    let (records, expired) = range_records(stream, range).await?;
     Ok(Work {
-        expired: range.batch_size.saturating_sub(records.len() as u64),
+        expired,
         message,
         records,
         redrive_count: 1,
+        claim_check: None,
     })
 }
 
-/// Processes one message's records and deletes the message when all are handled.
-async fn redrive<Q: Queue, S, P: Reprocessor>(
-    parts: &Parts<'_, Q, S, P>,
+/// Processes one message's records and deletes the message when all are handled (tagging
+/// its claim check handled first, unless the record was dead-lettered again and its new
+/// letter points at the same object).
+async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
+    parts: &Parts<'_, Q, S, O, P>,
     options: &Options,
     summary: &mut Summary,
     ours: &mut HashSet<String>,
     work: Work,
     left: &mut Vec<Message>,
 ) -> Result<(), String> {
-    let rejected_again = predict_dead_letters(&work.records, parts.source);
-    let mut handled = vec![false; work.records.len()];
-    for start in (0..work.records.len()).step_by(options.batch_size.max(1)) {
-        let end = (start + options.batch_size.max(1)).min(work.records.len());
-        let mut from = start;
-        for attempt in 1..=options.attempts {
-            let result = parts
-                .processor
-                .process(&work.records[from..end], work.redrive_count)
-                .await?;
-            ours.insert(result.request_id);
-            let stop = result.first_unhandled.map_or(end, |i| from + i);
-            handled[from..stop].iter_mut().for_each(|h| *h = true);
-            from = stop;
-            if from == end {
-                break;
-            }
-            if let Some(error) = result.error {
-                summary.problem(format!("message {}: {error}", work.message.id));
-            }
-            if attempt < options.attempts {
-                tokio::time::sleep(options.retry_pause).await;
-            }
-        }
+    let done = batches::process(
+        parts.processor,
+        &work.records,
+        work.redrive_count,
+        &options.retry(),
+        parts.source,
+    )
+    .await?;
+    ours.extend(done.request_ids.iter().cloned());
+    for error in &done.errors {
+        summary.problem(format!("message {}: {error}", work.message.id));
     }
-    for (done, again) in handled.iter().zip(&rejected_again) {
-        match (done, again) {
-            (true, true) => summary.dead_lettered_again += 1,
-            (true, false) => summary.stored += 1,
-            (false, _) => summary.failed += 1,
-        }
-    }
-    let unhandled = handled.iter().filter(|h| !**h).count();
+    summary.tally(&done.fates);
+    let unhandled = done.count(Fate::Failed);
     if unhandled > 0 {
         summary.problem(format!(
             "message {}: {unhandled} record(s) not handled after {} attempts; the message stays",
@@ -381,6 +437,18 @@ async fn redrive<Q: Queue, S, P: Reprocessor>(
         ));
     }
     if unhandled == 0 && work.expired == 0 {
+        // A record dead-lettered again keeps its identity, so its new letter's claim check
+        // is the same key (kinesis_codec::archive::dead_letter_key): tagging it handled
+        // would let the lifecycle rule expire the bytes that letter points at.
+        let rejected_again = done.count(Fate::DeadLettered) > 0;
+        if let Some(check) = work.claim_check.as_ref().filter(|_| !rejected_again) {
+            parts
+                .objects
+                .mark_handled(&check.bucket, &check.key)
+                .await
+                .map_err(|e| e.to_string())?;
+            summary.claim_checks_tagged += 1;
+        }
         parts.queue.delete(&work.message).await?;
         summary.deleted += 1;
     } else {
@@ -389,22 +457,126 @@ async fn redrive<Q: Queue, S, P: Reprocessor>(
     Ok(())
 }
 
-/// Which records the processor rejects again, by its own pure core: the summary tells
-/// stored from dead-lettered again without asking the function.
-fn predict_dead_letters(records: &[Redriven], source: &EventSource) -> Vec<bool> {
-    let Ok(event) = kinesis_codec::event::from_json(event_json(records, source)) else {
-        return vec![false; records.len()];
+/// Every untagged on-failure object of the failure archive: read, processed again from its
+/// payload, and tagged handled once all its records are.
+async fn walk_archive<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
+    parts: &Parts<'_, Q, S, O, P>,
+    bucket: &str,
+    options: &Options,
+    summary: &mut Summary,
+    taken: &mut u64,
+    progress: &mut dyn FnMut(&Summary),
+) -> Result<(), String> {
+    let keys = parts
+        .objects
+        .list(bucket, ON_FAILURE_PREFIX)
+        .await
+        .map_err(|e| e.to_string())?;
+    for key in keys {
+        if options.limit.is_some_and(|limit| *taken >= limit) {
+            break;
+        }
+        let handled = parts.objects.is_handled(bucket, &key).await;
+        match handled {
+            Ok(true) => {
+                summary.already_handled += 1;
+                continue;
+            }
+            Ok(false) => {}
+            // Gone since it was listed (deleted by hand, or by the lifecycle rule).
+            Err(err) if err.failure == Failure::NotFound => continue,
+            Err(err) => return Err(err.to_string()),
+        }
+        let body = match parts.objects.get(bucket, &key).await {
+            Ok(body) => body,
+            Err(err) if err.failure == Failure::NotFound => continue,
+            Err(err) => return Err(err.to_string()),
+        };
+        *taken += 1;
+        summary.archive_objects += 1;
+        redrive_object(parts, bucket, &key, &body, options, summary).await?;
+        progress(summary);
+    }
+    Ok(())
+}
+
+/// One on-failure object: its records processed again, the object tagged handled when all
+/// are.
+async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
+    parts: &Parts<'_, Q, S, O, P>,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    options: &Options,
+    summary: &mut Summary,
+) -> Result<(), String> {
+    let object = match archive::read(body) {
+        Ok(object) => object,
+        Err(err) => {
+            summary.read += 1;
+            summary.failed += 1;
+            summary.problem(format!("object s3://{bucket}/{key}: {err}"));
+            return Ok(());
+        }
     };
-    let writer = Writer {
-        function_name: "",
-        request_id: "",
-        redrive_count: 0,
+    let count = object.record_count();
+    summary.read += count;
+    *summary
+        .by_error_type
+        .entry(object.condition.clone())
+        .or_default() += 1;
+    if !options.wants(&object.condition) {
+        summary.skipped += count;
+        return Ok(());
+    }
+    let (records, expired) = match object.records {
+        Some(records) => (records, 0),
+        // Written without its payload: only the stream can give the records back.
+        None => {
+            let range = SkippedRange {
+                shard_id: object.batch.shard_id.clone(),
+                start_sequence_number: object.batch.start_sequence_number.clone(),
+                end_sequence_number: object.batch.end_sequence_number.clone(),
+                batch_size: object.batch.batch_size,
+                condition: object.condition.clone(),
+            };
+            range_records(parts.stream, &range).await?
+        }
     };
-    processor::plan::plan(&event.records, writer, 0, 0)
-        .needs
-        .iter()
-        .map(|needs| !needs.letters.is_empty())
-        .collect()
+    if expired > 0 {
+        summary.expired += expired;
+        summary.problem(format!(
+            "object s3://{bucket}/{key} has no payload and {expired} of its record(s) are no \
+             longer in the stream"
+        ));
+    }
+    if options.dry_run {
+        summary.planned += records.len() as u64;
+        return Ok(());
+    }
+    let done =
+        batches::process(parts.processor, &records, 1, &options.retry(), parts.source).await?;
+    for error in &done.errors {
+        summary.problem(format!("object s3://{bucket}/{key}: {error}"));
+    }
+    summary.tally(&done.fates);
+    let unhandled = done.count(Fate::Failed);
+    if unhandled > 0 {
+        summary.problem(format!(
+            "object s3://{bucket}/{key}: {unhandled} record(s) not handled after {} attempts; \
+             the object stays untagged",
+            options.attempts
+        ));
+    }
+    if unhandled == 0 && expired == 0 {
+        parts
+            .objects
+            .mark_handled(bucket, key)
+            .await
+            .map_err(|e| e.to_string())?;
+        summary.tagged += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What redrive works on, found from the stack (through `deployed_stack`): its outputs name
-//! the queue, the stream and the function; the function's configuration gives its role,
-//! timeout and (for `--local`) the table and queue it writes to. Only calls the stack's
-//! RedrivePolicy allows.
+//! the queue, the failure archive's bucket (when the stack has one), the stream and the
+//! function; the function's configuration gives its role, timeout and (for `--local`) the
+//! table and queue it writes to. Only calls the stack's RedrivePolicy allows.
 
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use processor::config::{Config, ConfigError};
 pub struct Wiring {
     /// The dead-letter queue's URL.
     pub queue_url: String,
+    /// The failure archive's bucket (`FailureBucketName`), when the stack has one.
+    pub failure_bucket: Option<String>,
     /// The stream's name.
     pub stream_name: String,
     /// The stream's ARN (the events' `eventSourceARN`).
@@ -67,6 +69,7 @@ pub async fn wiring(config: &SdkConfig, stack_name: &str) -> Result<Wiring, Wiri
                 error,
             })?;
     Ok(Wiring {
+        failure_bucket: stack.failure_bucket_name().map(str::to_owned),
         stream_name: stack.stream_name()?.to_owned(),
         stream_arn: stack.stream_arn()?.to_owned(),
         processor,

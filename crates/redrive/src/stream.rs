@@ -7,6 +7,7 @@ use std::future::Future;
 use aws_edge::error::CallError;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::types::ShardIteratorType;
+use deployed_stack::stream::compare_sequence;
 use kinesis_codec::record::StreamRecord;
 
 /// Where records are read from; the Kinesis stream, or a fake in tests.
@@ -20,14 +21,6 @@ pub trait RecordSource {
         start: &str,
         end: &str,
     ) -> impl Future<Output = Result<Vec<StreamRecord>, String>>;
-}
-
-/// Orders two Kinesis sequence numbers: decimal integers of up to 128 bits, longer than a
-/// `u64`, so compared by length and then digit by digit.
-pub fn compare_sequence(a: &str, b: &str) -> Ordering {
-    let a = a.trim_start_matches('0');
-    let b = b.trim_start_matches('0');
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// The stack's stream.
@@ -118,19 +111,4 @@ fn is_gone<E: ProvideErrorMetadata>(err: Option<&E>) -> bool {
     // InvalidArgumentException is also what a malformed sequence number gets; the message
     // tells them apart, and either way the range cannot be read.
     code == "ResourceNotFoundException" || code == "InvalidArgumentException"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequence_numbers_compare_as_numbers_not_as_text() {
-        assert_eq!(compare_sequence("9", "10"), Ordering::Less);
-        assert_eq!(compare_sequence("0010", "10"), Ordering::Equal);
-        let long = "49590338271490256608559692538361571095921575989136588898";
-        let longer = "49590338271490256608559692538361571095921575989136588899";
-        assert_eq!(compare_sequence(long, longer), Ordering::Less);
-        assert_eq!(compare_sequence(longer, "5"), Ordering::Greater);
-    }
 }

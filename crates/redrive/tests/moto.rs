@@ -10,6 +10,11 @@
 //! again exactly once; a second run stores nothing and leaves one dead letter per invalid
 //! record. Finally the mapping replays the whole stream: the table's keys must not change,
 //! which proves the redriven items sit where a first delivery would have put them.
+//!
+//! A third test redrives the failure archive after the stream is gone: on-failure objects
+//! written each way (payload as an object and as a string) and a claim-checked dead letter,
+//! stored from the objects alone under the keys a first delivery gives, the objects tagged
+//! handled, and a second run reads none of them again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Command;
@@ -20,6 +25,7 @@ use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_edge::retry::Deadline;
 use aws_sdk_kinesis::primitives::Blob;
 use base64::Engine;
+use kinesis_codec::on_failure::{BatchInfo, OnFailure, PayloadForm};
 use kinesis_codec::record::StreamRecord;
 use pipeline_tests::{deploy, drain, produce, table_items, table_sink, Deployed, Key};
 use processor::handler::{Handler, Invocation};
@@ -193,7 +199,8 @@ fn event_ids(letters: &[Value]) -> BTreeSet<String> {
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn redrive_stores_what_was_wrongly_rejected_once_and_dead_letters_the_rest_once() {
     let moto = Moto::start();
-    let deployed = deploy(&moto, "redrive", &[]).await;
+    // The queue's story: the mapping's on-failure records go to the queue.
+    let deployed = deploy(&moto, "redrive", &["on_failure_destination=sqs"]).await;
     let sent = produce(&deployed, 300).await;
     drain(
         &deployed,
@@ -377,7 +384,7 @@ fn deployed_function(deployed: &Deployed) -> testkit::lambda::Function {
 #[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
 async fn by_default_redrive_invokes_the_deployed_function_with_the_redrive_count() {
     let moto = Moto::start();
-    let deployed = deploy(&moto, "redrive-invoke", &[]).await;
+    let deployed = deploy(&moto, "redrive-invoke", &["on_failure_destination=sqs"]).await;
     let sent = produce(&deployed, 100).await;
     drain(
         &deployed,
@@ -410,7 +417,7 @@ async fn by_default_redrive_invokes_the_deployed_function_with_the_redrive_count
     let read = invalid + 1;
     assert_eq!(
         stdout.lines().last().unwrap_or_default(),
-        format!("redrive: read={read} stored=1 dead_lettered_again={invalid} expired=0 skipped=0 failed=0"),
+        format!("redrive: read={read} stored=1 dead_lettered_again={invalid} expired=0 skipped=0 failed=0 archive_objects=0"),
         "{stderr}"
     );
     assert!(
@@ -436,4 +443,166 @@ async fn by_default_redrive_invokes_the_deployed_function_with_the_redrive_count
             "{letter}"
         );
     }
+}
+
+/// Lambda's on-failure object for `records` (one shard's), as the S3 destination writes it.
+fn on_failure_object(records: &[StreamRecord], deployed: &Deployed, form: PayloadForm) -> Vec<u8> {
+    let source = kinesis_codec::record::EventSource {
+        stream_arn: deployed.target.stream_arn.clone(),
+        region: "us-east-1".into(),
+        role_arn: deployed.target.role_arn.clone(),
+    };
+    OnFailure {
+        request_id: "c9b8".into(),
+        function_arn: deployed.target.function_arn.clone(),
+        condition: "RetryAttemptsExhausted".into(),
+        invoke_count: 4,
+        timestamp_ms: kinesis_codec::time::now_ms(),
+        batch: BatchInfo::of(records, &deployed.target.stream_arn).unwrap(),
+        payload: Some(kinesis_codec::event::event_json(records, &source)),
+    }
+    .to_json(form)
+    .to_string()
+    .into_bytes()
+}
+
+async fn tags(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<(String, String)> {
+    s3.get_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("tags")
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+async fn the_failure_archive_is_redriven_from_its_objects_after_the_stream_is_gone() {
+    let moto = Moto::start();
+    let deployed = deploy(&moto, "redrive-archive", &["on_failure_destination=s3"]).await;
+    let stack = deployed_stack::Stack::find(&deployed.config, &deployed.stack)
+        .await
+        .expect("the stack");
+    let bucket = stack
+        .failure_bucket_name()
+        .expect("the stack has a failure archive")
+        .to_owned();
+    let s3 = reprocess::objects::s3_client(&deployed.config);
+
+    // Two batches Lambda gave up on, and a record too large for SQS, all in the stream now.
+    let bare = |user: String| {
+        format!(r#"{{"userId":"{user}","eventType":"purchase","productId":"p-3"}}"#).into_bytes()
+    };
+    let mut records = Vec::new();
+    for n in 0..6 {
+        records.push(put(&deployed, "one-key", &bare(format!("archived-{n}"))).await);
+    }
+    assert!(records.iter().all(|r| r.shard_id == records[0].shard_id));
+    let big = put(&deployed, "big", &bare("claimed".into())).await;
+    let objects = [
+        (records[..3].to_vec(), PayloadForm::Object),
+        (records[3..].to_vec(), PayloadForm::String),
+    ];
+    let mut keys = Vec::new();
+    for (n, (batch, form)) in objects.iter().enumerate() {
+        let key = kinesis_codec::on_failure::object_key(
+            &deployed.target.mapping_uuid,
+            &batch[0].shard_id,
+            kinesis_codec::time::now_ms(),
+            &format!("00000000-0000-4000-8000-00000000000{n}"),
+        );
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(on_failure_object(batch, &deployed, *form).into())
+            .send()
+            .await
+            .expect("put the on-failure object");
+        keys.push(key);
+    }
+    let claim = kinesis_codec::archive::dead_letter_key(&big.event_id());
+    s3.put_object()
+        .bucket(&bucket)
+        .key(&claim)
+        .body(big.data.clone().into())
+        .send()
+        .await
+        .expect("put the claim check");
+    let mut letter: Value = serde_json::from_str(&buggy_dead_letter(&big, true)).unwrap();
+    letter["dataS3Bucket"] = json!(bucket);
+    letter["dataS3Key"] = json!(claim);
+    send(&deployed, letter.to_string()).await;
+
+    // The stream forgets them, as after its retention.
+    aws_sdk_kinesis::Client::new(&deployed.config)
+        .delete_stream()
+        .stream_name(&deployed.target.stream_name)
+        .send()
+        .await
+        .expect("delete the stream");
+
+    let options = redrive::run::Options::default();
+    let summary = redrive::redrive(
+        &deployed.config,
+        &deployed.stack,
+        &options,
+        redrive::Mode::Local,
+        &mut |_| {},
+    )
+    .await
+    .expect("redrive runs");
+    assert_eq!(
+        (
+            summary.read,
+            summary.stored,
+            summary.expired,
+            summary.failed
+        ),
+        (7, 7, 0, 0),
+        "{summary} {:?}",
+        summary.problems
+    );
+    assert_eq!(
+        (summary.archive_objects, summary.tagged),
+        (2, 2),
+        "{summary}"
+    );
+    assert_eq!(summary.claim_checks_tagged, 1);
+    let key_of = |r: &StreamRecord| -> Key {
+        let user: Value = serde_json::from_slice(&r.data).unwrap();
+        (
+            user["userId"].as_str().unwrap().to_owned(),
+            events::event_key(r.arrival_ms, &r.event_id()),
+        )
+    };
+    let expected: BTreeSet<Key> = records.iter().chain([&big]).map(key_of).collect();
+    let table: BTreeSet<Key> = table_items(&deployed).await.into_keys().collect();
+    assert_eq!(table, expected, "the keys a first delivery writes");
+    for key in keys.iter().chain([&claim]) {
+        assert!(
+            tags(&s3, &bucket, key)
+                .await
+                .contains(&("redrive".to_owned(), "handled".to_owned())),
+            "{key} tagged handled"
+        );
+    }
+    assert!(queue(&deployed).await.is_empty(), "the letter is deleted");
+
+    // A second run reads no handled object again.
+    let again = redrive::redrive(
+        &deployed.config,
+        &deployed.stack,
+        &options,
+        redrive::Mode::Local,
+        &mut |_| {},
+    )
+    .await
+    .expect("redrive runs");
+    assert_eq!((again.read, again.archive_objects), (0, 0), "{again}");
+    assert_eq!(again.already_handled, 2);
+    assert_eq!(table_items(&deployed).await.len(), expected.len());
 }

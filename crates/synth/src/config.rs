@@ -146,6 +146,16 @@ pub const GSI_INCLUDABLE_ATTRIBUTES: &[&str] = &[
 ];
 
 aws_enum! {
+    /// Where the event source mapping sends the record of a batch it gives up on.
+    OnFailureDestination {
+        /// The failure bucket: one object per discarded batch, holding its records.
+        S3 => "s3",
+        /// The dead-letter queue: the batch's place in the stream, not its records.
+        Sqs => "sqs",
+    }
+}
+
+aws_enum! {
     /// How the Kinesis stream's capacity is managed.
     StreamMode {
         /// A fixed number of shards (`kinesis_shard_count`).
@@ -285,6 +295,17 @@ pub struct Config {
     /// Dead-letter visibility timeout in seconds, 0–43200.
     pub sqs_visibility_timeout_seconds: u32,
 
+    /// Where the event source mapping sends a batch it gives up on: the failure bucket (its
+    /// records kept) or the dead-letter queue (its place in the stream).
+    pub on_failure_destination: OnFailureDestination,
+    /// Days an object of the failure bucket is kept after redrive marked it handled, 1–3650;
+    /// an object not handled never expires.
+    pub failure_archive_retention_days: u32,
+    /// Whether every batch the function is invoked with is kept in the archive bucket.
+    pub archive_events: bool,
+    /// Days the archive bucket keeps a batch, 1–3650.
+    pub archive_retention_days: u32,
+
     /// Failed events per period that trigger the alarm, ≥ 1.
     pub cloudwatch_alarm_threshold: u32,
     /// Periods the failure alarm evaluates.
@@ -364,11 +385,16 @@ impl Default for Config {
             retain_data_on_delete: false,               // ours: dev stacks come and go
             sqs_message_retention_seconds: 1_209_600,   // variables.tf:190
             sqs_visibility_timeout_seconds: 30,         // variables.tf:201
-            cloudwatch_alarm_threshold: 10,             // variables.tf:213
-            cloudwatch_alarm_evaluation_periods: 1,     // variables.tf:224
-            cloudwatch_alarm_period_seconds: 60,        // variables.tf:235
-            sns_email_endpoint: String::new(),          // variables.tf:247
-            cloudwatch_log_retention_days: 14, // main.tf aws_cloudwatch_log_group, hard-coded
+            // Ours: a failed batch keeps its records, whatever the stream's retention.
+            on_failure_destination: OnFailureDestination::S3,
+            failure_archive_retention_days: 90,
+            archive_events: false, // ours: prod keeps an event archive, dev need not
+            archive_retention_days: 365,
+            cloudwatch_alarm_threshold: 10,         // variables.tf:213
+            cloudwatch_alarm_evaluation_periods: 1, // variables.tf:224
+            cloudwatch_alarm_period_seconds: 60,    // variables.tf:235
+            sns_email_endpoint: String::new(),      // variables.tf:247
+            cloudwatch_log_retention_days: 14,      // main.tf aws_cloudwatch_log_group, hard-coded
             // Ours: the recipe ran the function outside any VPC.
             vpc_subnet_ids: Vec::new(),
             vpc_security_group_ids: Vec::new(),
@@ -436,6 +462,12 @@ impl Config {
             filters::canonical_pattern(text).unwrap_or_else(|_| text.clone())
         });
         by_type.into_iter().chain(patterns).collect()
+    }
+
+    /// Whether the mapping's on-failure destination is the failure bucket, which the stack
+    /// then creates (`on_failure_destination = "s3"`).
+    pub fn failure_bucket(&self) -> bool {
+        self.on_failure_destination == OnFailureDestination::S3
     }
 
     /// Whether the function runs in a VPC (`vpc_subnet_ids` is not empty).

@@ -59,17 +59,22 @@ fn dev_cost_matches_a_hand_calculation() {
 
     // CloudWatch: 1,450 log bytes per invocation (platform 700 + EMF 450 + summary 300) and
     // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics and 2
-    // shard-level metrics on 1 shard; 9 standard alarms; 1 dashboard.
+    // shard-level metrics on 1 shard; the mapping's 6 EventCount metrics; 11 standard
+    // alarms; 1 dashboard.
     let log_gb = (invocations * 1450.0 + events / 100.0 * 250.0) / gib;
     let cloudwatch = log_gb * P.logs_ingest_gb
         + log_gb * f64::from(dev.cloudwatch_log_retention_days) / (730.0 / 24.0)
             * P.logs_storage_gb_month
-        + (5.0 + 2.0 * shards) * P.cloudwatch_metric_month
-        + 9.0 * P.cloudwatch_alarm_standard_month
+        + (5.0 + 2.0 * shards + 6.0) * P.cloudwatch_metric_month
+        + 11.0 * P.cloudwatch_alarm_standard_month
         + P.cloudwatch_dashboard_month;
 
     // SQS: no invalid events, no dead letters.
     let sqs = 0.0;
+
+    // S3: the failure bucket gets nothing at a steady load (no failed batches, no dead
+    // letter over SQS's 1 MiB); dev keeps no archive.
+    let s3 = 0.0;
 
     // KMS: the data key (no alert address in dev, so no alerts key), and requests every 5
     // minutes (8,760 a month) for the stream's producer and consumer, DynamoDB and the log
@@ -77,7 +82,7 @@ fn dev_cost_matches_a_hand_calculation() {
     let kms_requests = (2.0 * shards + 1.0 + 1.0) * 8760.0 + 730.0;
     let kms = P.kms_key_month + kms_requests / 10_000.0 * P.kms_10k_requests;
 
-    let by_hand = kinesis + lambda + dynamodb + cloudwatch + sqs + kms;
+    let by_hand = kinesis + lambda + dynamodb + cloudwatch + sqs + s3 + kms;
     let estimate = json_estimate(&[
         "--preset",
         "dev",
@@ -97,6 +102,7 @@ fn dev_cost_matches_a_hand_calculation() {
         ("DynamoDB", dynamodb),
         ("CloudWatch", cloudwatch),
         ("SQS", sqs),
+        ("S3", s3),
         ("KMS", kms),
     ] {
         let got = service_usd(&estimate, name);
@@ -124,7 +130,7 @@ fn the_default_load_is_100_events_of_500_bytes() {
 #[test]
 fn counts_follow_the_template() {
     let with_alerts = json_estimate(&["--set", "sns_email_endpoint=ops@example.com"]);
-    let kms = &with_alerts["services"][5];
+    let kms = &with_alerts["services"][6];
     assert_eq!(kms["service"], "KMS");
     assert_eq!(
         kms["line_items"][0]["quantity"], 2.0,
@@ -132,6 +138,32 @@ fn counts_follow_the_template() {
     );
     let high = json_estimate(&["--preset", "high-throughput"]);
     assert!(high["services"][2]["line_items"][0]["unit"] == "WCU-hour");
+}
+
+/// prod's archive, by hand: one PUT per invocation of 100 records, and 365 days of gzip
+/// objects in S3 Standard (30 KB each: under 128 KB, so they never transition).
+#[test]
+fn the_archive_matches_a_hand_calculation() {
+    let estimate = json_estimate(&["--preset", "prod"]);
+    let invocations = 100.0 * 730.0 * 3600.0 / 100.0;
+    let record = (500.0f64 * 4.0 / 3.0).ceil() + 600.0; // 1,267 bytes of event JSON
+    let object = 100.0 * record / (4.2 * 100.0 / 102.0);
+    let gb_month = invocations * object / 1_073_741_824.0 * 365.0 / (730.0 / 24.0);
+    let by_hand =
+        invocations / 1000.0 * P.s3_standard_1k_put_requests + gb_month * P.s3_standard_gb_month;
+    let s3 = service_usd(&estimate, "S3");
+    assert!(
+        (s3 - by_hand).abs() < 0.01,
+        "synth cost {s3}, by hand {by_hand}"
+    );
+    let dev = json_estimate(&[]);
+    assert_eq!(service_usd(&dev, "S3"), 0.0);
+    let sqs_only = json_estimate(&["--set", "on_failure_destination=sqs"]);
+    assert!(sqs_only["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["service"] != "S3"));
 }
 
 #[test]

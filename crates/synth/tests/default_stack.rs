@@ -114,9 +114,217 @@ fn the_mapping_bisects_retries_reports_item_failures_and_dead_letters() {
         serde_json::json!(["ReportBatchItemFailures"])
     );
     assert_eq!(
-        mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0],
-        "DeadLetterQueue"
+        mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"],
+        serde_json::json!(["FailureBucket", "Arn"]),
+        "a failed batch keeps its records in the failure bucket"
     );
+    assert_eq!(
+        mapping["MetricsConfig"],
+        serde_json::json!({"Metrics": ["EventCount"]})
+    );
+    let sqs = Config::load(None, None, &["on_failure_destination=sqs".to_owned()]).unwrap();
+    let doc = document(&sqs);
+    let mapping = &one(&doc, "AWS::Lambda::EventSourceMapping")["Properties"];
+    assert_eq!(
+        mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"],
+        serde_json::json!(["DeadLetterQueue", "Arn"])
+    );
+    assert_eq!(mapping["MetricsConfig"]["Metrics"][0], "EventCount");
+    assert!(resources_of_type(&doc, "AWS::S3::Bucket").is_empty());
+    let env = &one(&doc, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"];
+    assert!(env.get(contract::env::FAILURE_BUCKET).is_none());
+}
+
+/// Both buckets: SSE-KMS with the data key and an S3 Bucket Key, every public access block,
+/// bucket-owner-enforced ownership, no object lock or versioning, a TLS-only policy and no
+/// policy demanding SSE headers; the failure bucket expires only what redrive tagged
+/// handled, the archive only what is under `events/`.
+#[test]
+fn the_buckets_are_private_encrypted_tls_only_and_expire_only_what_they_should() {
+    let doc = document(&Config::from_preset("prod").unwrap());
+    for (id, _) in [("FailureBucket", ()), ("ArchiveBucket", ())] {
+        let bucket = &doc["Resources"][id]["Properties"];
+        let sse = &bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+        assert_eq!(
+            sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms",
+            "{id}"
+        );
+        assert_eq!(
+            sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"],
+            serde_json::json!(["DataKey", "Arn"])
+        );
+        assert_eq!(sse["BucketKeyEnabled"], true);
+        for block in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(
+                bucket["PublicAccessBlockConfiguration"][block], true,
+                "{id}"
+            );
+        }
+        assert_eq!(
+            bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+            "BucketOwnerEnforced"
+        );
+        for absent in [
+            "ObjectLockEnabled",
+            "ObjectLockConfiguration",
+            "VersioningConfiguration",
+            "BucketName",
+        ] {
+            assert!(bucket.get(absent).is_none(), "{id} sets {absent}");
+        }
+        let policy = &doc["Resources"][format!("{id}Policy")]["Properties"];
+        assert_eq!(policy["Bucket"]["Ref"], id);
+        let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+        assert_eq!(
+            statements.len(),
+            1,
+            "only the TLS rule: no SSE-header demand"
+        );
+        assert_eq!(statements[0]["Effect"], "Deny");
+        assert_eq!(statements[0]["Action"], "s3:*");
+        assert_eq!(
+            statements[0]["Condition"]["Bool"]["aws:SecureTransport"],
+            "false"
+        );
+        assert_eq!(
+            statements[0]["Resource"],
+            serde_json::json!([{"Fn::GetAtt": [id, "Arn"]}, {"Fn::Sub": format!("${{{id}.Arn}}/*")}])
+        );
+    }
+    let rules = doc["Resources"]["FailureBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .unwrap();
+    let expiring: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r.get("ExpirationInDays").is_some())
+        .collect();
+    assert_eq!(expiring.len(), 1, "{rules:?}");
+    assert_eq!(expiring[0]["ExpirationInDays"], 90);
+    assert_eq!(
+        expiring[0]["TagFilters"],
+        serde_json::json!([{"Key": contract::archive::HANDLED_TAG_KEY, "Value": contract::archive::HANDLED_TAG_VALUE}])
+    );
+    assert!(expiring[0].get("Prefix").is_none());
+    assert!(rules.iter().any(
+        |r| r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+            && r.get("ExpirationInDays").is_none()
+    ));
+    let archive = &doc["Resources"]["ArchiveBucket"]["Properties"]["LifecycleConfiguration"];
+    let expire = &archive["Rules"][0];
+    assert_eq!(expire["Prefix"], contract::archive::EVENTS_PREFIX);
+    assert_eq!(expire["ExpirationInDays"], 365);
+    assert_eq!(
+        expire["Transitions"],
+        serde_json::json!([{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}])
+    );
+    assert_eq!(
+        archive["TransitionDefaultMinimumObjectSize"],
+        "all_storage_classes_128K"
+    );
+    // The outputs name both buckets; dev has no archive and so no archive output.
+    assert_eq!(
+        doc["Outputs"]["FailureBucketName"]["Value"]["Ref"],
+        "FailureBucket"
+    );
+    assert_eq!(
+        doc["Outputs"]["ArchiveBucketName"]["Value"]["Ref"],
+        "ArchiveBucket"
+    );
+    let dev = document(&Config::default());
+    assert!(dev["Outputs"].get("ArchiveBucketName").is_none());
+    assert!(dev["Resources"].get("ArchiveBucket").is_none());
+}
+
+/// Lambda publishes an event source mapping's own metrics (EventSourceMappingUUID) only
+/// for the groups its MetricsConfig turns on: an alarm on one of them without its group
+/// never fires. Lambda's function metrics (FunctionName) are always published.
+#[test]
+fn the_failed_and_lost_batch_alarms_watch_metrics_lambda_publishes() {
+    use synth::stack::dashboard::{
+        DESTINATION_DELIVERY_FAILURES, MAPPING_DIMENSION, ON_FAILURE_DELIVERED,
+        ON_FAILURE_DELIVERED_GROUP,
+    };
+    for config in [
+        Config::default(),
+        Config::load(None, None, &["on_failure_destination=sqs".to_owned()]).unwrap(),
+    ] {
+        let doc = document(&config);
+        let alarms = resources_of_type(&doc, "AWS::CloudWatch::Alarm");
+        let alarm = |metric: &str| {
+            let found: Vec<&&Value> = alarms
+                .iter()
+                .filter(|a| a["Properties"]["MetricName"] == metric)
+                .collect();
+            assert_eq!(found.len(), 1, "one alarm on {metric}");
+            found[0]["Properties"].clone()
+        };
+        let failed = alarm(ON_FAILURE_DELIVERED);
+        assert_eq!(failed["Namespace"], "AWS/Lambda");
+        assert_eq!(failed["Dimensions"][0]["Name"], MAPPING_DIMENSION);
+        assert_eq!(failed["Dimensions"][0]["Value"]["Ref"], "StreamMapping");
+        assert_eq!(
+            (failed["Statistic"].as_str(), failed["Threshold"].as_f64()),
+            (Some("Sum"), Some(0.0))
+        );
+        assert_eq!(failed["ComparisonOperator"], "GreaterThanThreshold");
+        let lost = alarm(DESTINATION_DELIVERY_FAILURES);
+        assert_eq!(lost["Namespace"], "AWS/Lambda");
+        assert_eq!(lost["Dimensions"][0]["Name"], "FunctionName");
+        assert_eq!(lost["Dimensions"][0]["Value"]["Ref"], "ProcessorFunction");
+        assert_eq!(lost["Threshold"].as_f64(), Some(0.0));
+
+        // Every alarm on a mapping metric names a mapping whose MetricsConfig publishes it.
+        for alarm in &alarms {
+            let p = &alarm["Properties"];
+            if p["Dimensions"][0]["Name"] != MAPPING_DIMENSION {
+                continue;
+            }
+            let mapping = p["Dimensions"][0]["Value"]["Ref"].as_str().unwrap();
+            let groups = &doc["Resources"][mapping]["Properties"]["MetricsConfig"]["Metrics"];
+            assert!(
+                groups
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|g| g == ON_FAILURE_DELIVERED_GROUP),
+                "{mapping} does not publish {}",
+                p["MetricName"]
+            );
+        }
+
+        // Both on the dashboard, by the same dimensions.
+        let body = one(&doc, "AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]
+            ["Fn::Sub"]
+            .as_str()
+            .unwrap();
+        let body: Value = serde_json::from_str(body).unwrap();
+        let lines: Vec<Value> = body["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w["properties"]["metrics"].as_array().unwrap().clone())
+            .collect();
+        let graphed = |metric: &str, dimension: &str, value: &str| {
+            lines.iter().any(|m| {
+                m[0] == "AWS/Lambda" && m[1] == metric && m[2] == dimension && m[3] == value
+            })
+        };
+        assert!(graphed(
+            ON_FAILURE_DELIVERED,
+            MAPPING_DIMENSION,
+            "${StreamMapping}"
+        ));
+        assert!(graphed(
+            DESTINATION_DELIVERY_FAILURES,
+            "FunctionName",
+            "retail-events-dev-processor"
+        ));
+    }
 }
 
 #[test]
@@ -266,10 +474,10 @@ fn the_role_allows_no_wildcard_action_and_scopes_every_resource_it_can() {
 }
 
 #[test]
-fn four_managed_policies_are_created_attached_to_nothing() {
+fn five_managed_policies_are_created_attached_to_nothing() {
     let doc = document(&Config::default());
     let policies = resources_of_type(&doc, "AWS::IAM::ManagedPolicy");
-    assert_eq!(policies.len(), 4);
+    assert_eq!(policies.len(), 5);
     for policy in policies {
         let properties = policy["Properties"].as_object().unwrap();
         for key in ["Roles", "Users", "Groups"] {
@@ -489,17 +697,21 @@ fn with_policy(doc: &Value, policy: &str, value: &str) -> Vec<String> {
     ids
 }
 
-/// `retain_data_on_delete` keeps exactly the table and the key it is encrypted with; every
-/// other stateful resource says `Delete` outright, with it on or off.
+/// `retain_data_on_delete` keeps exactly what holds data once the pipeline is gone: the
+/// table, the key it and the buckets are encrypted with, the failure bucket and the event
+/// archive; every other stateful resource says `Delete` outright, with it on or off.
 #[test]
-fn retaining_data_keeps_exactly_the_table_and_its_key() {
-    let overrides = ["retain_data_on_delete=true".to_owned()];
+fn retaining_data_keeps_exactly_the_table_the_buckets_and_their_key() {
+    let overrides = [
+        "retain_data_on_delete=true".to_owned(),
+        "archive_events=true".to_owned(),
+    ];
     let keep = Config::load(None, None, &overrides).expect("a valid configuration");
     let doc = document(&keep);
     for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
         assert_eq!(
             with_policy(&doc, policy, "Retain"),
-            ["DataKey", "EventTable"]
+            ["ArchiveBucket", "DataKey", "EventTable", "FailureBucket"]
         );
         assert_eq!(
             with_policy(&doc, policy, "Delete"),
@@ -522,6 +734,7 @@ fn retaining_data_keeps_exactly_the_table_and_its_key() {
             "DeadLetterQueue",
             "EventStream",
             "EventTable",
+            "FailureBucket",
             "ProcessorLogGroup"
         ]
     );

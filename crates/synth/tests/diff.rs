@@ -88,8 +88,8 @@ fn dev_to_prod_names_every_changed_resource() {
         .collect();
     // Exact, so a change to the stack that widens or narrows the gap between the presets is
     // looked at: update the numbers when the stack changes on purpose.
-    assert_eq!(all.len(), 29, "resources in dev: {all:?}");
-    assert_eq!(expected.len(), 26, "resources differing: {expected:?}");
+    assert_eq!(all.len(), 34, "resources in dev: {all:?}");
+    assert_eq!(expected.len(), 32, "resources differing: {expected:?}");
 
     let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -130,7 +130,7 @@ fn dev_to_prod_names_every_changed_resource() {
     assert_eq!(dependents, ["AlertEmailSubscription"]);
     // The policies did not change, so not every resource is listed.
     let untouched: Vec<&String> = all.difference(&listed).collect();
-    assert_eq!(untouched.len(), 2, "{untouched:?}");
+    assert_eq!(untouched.len(), 3, "{untouched:?}");
     assert_eq!(library.resources.len(), listed.len());
 
     let markdown = stdout(&synth(&[
@@ -154,16 +154,37 @@ fn dev_to_prod_calls_out_the_iam_statement_changes() {
     let d = diff::diff(&committed("dev"), &committed("prod"));
     // The function name sits in the key policy's log group condition: that statement is
     // removed with dev's name and added with prod's. (The role names no function since it
-    // lost the environment-decrypt statement Lambda never used.)
+    // lost the environment-decrypt statement Lambda never used.) prod's event archive adds
+    // its bucket's TLS rule, the role's and the --local tools' writes to it, and replay's
+    // reads of it.
     let documents = |statements: &[diff::Statement]| -> Vec<(String, String)> {
         statements
             .iter()
             .map(|s| (s.resource.clone(), s.document.clone()))
             .collect()
     };
-    let expected = [("DataKey".to_owned(), "KeyPolicy".to_owned())];
-    assert_eq!(documents(&d.iam.added), expected, "{:?}", d.iam.added);
-    assert_eq!(documents(&d.iam.removed), expected, "{:?}", d.iam.removed);
+    let pair = |resource: &str, document: &str| (resource.to_owned(), document.to_owned());
+    let key_policy = pair("DataKey", "KeyPolicy");
+    assert_eq!(
+        documents(&d.iam.added),
+        [
+            key_policy.clone(),
+            pair("ArchiveBucketPolicy", "PolicyDocument"),
+            pair("ProcessorRole", "Policies[processor]"),
+            pair("RedrivePolicy", "PolicyDocument"),
+            pair("ReplayPolicy", "PolicyDocument"),
+            pair("ReplayPolicy", "PolicyDocument"),
+            pair("ReplayPolicy", "PolicyDocument"),
+        ],
+        "{:?}",
+        d.iam.added
+    );
+    assert_eq!(
+        documents(&d.iam.removed),
+        [key_policy],
+        "{:?}",
+        d.iam.removed
+    );
     let condition = |s: &diff::Statement| s.condition.clone().unwrap_or_default();
     assert!(
         condition(&d.iam.added[0]).contains("retail-events-prod-processor"),
@@ -482,4 +503,29 @@ fn bad_input_exits_2_naming_the_file_and_the_problem() {
         );
         assert!(output.stdout.is_empty(), "{args:?} printed a diff");
     }
+}
+
+/// The buckets hold data: switching the on-failure destination back to the queue, or the
+/// archive off, removes a bucket, which the diff warns loses data unless a retain policy
+/// keeps it (prod's `retain_data_on_delete`).
+#[test]
+fn removing_a_bucket_is_a_data_loss_unless_it_is_retained() {
+    let old = synthesized(&Config::default());
+    let new = synthesized(&with(|c| {
+        c.on_failure_destination = synth::config::OnFailureDestination::Sqs
+    }));
+    let d = diff::diff(&old, &new);
+    assert!(resource(&d, "FailureBucket").loses_data());
+    assert!(!resource(&d, "StreamMapping").loses_data());
+
+    let prod = Config::from_preset("prod").unwrap();
+    let old = synthesized(&prod);
+    let new = synthesized(&Config {
+        archive_events: false,
+        ..prod
+    });
+    let d = diff::diff(&old, &new);
+    let archive = resource(&d, "ArchiveBucket");
+    assert!(archive.kept_by.is_some(), "prod retains its archive");
+    assert!(!archive.loses_data());
 }

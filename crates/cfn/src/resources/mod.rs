@@ -12,6 +12,7 @@ pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 
@@ -35,6 +36,8 @@ pub const ALL: &[crate::TypeInfo] = &[
     <lambda::EventSourceMapping as crate::Resource>::INFO,
     <lambda::Function as crate::Resource>::INFO,
     <logs::LogGroup as crate::Resource>::INFO,
+    <s3::Bucket as crate::Resource>::INFO,
+    <s3::BucketPolicy as crate::Resource>::INFO,
     <sns::Subscription as crate::Resource>::INFO,
     <sns::Topic as crate::Resource>::INFO,
     <sns::TopicPolicy as crate::Resource>::INFO,

@@ -2,13 +2,14 @@
 //! real services where it matters to the core (a write of an existing key overwrites it;
 //! requests are counted) and can be told to fail.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use events::Item;
+use futures_util::future::BoxFuture;
 
-use super::{QueueSender, SinkError, TableWriter};
+use super::{ObjectStore, QueueSender, SinkError, TableWriter};
 use crate::dead_letter::DeadLetter;
 use crate::index_shards::IndexShards;
 
@@ -119,5 +120,130 @@ impl QueueSender for MemoryQueue {
             }
         }
         Ok(failed)
+    }
+}
+
+/// An object as a [`MemoryBucket`] holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its bytes.
+    pub body: Vec<u8>,
+    /// Its `Content-Type`.
+    pub content_type: String,
+}
+
+/// A bucket that keeps what it was given: a `PutObject` of an existing key replaces the
+/// object, as S3's does. It can fail every n-th request (a throttled S3), be down for a
+/// while (an outage, retryable) or refuse everything (a denied role: fatal).
+#[derive(Debug, Default)]
+pub struct MemoryBucket {
+    name: String,
+    objects: Mutex<BTreeMap<String, StoredObject>>,
+    puts: AtomicUsize,
+    fail_every: usize,
+    refuse: bool,
+    down: AtomicBool,
+}
+
+impl MemoryBucket {
+    /// An empty bucket called `name` that stores every object it is given.
+    pub fn new(name: &str) -> MemoryBucket {
+        MemoryBucket {
+            name: name.to_owned(),
+            ..MemoryBucket::default()
+        }
+    }
+
+    /// The same bucket answering every n-th request (1-based) with a retryable `SlowDown`
+    /// instead of storing; 0 never.
+    pub fn failing_every(self, n: usize) -> MemoryBucket {
+        MemoryBucket {
+            fail_every: n,
+            ..self
+        }
+    }
+
+    /// The same bucket refusing every request with a fatal `AccessDenied`.
+    pub fn refusing(self) -> MemoryBucket {
+        MemoryBucket {
+            refuse: true,
+            ..self
+        }
+    }
+
+    /// While `down`, every request fails with a retryable `ServiceUnavailable`.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::Relaxed);
+    }
+
+    /// The stored objects by key.
+    pub fn objects(&self) -> BTreeMap<String, StoredObject> {
+        self.objects.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// `PutObject` requests received, failed ones included.
+    pub fn puts(&self) -> usize {
+        self.puts.load(Ordering::Relaxed)
+    }
+}
+
+impl ObjectStore for MemoryBucket {
+    fn bucket(&self) -> &str {
+        &self.name
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        body: &'a [u8],
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move { self.store(key, body, content_type, false).map(|_| ()) })
+    }
+
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        body: &'a [u8],
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SinkError>> {
+        Box::pin(async move { self.store(key, body, content_type, true) })
+    }
+}
+
+impl MemoryBucket {
+    /// One `PutObject`: whether it stored the object (not when `if_absent` and one is there).
+    fn store(
+        &self,
+        key: &str,
+        body: &[u8],
+        content_type: &str,
+        if_absent: bool,
+    ) -> Result<bool, SinkError> {
+        let n = self.puts.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.refuse {
+            return Err(SinkError::Fatal(format!("AccessDenied: PutObject {key}")));
+        }
+        if self.down.load(Ordering::Relaxed) {
+            return Err(SinkError::Retryable(format!(
+                "ServiceUnavailable: PutObject {key}"
+            )));
+        }
+        if self.fail_every > 0 && n % self.fail_every == 0 {
+            return Err(SinkError::Retryable(format!("SlowDown: PutObject {key}")));
+        }
+        let mut objects = self
+            .objects
+            .lock()
+            .map_err(|_| SinkError::Fatal("bucket lock poisoned".into()))?;
+        if if_absent && objects.contains_key(key) {
+            return Ok(false);
+        }
+        let object = StoredObject {
+            body: body.to_vec(),
+            content_type: content_type.to_owned(),
+        };
+        objects.insert(key.to_owned(), object);
+        Ok(true)
     }
 }

@@ -1,12 +1,15 @@
-//! Where processed records go: the table and the dead-letter queue, behind two small traits
-//! so the core can be tested (and benchmarked) without AWS, and the AWS clients stay at the
-//! edge.
+//! Where processed records go: the table, the dead-letter queue and the buckets of the
+//! failure and event archives, behind small traits so the core can be tested (and
+//! benchmarked) without AWS, and the AWS clients stay at the edge.
 
 pub mod dynamodb;
 pub mod memory;
+pub mod s3;
 pub mod sqs;
 
 use std::future::Future;
+
+use futures_util::future::BoxFuture;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -68,6 +71,38 @@ pub trait QueueSender: Sync {
         &self,
         letters: &[&DeadLetter],
     ) -> impl Future<Output = Result<Vec<usize>, SinkError>> + Send;
+}
+
+/// Stores whole objects in one bucket with one `PutObject` request each: the failure
+/// archive's claim checks and the event archive's batches.
+///
+/// Unlike the table and the queue it is called once or twice per invocation, so it is a
+/// trait object (`Arc<dyn ObjectStore>` in [`Buckets`](crate::handler::Buckets)): a handler's
+/// type stays `Handler<W, Q>` with or without buckets, and the future is boxed.
+pub trait ObjectStore: Send + Sync {
+    /// The bucket's name, as a claim-check letter names it (`dataS3Bucket`).
+    fn bucket(&self) -> &str;
+
+    /// Stores `body` at `key` with `content_type`, replacing any object there (a retry of
+    /// the same key writes the same bytes again). `Ok` only once the object is durably
+    /// stored.
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        body: &'a [u8],
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<(), SinkError>>;
+
+    /// Stores `body` at `key` only if no object is there yet (S3's conditional write,
+    /// `If-None-Match: *`): `Ok(true)` when it stored it, `Ok(false)` when an object was
+    /// already there and is kept. For objects whose first version must not be replaced by a
+    /// later one under the same key.
+    fn put_new<'a>(
+        &'a self,
+        key: &'a str,
+        body: &'a [u8],
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SinkError>>;
 }
 
 /// A borrowed table writes as the table does (a test keeps the table to look at it).

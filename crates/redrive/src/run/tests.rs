@@ -1,17 +1,20 @@
-//! The run loop against an in-memory queue and stream, with the real processor in-process:
-//! the dead letters it writes go back into the same fake queue, as on AWS.
+//! The run loop against an in-memory queue, stream and failure archive, with the real
+//! processor in-process: the dead letters it writes go back into the same fake queue, as on
+//! AWS.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use aws_edge::retry::Backoff;
-use processor::dead_letter::{self, DeadLetter, Origin};
+use kinesis_codec::on_failure::{BatchInfo, OnFailure, PayloadForm};
+use processor::config::Config;
+use processor::dead_letter::{self, DeadLetter, Origin, Writer};
 use processor::handler::Handler;
 use processor::sinks::memory::MemoryTable;
 use processor::sinks::{QueueSender, SinkError};
+use reprocess::objects::MemoryObjects;
+use reprocess::{Attempt, InProcess};
 
 use super::*;
-use crate::reprocess::InProcess;
 
 const SHARD: &str = "shardId-000000000000";
 const ARRIVAL_MS: i64 = 1_764_000_000_123;
@@ -97,7 +100,7 @@ impl RecordSource for FakeStream {
         start: &str,
         end: &str,
     ) -> Result<Vec<StreamRecord>, String> {
-        use crate::stream::compare_sequence;
+        use deployed_stack::stream::compare_sequence;
         use std::cmp::Ordering::*;
         Ok(self
             .records
@@ -163,9 +166,48 @@ fn on_failure(start: u64, end: u64, batch_size: u64) -> String {
     .to_string()
 }
 
+/// The failure archive's bucket in these tests.
+const BUCKET: &str = "failures";
+
+/// An on-failure object as the mapping's S3 destination writes it for `records` (one
+/// shard's), with the payload in `form`.
+fn on_failure_object(records: &[StreamRecord], condition: &str, form: PayloadForm) -> Vec<u8> {
+    OnFailure {
+        request_id: "c9b8".into(),
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+        condition: condition.into(),
+        invoke_count: 4,
+        timestamp_ms: ARRIVAL_MS + 60_000,
+        batch: BatchInfo::of(records, &source().stream_arn).unwrap(),
+        payload: Some(kinesis_codec::event::event_json(records, &source())),
+    }
+    .to_json(form)
+    .to_string()
+    .into_bytes()
+}
+
+/// The key Lambda gives the n-th object.
+fn object_key(n: u32) -> String {
+    kinesis_codec::on_failure::object_key("e40edd69", SHARD, ARRIVAL_MS, &format!("uuid-{n}"))
+}
+
+/// The processor's configuration in these tests, by its own rules.
+fn config() -> Config {
+    use contract::env;
+    Config::from_lookup(|name| match name {
+        env::TABLE_NAME => Some("t".into()),
+        env::DLQ_URL => Some("https://sqs/q".into()),
+        env::FUNCTION_NAME => Some("fn".into()),
+        env::WRITE_CONCURRENCY => Some("1".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
 struct Bench {
     queue: FakeQueue,
     stream: FakeStream,
+    objects: MemoryObjects,
     table: MemoryTable,
 }
 
@@ -174,26 +216,23 @@ impl Bench {
         Bench {
             queue: FakeQueue::default(),
             stream: FakeStream { records: stream },
+            objects: MemoryObjects::default(),
             table: MemoryTable::default(),
         }
     }
 
     async fn run(&self, options: &Options) -> Summary {
         let processor = InProcess {
-            handler: Handler {
-                table: &self.table,
-                queue: Sender(&self.queue),
-                function_name: "fn".into(),
-                concurrency: 1,
-                backoff: Backoff::default(),
-                item_ttl_days: 0,
-            },
+            handler: Handler::from_config(&config(), &self.table, Sender(&self.queue)),
             source: source(),
             timeout: Duration::from_secs(10),
+            request_prefix: "redrive",
         };
         let parts = Parts {
             queue: &self.queue,
             stream: &self.stream,
+            objects: &self.objects,
+            failure_bucket: Some(BUCKET),
             processor: &processor,
             source: &source(),
         };
@@ -381,8 +420,8 @@ async fn filters_and_limits_leave_the_rest_alone() {
 struct Broken;
 
 impl Reprocessor for Broken {
-    async fn process(&self, _: &[Redriven], _: u32) -> Result<crate::reprocess::Attempt, String> {
-        Ok(crate::reprocess::Attempt {
+    async fn process(&self, _: &[Identified], _: u32) -> Result<Attempt, String> {
+        Ok(Attempt {
             first_unhandled: Some(0),
             request_id: "req-broken".into(),
             error: Some("the function failed (Unhandled)".into()),
@@ -398,9 +437,12 @@ async fn records_the_function_cannot_handle_fail_and_their_message_stays() {
         retry_pause: Duration::ZERO,
         ..Options::default()
     };
+    let objects = MemoryObjects::default();
     let parts = Parts {
         queue: &queue,
         stream: &FakeStream::default(),
+        objects: &objects,
+        failure_bucket: None,
         processor: &Broken,
         source: &source(),
     };
@@ -413,4 +455,255 @@ async fn records_the_function_cannot_handle_fail_and_their_message_stays() {
         .problems
         .iter()
         .any(|p| p.contains("function failed")));
+}
+
+#[tokio::test]
+async fn an_archived_batch_is_stored_from_its_payload_with_its_first_keys_and_tagged() {
+    // Two objects, one written each way; the stream holds none of their records any more.
+    let first: Vec<StreamRecord> = (30..33)
+        .map(|n| record(n, valid(&format!("a{n}"))))
+        .collect();
+    let second = vec![record(40, valid("b40")), record(41, b"{not json".to_vec())];
+    let bench = Bench::new(vec![]);
+    bench.objects.put(
+        BUCKET,
+        &object_key(1),
+        on_failure_object(&first, "RetryAttemptsExhausted", PayloadForm::Object),
+    );
+    bench.objects.put(
+        BUCKET,
+        &object_key(2),
+        on_failure_object(&second, "RecordAgeExceeded", PayloadForm::String),
+    );
+    // Not an on-failure object: the claim checks live in the same bucket.
+    bench.objects.put(BUCKET, "dead-letters/x/1", "bytes");
+
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!(
+        (
+            summary.read,
+            summary.stored,
+            summary.dead_lettered_again,
+            summary.expired
+        ),
+        (5, 4, 1, 0),
+        "{summary}"
+    );
+    assert!(summary.all_handled());
+    assert_eq!((summary.archive_objects, summary.tagged), (2, 2));
+    assert_eq!(summary.by_error_type.get("RecordAgeExceeded"), Some(&1));
+    assert!(summary.to_string().ends_with(" failed=0 archive_objects=2"));
+    let mut expected: Vec<(String, String)> = first
+        .iter()
+        .chain(&second[..1])
+        .map(|r| {
+            let user = serde_json::from_slice::<serde_json::Value>(&r.data).unwrap()["userId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (user, events::event_key(ARRIVAL_MS, &r.event_id()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(bench.keys(), expected, "the keys a first delivery writes");
+    assert_eq!(bench.objects.unhandled(BUCKET), ["dead-letters/x/1"]);
+    let letters = bench.queue.bodies();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["eventId"], second[1].event_id());
+    assert_eq!(letters[0]["redriveCount"], 1);
+
+    // A second run reads no tagged object again.
+    let again = bench.run(&Options::default()).await;
+    assert_eq!(
+        (again.archive_objects, again.already_handled),
+        (0, 2),
+        "{again}"
+    );
+    assert_eq!(bench.table.snapshot().len(), 4);
+}
+
+#[tokio::test]
+async fn archive_objects_follow_the_dry_run_filter_and_limit() {
+    let records: Vec<StreamRecord> = (50..54).map(|n| record(n, valid("u"))).collect();
+    let bench = Bench::new(vec![]);
+    bench.objects.put(
+        BUCKET,
+        &object_key(1),
+        on_failure_object(&records[..2], "RetryAttemptsExhausted", PayloadForm::Object),
+    );
+    bench.objects.put(
+        BUCKET,
+        &object_key(2),
+        on_failure_object(&records[2..], "RecordAgeExceeded", PayloadForm::Object),
+    );
+    bench
+        .queue
+        .push(dead_letter_of(&record(9, valid("q")), "InvalidField"));
+
+    let dry = bench
+        .run(&Options {
+            dry_run: true,
+            ..Options::default()
+        })
+        .await;
+    check_totals(&dry);
+    assert_eq!(
+        (dry.read, dry.planned, dry.archive_objects),
+        (5, 5, 2),
+        "{dry}"
+    );
+    assert_eq!(bench.objects.unhandled(BUCKET).len(), 2, "nothing tagged");
+    assert!(bench.table.snapshot().is_empty());
+
+    let only_age = bench
+        .run(&Options {
+            error_types: vec!["RecordAgeExceeded".into()],
+            ..Options::default()
+        })
+        .await;
+    check_totals(&only_age);
+    assert_eq!((only_age.stored, only_age.skipped), (2, 3), "{only_age}");
+    assert_eq!(bench.objects.unhandled(BUCKET), [object_key(1)]);
+
+    // The limit counts the queue's message first, then objects.
+    let two = bench
+        .run(&Options {
+            limit: Some(2),
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(
+        (two.deleted, two.archive_objects, two.stored),
+        (1, 1, 3),
+        "{two}"
+    );
+    assert!(bench.objects.unhandled(BUCKET).is_empty());
+}
+
+#[tokio::test]
+async fn an_object_whose_records_are_not_handled_stays_untagged() {
+    let objects = MemoryObjects::default();
+    let records = vec![record(60, valid("u"))];
+    objects.put(
+        BUCKET,
+        &object_key(1),
+        on_failure_object(&records, "RetryAttemptsExhausted", PayloadForm::Object),
+    );
+    objects.put(BUCKET, &object_key(2), "not an on-failure object");
+    let options = Options {
+        retry_pause: Duration::ZERO,
+        ..Options::default()
+    };
+    let parts = Parts {
+        queue: &FakeQueue::default(),
+        stream: &FakeStream::default(),
+        objects: &objects,
+        failure_bucket: Some(BUCKET),
+        processor: &Broken,
+        source: &source(),
+    };
+    let summary = run(parts, &options, &mut |_| {}).await.unwrap();
+    check_totals(&summary);
+    assert_eq!((summary.read, summary.failed), (2, 2), "{summary}");
+    assert_eq!(summary.tagged, 0);
+    assert_eq!(objects.unhandled(BUCKET).len(), 2);
+    assert!(summary
+        .problems
+        .iter()
+        .any(|p| p.contains("the object stays untagged")));
+    assert!(summary.problems.iter().any(|p| p.contains("not JSON")));
+}
+
+#[tokio::test]
+async fn an_object_without_payload_is_read_back_from_the_stream() {
+    let stream: Vec<StreamRecord> = (70..73).map(|n| record(n, valid("s"))).collect();
+    let bench = Bench::new(stream[1..].to_vec());
+    let mut bare: serde_json::Value = serde_json::from_slice(&on_failure_object(
+        &stream,
+        "RetryAttemptsExhausted",
+        PayloadForm::Object,
+    ))
+    .unwrap();
+    bare.as_object_mut().unwrap().remove("payload");
+    bench.objects.put(BUCKET, &object_key(1), bare.to_string());
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!((summary.stored, summary.expired), (2, 1), "{summary}");
+    assert_eq!(bench.objects.unhandled(BUCKET).len(), 1, "kept untagged");
+}
+
+/// A dead letter whose record's bytes are in the failure archive, as the processor writes
+/// it for a record too large for SQS.
+fn claim_checked(record: &StreamRecord) -> String {
+    let mut body: serde_json::Value =
+        serde_json::from_str(&dead_letter_of(record, "ItemTooLarge")).unwrap();
+    let fields = body.as_object_mut().unwrap();
+    fields.remove("data");
+    fields.insert("dataTruncated".into(), true.into());
+    fields.insert("dataS3Bucket".into(), BUCKET.into());
+    let key = kinesis_codec::archive::dead_letter_key(&record.event_id());
+    fields.insert("dataS3Key".into(), key.into());
+    body.to_string()
+}
+
+#[tokio::test]
+async fn a_claim_checked_letter_is_stored_from_its_object_which_is_then_tagged() {
+    let big = record(80, valid("big"));
+    let key = kinesis_codec::archive::dead_letter_key(&big.event_id());
+    // The stream no longer has it: the bytes come from the archive.
+    let bench = Bench::new(vec![]);
+    bench.objects.put(BUCKET, &key, big.data.clone());
+    bench.queue.push(claim_checked(&big));
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!((summary.stored, summary.deleted), (1, 1), "{summary}");
+    assert_eq!(summary.claim_checks_tagged, 1);
+    assert_eq!(
+        summary.archive_objects, 0,
+        "a claim check is not an on-failure object"
+    );
+    assert!(bench.objects.unhandled(BUCKET).is_empty());
+    assert_eq!(
+        bench.keys(),
+        [(
+            "big".to_owned(),
+            events::event_key(ARRIVAL_MS, &big.event_id())
+        )]
+    );
+
+    // Its object gone: expired, and the letter stays.
+    let gone = Bench::new(vec![big.clone()]);
+    gone.queue.push(claim_checked(&big));
+    let summary = gone.run(&Options::default()).await;
+    assert_eq!(summary.expired, 1, "{summary}");
+    assert!(summary.problems[0].contains("no longer holds s3://failures/"));
+    assert_eq!(gone.queue.bodies().len(), 1);
+}
+
+#[tokio::test]
+async fn a_claim_checked_letter_rejected_again_keeps_its_object_untagged() {
+    // Still invalid: the new dead letter keeps the record's identity and so points at the
+    // same claim check, which must not be marked for the lifecycle rule to expire.
+    let bad = record(81, b"{not json".to_vec());
+    let key = kinesis_codec::archive::dead_letter_key(&bad.event_id());
+    let bench = Bench::new(vec![]);
+    bench.objects.put(BUCKET, &key, bad.data.clone());
+    bench.queue.push(claimed_as_invalid(&bad));
+    let summary = bench.run(&Options::default()).await;
+    check_totals(&summary);
+    assert_eq!(
+        (summary.dead_lettered_again, summary.deleted),
+        (1, 1),
+        "{summary}"
+    );
+    assert_eq!(summary.claim_checks_tagged, 0);
+    assert_eq!(bench.objects.unhandled(BUCKET), [key]);
+}
+
+/// [`claim_checked`] for a record the processor rejected as not JSON.
+fn claimed_as_invalid(record: &StreamRecord) -> String {
+    let mut body: serde_json::Value = serde_json::from_str(&claim_checked(record)).unwrap();
+    body["errorType"] = "InvalidJson".into();
+    body.to_string()
 }

@@ -27,29 +27,49 @@ pub fn block() -> Result<String, CapacityError> {
         number(options.avg_event_bytes),
         options.mix
     );
-    let mut header: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
+    let mut reports = Vec::new();
     for preset in PRESETS {
         let config = Config::from_preset(preset)
             .map_err(|e| CapacityError::Template(format!("preset {preset}: {e}")))?;
-        let report = assess(&config, &options)?;
-        header.get_or_insert_with(|| report.stages.iter().map(|s| s.name.clone()).collect());
-        let cells: Vec<String> = report
-            .stages
-            .iter()
-            .map(|s| number(s.events_per_second))
-            .collect();
-        rows.push(format!(
-            "| `{preset}` | **{}** | {} | {} |",
-            report.ceiling().map(number).unwrap_or_default(),
-            report
-                .bottleneck()
-                .map(|s| s.name.as_str())
-                .unwrap_or_default(),
-            cells.join(" | ")
-        ));
+        reports.push((preset, assess(&config, &options)?));
     }
-    let stages = header.unwrap_or_default();
+    // Every stage any preset has, in pipeline order: a stage only some presets have (the
+    // archive's) goes after the stage it follows in theirs, and is `—` for the others.
+    let mut stages: Vec<String> = Vec::new();
+    for (_, report) in &reports {
+        let mut after = 0;
+        for stage in &report.stages {
+            match stages.iter().position(|name| *name == stage.name) {
+                Some(at) => after = at + 1,
+                None => {
+                    stages.insert(after, stage.name.clone());
+                    after += 1;
+                }
+            }
+        }
+    }
+    let rows: Vec<String> = reports
+        .iter()
+        .map(|(preset, report)| {
+            let cells: Vec<String> = stages
+                .iter()
+                .map(|name| {
+                    report
+                        .stage(name)
+                        .map_or("—".to_owned(), |s| number(s.events_per_second))
+                })
+                .collect();
+            format!(
+                "| `{preset}` | **{}** | {} | {} |",
+                report.ceiling().map(number).unwrap_or_default(),
+                report
+                    .bottleneck()
+                    .map(|s| s.name.as_str())
+                    .unwrap_or_default(),
+                cells.join(" | ")
+            )
+        })
+        .collect();
     let _ = writeln!(
         out,
         "| Preset | Ceiling | Bottleneck | {} |",

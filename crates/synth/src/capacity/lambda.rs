@@ -61,6 +61,31 @@ pub fn batch_ms(records: f64, memory_mb: u32) -> f64 {
         + waves * WRITE_ROUND_TRIP_MS
 }
 
+/// With `archive_events`, the processor builds the batch's event JSON and gzips it: 10 µs a
+/// record on one vCPU, measured on the recipe's events (9 to 14 µs for batches of 100 to
+/// 500 on the development machine: `kinesis_codec::event::event_json` and
+/// `kinesis_codec::archive::encode`).
+pub const ARCHIVE_MS_PER_RECORD: f64 = 0.010;
+
+/// ... and PUTs the object to S3 before it answers: one round trip, estimated (not
+/// measured) for a PUT of tens of KB within the region. The processor makes it while it
+/// writes the table (`tokio::join!` in its handler), so only the part longer than the
+/// table's write waves adds to the batch.
+pub const ARCHIVE_PUT_MS: f64 = 30.0;
+
+/// Milliseconds the archive adds to a batch of `records` on a function of `memory_mb`
+/// (0 without `archive_events`): its CPU, which shares the function's vCPU with the
+/// record path, and what its PUT outlasts the table's writes by.
+pub fn archive_ms(config: &Config, records: f64) -> f64 {
+    if !config.archive_events {
+        return 0.0;
+    }
+    let writes =
+        ((records / ITEMS_PER_BATCH_WRITE).ceil() / WRITES_IN_FLIGHT).ceil() * WRITE_ROUND_TRIP_MS;
+    records * ARCHIVE_MS_PER_RECORD * cpu_slowdown(config.lambda_memory_size)
+        + (ARCHIVE_PUT_MS - writes).max(0.0)
+}
+
 /// Batches processed at once: one per shard and parallelization slot, at most the reserved
 /// concurrency (when reserved).
 pub fn concurrency(config: &Config) -> u32 {
@@ -75,7 +100,8 @@ pub fn concurrency(config: &Config) -> u32 {
 pub fn stage(config: &Config, event_bytes: f64) -> Stage {
     let concurrency = concurrency(config);
     let records = full_batch(config, event_bytes);
-    let ms = batch_ms(records, config.lambda_memory_size);
+    let archive = archive_ms(config, records);
+    let ms = batch_ms(records, config.lambda_memory_size) + archive;
     let events_per_second = f64::from(concurrency) * records / (ms / 1000.0);
     let reserved = if config.lambda_reserved_concurrency >= 0 {
         format!(
@@ -112,6 +138,10 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
         )
         .input("ms_per_batch", json!((ms * 1000.0).round() / 1000.0))
         .input(
+            "archive_ms_per_batch",
+            json!((archive * 1000.0).round() / 1000.0),
+        )
+        .input(
             "batching_window_seconds",
             json!(config.lambda_maximum_batching_window_in_seconds),
         )
@@ -125,6 +155,13 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
             "The {} s batching window only delays a batch while the stream is quiet; a backlog \
              fills batches at once",
             config.lambda_maximum_batching_window_in_seconds
+        ));
+    }
+    if config.archive_events {
+        stage = stage.note(format!(
+            "archive_events adds {archive:.1} ms a batch: the batch's event JSON gzipped \
+             ({ARCHIVE_MS_PER_RECORD} ms a record on a whole vCPU, measured) and what one S3 \
+             PUT ({ARCHIVE_PUT_MS} ms, estimated) outlasts the table's writes it runs beside"
         ));
     }
     if config.lambda_reserved_concurrency == 0 {
@@ -170,6 +207,22 @@ mod tests {
         assert_eq!(cpu_slowdown(1769), 1.0);
         assert_eq!(cpu_slowdown(10_240), 1.0);
         assert_eq!(cpu_slowdown(128), 1769.0 / 128.0);
+    }
+
+    #[test]
+    fn the_archive_slows_each_batch_by_its_gzip_and_one_put() {
+        let config = Config {
+            archive_events: true,
+            ..Config::default()
+        };
+        // 100 records: one wave of table writes (15 ms) runs beside the 30 ms PUT.
+        let ms = 100.0 * 0.010 * (1769.0 / 256.0) + (30.0 - 15.0);
+        assert!((archive_ms(&config, 100.0) - ms).abs() < 1e-9);
+        assert_eq!(archive_ms(&Config::default(), 100.0), 0.0);
+        let with = stage(&config, 500.0).events_per_second;
+        let without = stage(&Config::default(), 500.0).events_per_second;
+        let expected = without * batch_ms(100.0, 256) / (batch_ms(100.0, 256) + ms);
+        assert!((with - expected).abs() < 1e-6, "{with} vs {expected}");
     }
 
     #[test]

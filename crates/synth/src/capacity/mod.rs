@@ -2,13 +2,14 @@
 //! the stage that sets it.
 //!
 //! Each stage of the pipeline has a limit of its own, in events per second: the stream's
-//! writes ([`stream`]), the event source mapping and the function ([`lambda`]), and the
-//! table and each of its indexes ([`dynamodb`], from what the synthesized template sets,
-//! read by [`template`]). The ceiling is the lowest; the bottleneck is the stage that has it
+//! writes ([`stream`]), the event source mapping and the function ([`lambda`]), the event
+//! archive's PUTs with `archive_events` ([`archive`]), and the table and each of its
+//! indexes ([`dynamodb`], from what the synthesized template sets, read by [`template`]). The ceiling is the lowest; the bottleneck is the stage that has it
 //! (the earliest in the pipeline on a tie). The event mix ([`mix`]) and the generator's
 //! spread over users and products ([`traffic`]) decide how hot the hottest partition key
 //! value gets. docs/capacity.md writes the formulas out with their sources.
 
+pub mod archive;
 pub mod docs;
 pub mod dynamodb;
 pub mod lambda;
@@ -27,7 +28,8 @@ pub use mix::{EventMix, MixError};
 /// One stage's limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
-    /// A stable name: `KinesisWrites`, `Lambda`, `Table`, or an index's name.
+    /// A stable name: `KinesisWrites`, `Lambda`, `ArchiveWrites`, `Table`, or an index's
+    /// name.
     pub name: String,
     /// Events per second the stage sustains.
     pub events_per_second: f64,
@@ -145,6 +147,7 @@ pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityErro
     let delivered = delivered(config, &options.mix);
     let mix = delivered.as_ref().map_or(&options.mix, |d| &d.mix);
     let mut after_filters = vec![lambda::stage(config, bytes)];
+    after_filters.extend(archive::stage(config, bytes));
     after_filters.extend(dynamodb::stages(
         config,
         bytes,

@@ -15,8 +15,8 @@ use toml::Value;
 
 use super::error::Violation;
 use super::{
-    filters, network, Architecture, BillingMode, ConsumerMode, GsiProjection, ShardLevelMetric,
-    StartingPosition, StreamMode, TableClass, GSI_INCLUDABLE_ATTRIBUTES,
+    filters, network, Architecture, BillingMode, ConsumerMode, GsiProjection, OnFailureDestination,
+    ShardLevelMetric, StartingPosition, StreamMode, TableClass, GSI_INCLUDABLE_ATTRIBUTES,
 };
 
 /// The retention periods CloudWatch Logs accepts (`RetentionInDays`), in days.
@@ -351,7 +351,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "retain_data_on_delete",
         check: Check::Bool,
-        description: "Keep the table and the KMS key it is encrypted with (DeletionPolicy and UpdateReplacePolicy Retain) when the stack is deleted or they are replaced, so the data outlives the stack. Only those two: the stream, the dead-letter queue (make destroy refuses while dead letters wait), the log group and the alerts key go with the stack, so their fixed names never block creating it again. A kept table's name does: make deploy then stops and says what to do (docs/deploy.md). New knob.",
+        description: "Keep the table, the failure bucket, the event archive and the KMS key they are encrypted with (DeletionPolicy and UpdateReplacePolicy Retain) when the stack is deleted or they are replaced, so the data outlives the stack. Only those: the stream, the dead-letter queue (make destroy refuses while dead letters wait, and while the failure bucket holds batches not yet redriven), the log group and the alerts key go with the stack, so their fixed names never block creating it again. A kept table's name does: make deploy then stops and says what to do (docs/deploy.md); the buckets' names are generated, so a new stack gets new ones. Without it make destroy empties the buckets first, as CloudFormation deletes only empty ones. New knob.",
     },
     KeySpec {
         key: "sqs_message_retention_seconds",
@@ -362,6 +362,26 @@ pub(crate) const KEYS: &[KeySpec] = &[
         key: "sqs_visibility_timeout_seconds",
         check: Check::Int { min: 0, max: 43200 },
         description: "How long a dead-letter message stays hidden after someone receives it for inspection or redrive.",
+    },
+    KeySpec {
+        key: "on_failure_destination",
+        check: Check::Choice(OnFailureDestination::NAMES),
+        description: "Where the event source mapping sends a batch it gives up on (retries exhausted, or records older than lambda_maximum_record_age_in_seconds). s3 (the default on every preset): the stack creates a failure bucket (SSE-KMS with the data key, public access blocked, TLS only) and Lambda writes one object per discarded batch holding the batch's records themselves, so redrive never depends on the stream's retention; the processor also keeps there the bytes of a dead letter too large for SQS (a claim check), and an alarm fires when anything lands in it. sqs: the dead-letter queue receives only the batch's place in the stream (shard and sequence numbers), which redrive reads back while the stream retains it (kinesis_retention_period): the recipe's way. Changing it changes the mapping in place. New knob.",
+    },
+    KeySpec {
+        key: "failure_archive_retention_days",
+        check: Check::Int { min: 1, max: 3650 },
+        description: "With on_failure_destination = s3, days an object of the failure bucket is kept after redrive tagged it handled (redrive=handled), as an audit trail; then a lifecycle rule expires it. An object not yet handled never expires, whatever this says. New knob.",
+    },
+    KeySpec {
+        key: "archive_events",
+        check: Check::Bool,
+        description: "Keep every batch the function is invoked with in an archive bucket (events/YYYY/MM/DD/HH/, gzip, each record with its eventID and arrival time) so replay can process a time range again long after the stream forgot it. The processor writes one object per invocation before it answers (ARCHIVE_BUCKET); records the mapping's filters drop are not archived. Costs one S3 PUT per invocation and the compressed bytes (synth cost prices both). Default true on prod, false elsewhere. New knob.",
+    },
+    KeySpec {
+        key: "archive_retention_days",
+        check: Check::Int { min: 1, max: 3650 },
+        description: "With archive_events, days the archive keeps a batch before a lifecycle rule expires it. From 120 days on, batches of 128 KB or more move to S3 Glacier Instant Retrieval after 30 days (same millisecond reads, about a sixth of the storage price, 90 days' minimum storage, billed per GB read); smaller ones stay in S3 Standard, where they are cheaper (docs/cost.md). New knob.",
     },
     KeySpec {
         key: "cloudwatch_alarm_threshold",

@@ -75,6 +75,8 @@ const RANGES: &[(&str, i64, i64)] = &[
     ("sqs_message_retention_seconds", 60, 1209600),
     ("sqs_visibility_timeout_seconds", 0, 43200),
     ("cloudwatch_alarm_evaluation_periods", 1, 8640),
+    ("failure_archive_retention_days", 1, 3650),
+    ("archive_retention_days", 1, 3650),
 ];
 
 /// Keys with a "-1 means ..." value besides their range: (key, min, max).
@@ -238,6 +240,7 @@ fn every_enum_key_refuses_other_values_naming_the_allowed_ones() {
             &["PROVISIONED", "ON_DEMAND"],
         ),
         ("lambda_architecture", "amd64", &["arm64", "x86_64"]),
+        ("on_failure_destination", "sns", &["s3", "sqs"]),
     ];
     for (key, bad, allowed) in cases {
         let message = error_of(with_sets(&[&format!("{key}={bad}")]));
@@ -258,6 +261,7 @@ fn every_enum_key_has_a_refusal_test() {
         "kinesis_stream_mode",
         "lambda_architecture",
         "kinesis_shard_level_metrics",
+        "on_failure_destination",
     ];
     for spec in KEYS {
         if matches!(spec.check, Check::Choice(_) | Check::ChoiceList(_)) {
@@ -772,6 +776,21 @@ fn presets_differ_from_dev_where_the_recipe_says_they_do() {
 
     let staging = Config::from_preset("staging").expect("staging");
     assert_eq!(staging.environment, "staging");
+
+    // Every preset keeps failed batches' records; only prod keeps an event archive.
+    for name in PRESETS {
+        let config = Config::from_preset(name).expect("preset");
+        assert!(config.failure_bucket(), "{name}");
+        assert_eq!(config.archive_events, *name == "prod", "{name}");
+        assert_eq!(
+            (
+                config.failure_archive_retention_days,
+                config.archive_retention_days
+            ),
+            (90, 365),
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -17,7 +17,15 @@ pub const MARKERS: Markers = Markers {
 };
 
 /// The services, in the columns' order.
-const COLUMNS: &[&str] = &["Kinesis", "Lambda", "DynamoDB", "CloudWatch", "SQS", "KMS"];
+const COLUMNS: &[&str] = &[
+    "Kinesis",
+    "Lambda",
+    "DynamoDB",
+    "CloudWatch",
+    "SQS",
+    "S3",
+    "KMS",
+];
 
 /// The markdown between the markers (starting and ending with a newline).
 pub fn block() -> Result<String, CostError> {

@@ -10,10 +10,17 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::stack::dashboard::METRICS_NAMESPACE;
+use crate::stack::buckets::{ARCHIVE_BUCKET_ID, FAILURE_BUCKET_ID};
+use crate::stack::dashboard::{METRICS_NAMESPACE, ON_FAILURE_DELIVERED_GROUP};
 
 /// Kinesis enhanced metrics that `ALL` stands for.
 const ALL_SHARD_LEVEL_METRICS: usize = 7;
+
+/// The metrics a Kinesis event source mapping publishes with `MetricsConfig` `EventCount`:
+/// PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount,
+/// DroppedEventCount and OnFailureDestinationDeliveredEventCount (DeletedEventCount is
+/// SQS's only).
+pub const MAPPING_EVENT_COUNT_METRICS: usize = 6;
 
 /// The billed-by-count facts of one template.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,6 +50,13 @@ pub struct Inventory {
     pub log_group_cmk: bool,
     /// The function's environment is encrypted with a customer managed key.
     pub function_cmk: bool,
+    /// Metrics the event source mappings publish through their `MetricsConfig`.
+    pub mapping_metrics: usize,
+    /// The stack has the failure bucket.
+    pub failure_bucket: bool,
+    /// The stack has the archive bucket, encrypted with a customer managed key (S3 asks KMS
+    /// for its bucket key while the processor writes).
+    pub archive_bucket_cmk: bool,
 }
 
 impl Inventory {
@@ -76,6 +90,12 @@ impl Inventory {
                 .map(|(_, props)| *props)
         };
         let first = |name: &'static str| of_type(name).next().unwrap_or(&Value::Null);
+        let resource = |id: &str| {
+            section("Resources")
+                .get(id)
+                .filter(|r| conditions.holds_for(r))
+                .and_then(|r| r.get("Properties"))
+        };
         let stream = first("AWS::Kinesis::Stream");
         let table = first("AWS::DynamoDB::Table");
         let queue = first("AWS::SQS::Queue");
@@ -106,6 +126,20 @@ impl Inventory {
                 .map_or(300, |s| s as u32),
             log_group_cmk: first("AWS::Logs::LogGroup").get("KmsKeyId").is_some(),
             function_cmk: first("AWS::Lambda::Function").get("KmsKeyArn").is_some(),
+            mapping_metrics: of_type("AWS::Lambda::EventSourceMapping")
+                .filter(|m| {
+                    m.pointer("/MetricsConfig/Metrics")
+                        .and_then(Value::as_array)
+                        .is_some_and(|list| list.iter().any(|g| g == ON_FAILURE_DELIVERED_GROUP))
+                })
+                .count()
+                * MAPPING_EVENT_COUNT_METRICS,
+            failure_bucket: resource(FAILURE_BUCKET_ID).is_some(),
+            archive_bucket_cmk: resource(ARCHIVE_BUCKET_ID).is_some_and(|bucket| {
+                bucket
+                    .pointer("/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm")
+                    == Some(&Value::from("aws:kms"))
+            }),
         }
     }
 
@@ -246,7 +280,7 @@ mod tests {
     #[test]
     fn the_dev_stack_is_counted_from_its_template() {
         let found = inventory(&Config::default());
-        assert_eq!(found.alarm_periods.len(), 9);
+        assert_eq!(found.alarm_periods.len(), 11);
         assert_eq!(found.high_resolution_alarms(), 0);
         assert_eq!(found.dashboards, 1);
         // The alert topic's key exists only with an alert address.
@@ -259,6 +293,10 @@ mod tests {
         assert_eq!(found.global_secondary_indexes, 2);
         assert!(found.stream_cmk && found.table_cmk && found.queue_cmk && found.log_group_cmk);
         assert_eq!(found.queue_data_key_reuse_seconds, 300);
+        assert_eq!(found.mapping_metrics, 6, "the mapping's EventCount group");
+        assert!(found.failure_bucket && !found.archive_bucket_cmk);
+        let prod = inventory(&Config::from_preset("prod").unwrap());
+        assert!(prod.failure_bucket && prod.archive_bucket_cmk);
     }
 
     #[test]

@@ -50,8 +50,8 @@ impl LineItem {
 /// One service's line items and the assumptions behind them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceCost {
-    /// `Kinesis`, `Lambda`, `DynamoDB`, `CloudWatch`, `SQS`, `KMS`, or `VPC` (only for a
-    /// function in a VPC).
+    /// `Kinesis`, `Lambda`, `DynamoDB`, `CloudWatch`, `SQS`, `S3` (only with the failure
+    /// bucket or the archive), `KMS`, or `VPC` (only for a function in a VPC).
     pub service: &'static str,
     /// What it bills.
     pub line_items: Vec<LineItem>,
@@ -142,8 +142,9 @@ pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Est
         services::dynamodb::estimate(&ctx),
         services::cloudwatch::estimate(&ctx),
         services::sqs::estimate(&ctx),
-        services::kms::estimate(&ctx),
     ];
+    services.extend(services::s3::estimate(&ctx));
+    services.push(services::kms::estimate(&ctx));
     services.extend(services::vpc::estimate(&ctx));
     let mut assumptions = vec![format!(
         "A month is {HOURS_PER_MONTH} hours at a steady {} events/s of {} bytes; \
@@ -200,7 +201,15 @@ mod tests {
         let names: Vec<&str> = estimate.services.iter().map(|s| s.service).collect();
         assert_eq!(
             names,
-            ["Kinesis", "Lambda", "DynamoDB", "CloudWatch", "SQS", "KMS"]
+            [
+                "Kinesis",
+                "Lambda",
+                "DynamoDB",
+                "CloudWatch",
+                "SQS",
+                "S3",
+                "KMS"
+            ]
         );
         let sum: f64 = estimate
             .services

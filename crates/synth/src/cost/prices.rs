@@ -86,6 +86,21 @@ pub struct Prices {
     /// One million standard-queue requests (each 64 KB chunk of a request counts as one).
     pub sqs_million_requests: f64,
 
+    // https://aws.amazon.com/s3/pricing/
+    /// S3 Standard storage, per GB-month (first 50 TB).
+    pub s3_standard_gb_month: f64,
+    /// S3 Glacier Instant Retrieval storage, per GB-month (billed for at least 90 days, and
+    /// objects under 128 KB as 128 KB).
+    pub s3_glacier_ir_gb_month: f64,
+    /// S3 Standard PUT, COPY, POST and LIST requests, per 1,000.
+    pub s3_standard_1k_put_requests: f64,
+    /// Lifecycle transitions into S3 Glacier Instant Retrieval, per 1,000.
+    pub s3_glacier_ir_1k_transitions: f64,
+
+    // https://aws.amazon.com/firehose/pricing/ (for the comparison in docs/cost.md only)
+    /// Amazon Data Firehose ingestion, per GB, each record rounded up to 5 KB (first 500 TB).
+    pub firehose_ingest_gb: f64,
+
     // https://aws.amazon.com/kms/pricing/
     /// One customer managed key for a month.
     pub kms_key_month: f64,
@@ -135,6 +150,13 @@ pub const US_EAST_1: Prices = Prices {
     cloudwatch_dashboard_month: 3.00,
 
     sqs_million_requests: 0.40,
+
+    s3_standard_gb_month: 0.023,
+    s3_glacier_ir_gb_month: 0.004,
+    s3_standard_1k_put_requests: 0.005,
+    s3_glacier_ir_1k_transitions: 0.02,
+
+    firehose_ingest_gb: 0.029,
 
     kms_key_month: 1.00,
     kms_10k_requests: 0.03,

@@ -1,16 +1,17 @@
-//! Access for the people and applications around the pipeline: four customer managed
+//! Access for the people and applications around the pipeline: five customer managed
 //! policies, attached to nothing, whose ARNs are stack outputs so their owners attach them
 //! to their own roles (docs/access.md says who attaches which).
 //!
 //! Each policy is the union of grants on this stack's resources, made on their constructs,
 //! so each carries the data key's statement for the service in between (Kinesis, SQS,
-//! DynamoDB), usable only through that service. Nothing is granted on `*`: every action
+//! DynamoDB, S3), usable only through that service. Nothing is granted on `*`: every action
 //! here has a resource type IAM can scope to.
 
 use cfn::resources::iam::ManagedPolicy;
 use cfn::{Handle, Template};
 
-use super::function::Processor;
+use super::buckets::Buckets;
+use super::function::{self, Processor};
 use super::iam::{self, Grants, Layout};
 use super::names::Names;
 use super::queue::DeadLetterQueue;
@@ -27,9 +28,11 @@ pub struct Granted<'a> {
     pub queue: &'a DeadLetterQueue,
     /// The processor function.
     pub function: &'a Processor,
+    /// The failure bucket and the event archive, when configured.
+    pub buckets: &'a Buckets,
 }
 
-/// The four managed policies, for the outputs.
+/// The five managed policies, for the outputs.
 pub struct Policies {
     /// `ProducerPolicy`: put records on the stream.
     pub producer: Handle<ManagedPolicy>,
@@ -39,9 +42,11 @@ pub struct Policies {
     pub event_reader: Handle<ManagedPolicy>,
     /// `RedrivePolicy`: what the `redrive` tool calls.
     pub redrive: Handle<ManagedPolicy>,
+    /// `ReplayPolicy`: what the `replay` tool calls.
+    pub replay: Handle<ManagedPolicy>,
 }
 
-/// Adds the four policies. They get no name (CloudFormation generates one, so stacks in two
+/// Adds the five policies. They get no name (CloudFormation generates one, so stacks in two
 /// regions of one account do not collide in IAM's global namespace) and a description naming
 /// the stack; a description is create-only, so rewording one replaces the policy and changes
 /// its ARN: roles that had the old one attached lose it.
@@ -75,6 +80,13 @@ pub fn add(template: &mut Template, names: &Names, granted: &Granted) -> Policie
             format!("What redrive needs to process the {prefix} pipeline's dead letters again"),
             redrive(granted).document(Layout::KeysLast),
         ),
+        replay: policy(
+            "ReplayPolicy",
+            format!(
+                "What replay needs to process a time range of the {prefix} pipeline's events again"
+            ),
+            replay(granted).document(Layout::KeysLast),
+        ),
     }
 }
 
@@ -103,17 +115,37 @@ pub fn event_reader(granted: &Granted) -> Grants {
 
 /// The `redrive` tool: find the stack's resources through its outputs, take messages off
 /// the queue (and put still-invalid records back), read on-failure ranges back from the
-/// stream, then either invoke the processor or (`--local`) write the table itself. Its
-/// sends and writes are the processor role's own grants, so its key statements are too;
-/// the key use of reading the queue is part of sending to it, so one SQS statement remains.
+/// stream, read the failure bucket's on-failure objects and claim checks and tag them
+/// handled, then either invoke the processor or (`--local`) write where the processor
+/// writes itself ([`function::grant_sinks`]). Its sends and writes are the processor role's
+/// own grants, so its key statements are too; the key use of reading the queue is part of
+/// sending to it, so one SQS statement remains.
 pub fn redrive(granted: &Granted) -> Grants {
     let mut grants = Grants::new();
     grants.allow(iam::describe_own_stack());
     granted.queue.grant_consume(&mut grants);
-    granted.queue.grant_send(&mut grants);
     granted.stream.grant_replay(&mut grants);
+    if let Some(failure) = &granted.buckets.failure {
+        failure.grant_settle(&mut grants);
+    }
     granted.function.grant_invoke(&mut grants);
-    granted.table.grant_write(&mut grants);
+    function::grant_sinks(&mut grants, granted.table, granted.queue, granted.buckets);
+    grants
+}
+
+/// The `replay` tool: find the stack's resources through its outputs, read a time range's
+/// batches from the event archive (when the stack has one) or the stream (`--source
+/// stream`: its shards from a timestamp on), then either invoke the processor or
+/// (`--local`) write where the processor writes itself, as redrive does.
+pub fn replay(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    grants.allow(iam::describe_own_stack());
+    if let Some(archive) = &granted.buckets.archive {
+        archive.grant_read(&mut grants);
+    }
+    granted.stream.grant_range_read(&mut grants);
+    granted.function.grant_invoke(&mut grants);
+    function::grant_sinks(&mut grants, granted.table, granted.queue, granted.buckets);
     grants
 }
 
@@ -144,6 +176,15 @@ mod tests {
             one => vec![one.clone()],
         }
     }
+
+    /// Every managed policy the stack creates.
+    const POLICIES: [&str; 5] = [
+        "ProducerPolicy",
+        "DeadLetterReaderPolicy",
+        "EventReaderPolicy",
+        "RedrivePolicy",
+        "ReplayPolicy",
+    ];
 
     fn arn_of(logical_id: &str) -> Value {
         json!({"Fn::GetAtt": [logical_id, "Arn"]})
@@ -246,68 +287,300 @@ mod tests {
         );
     }
 
+    fn sub(text: &str) -> Value {
+        json!({ "Fn::Sub": text })
+    }
+
+    /// The statement every S3 grant carries: this account's buckets only.
+    fn own_account() -> Value {
+        json!({"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}})
+    }
+
+    fn condition(doc: &Value, policy: &str, sid: &str) -> Value {
+        statements(doc, policy)
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .map(|s| s["Condition"].clone())
+            .unwrap_or_else(|| panic!("{policy} has no {sid}"))
+    }
+
+    /// The key statements of the managed policies' KeysLast layout, as (Sid, actions).
+    fn key_statements(doc: &Value, policy: &str) -> Vec<(String, Vec<Value>)> {
+        summary(doc, policy)
+            .into_iter()
+            .filter(|(_, _, resources)| resources == &[arn_of("DataKey")])
+            .map(|(sid, actions, _)| (sid, actions))
+            .collect()
+    }
+
+    /// The stack's writes, as the processor makes them, for `redrive --local` and
+    /// `replay --local`: the table, the queue and the failure bucket's claim checks.
+    fn sinks() -> Vec<(String, Vec<Value>, Vec<Value>)> {
+        vec![
+            (
+                "WriteEventTable".to_owned(),
+                strings(&["dynamodb:BatchWriteItem"]),
+                vec![arn_of("EventTable")],
+            ),
+            (
+                "SendDeadLetters".to_owned(),
+                strings(&["sqs:SendMessage"]),
+                vec![arn_of("DeadLetterQueue")],
+            ),
+            (
+                "WriteClaimChecks".to_owned(),
+                strings(&["s3:PutObject"]),
+                vec![sub("${FailureBucket.Arn}/dead-letters/*")],
+            ),
+        ]
+    }
+
+    fn key(sid: &str, actions: &[&str]) -> (String, Vec<Value>, Vec<Value>) {
+        (sid.to_owned(), strings(actions), vec![arn_of("DataKey")])
+    }
+
     #[test]
     fn the_redrive_policy_is_exactly_what_redrive_calls() {
         let doc = document();
+        let mut expected = vec![
+            (
+                "DescribeOwnStack".to_owned(),
+                strings(&["cloudformation:DescribeStacks"]),
+                vec![json!({"Ref": "AWS::StackId"})],
+            ),
+            (
+                "ReadDeadLetters".to_owned(),
+                strings(&[
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ]),
+                vec![arn_of("DeadLetterQueue")],
+            ),
+            (
+                "ReplayEventStream".to_owned(),
+                strings(&[
+                    "kinesis:DescribeStreamSummary",
+                    "kinesis:GetShardIterator",
+                    "kinesis:GetRecords",
+                ]),
+                vec![arn_of("EventStream")],
+            ),
+            (
+                "SettleFailedBatches".to_owned(),
+                strings(&[
+                    "s3:ListBucket",
+                    "s3:GetObject",
+                    "s3:GetObjectTagging",
+                    "s3:PutObjectTagging",
+                ]),
+                vec![
+                    arn_of("FailureBucket"),
+                    sub("${FailureBucket.Arn}/aws/lambda/*"),
+                    sub("${FailureBucket.Arn}/dead-letters/*"),
+                ],
+            ),
+            (
+                "InvokeProcessor".to_owned(),
+                strings(&["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]),
+                vec![arn_of("ProcessorFunction")],
+            ),
+        ];
+        expected.extend(sinks());
+        expected.extend([
+            key("DecryptArchiveObjects", &["kms:Decrypt"]),
+            key("DecryptEventStream", &["kms:Decrypt"]),
+            key("EncryptArchiveObjects", &["kms:GenerateDataKey"]),
+            key(
+                "EncryptDeadLetters",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+            key(
+                "EncryptEventTable",
+                &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+        ]);
+        assert_eq!(summary(&doc, "RedrivePolicy"), expected);
+        for sid in ["SettleFailedBatches", "WriteClaimChecks"] {
+            assert_eq!(
+                condition(&doc, "RedrivePolicy", sid),
+                own_account(),
+                "{sid}"
+            );
+        }
+    }
+
+    /// With the dead-letter queue as the on-failure destination there is no failure bucket:
+    /// redrive reads the queue and the stream only, as before the bucket existed.
+    #[test]
+    fn without_the_failure_bucket_redrive_touches_no_bucket() {
+        let config = Config {
+            on_failure_destination: crate::config::OnFailureDestination::Sqs,
+            ..Config::default()
+        };
+        let doc = crate::stack::build(&config).to_document().unwrap();
+        let sids: Vec<String> = summary(&doc, "RedrivePolicy")
+            .into_iter()
+            .map(|(sid, _, _)| sid)
+            .collect();
         assert_eq!(
-            summary(&doc, "RedrivePolicy"),
+            sids,
             [
-                (
-                    "DescribeOwnStack".to_owned(),
-                    strings(&["cloudformation:DescribeStacks"]),
-                    vec![json!({"Ref": "AWS::StackId"})],
-                ),
-                (
-                    "ReadDeadLetters".to_owned(),
-                    strings(&[
-                        "sqs:ReceiveMessage",
-                        "sqs:DeleteMessage",
-                        "sqs:ChangeMessageVisibility",
-                        "sqs:GetQueueAttributes",
-                        "sqs:GetQueueUrl",
-                    ]),
-                    vec![arn_of("DeadLetterQueue")],
-                ),
-                (
-                    "SendDeadLetters".to_owned(),
-                    strings(&["sqs:SendMessage"]),
-                    vec![arn_of("DeadLetterQueue")],
-                ),
-                (
-                    "ReplayEventStream".to_owned(),
-                    strings(&[
-                        "kinesis:DescribeStreamSummary",
-                        "kinesis:GetShardIterator",
-                        "kinesis:GetRecords",
-                    ]),
-                    vec![arn_of("EventStream")],
-                ),
-                (
-                    "InvokeProcessor".to_owned(),
-                    strings(&["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]),
-                    vec![arn_of("ProcessorFunction")],
-                ),
-                (
-                    "WriteEventTable".to_owned(),
-                    strings(&["dynamodb:BatchWriteItem"]),
-                    vec![arn_of("EventTable")],
-                ),
-                (
-                    "DecryptEventStream".to_owned(),
-                    strings(&["kms:Decrypt"]),
-                    vec![arn_of("DataKey")],
-                ),
-                (
-                    "EncryptDeadLetters".to_owned(),
-                    strings(&["kms:Decrypt", "kms:GenerateDataKey"]),
-                    vec![arn_of("DataKey")],
-                ),
-                (
-                    "EncryptEventTable".to_owned(),
-                    strings(&["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]),
-                    vec![arn_of("DataKey")],
-                ),
+                "DescribeOwnStack",
+                "ReadDeadLetters",
+                "ReplayEventStream",
+                "InvokeProcessor",
+                "WriteEventTable",
+                "SendDeadLetters",
+                "DecryptEventStream",
+                "EncryptDeadLetters",
+                "EncryptEventTable",
             ]
+        );
+    }
+
+    #[test]
+    fn the_replay_policy_is_exactly_what_replay_calls() {
+        let read_stream = (
+            "ReadEventStreamRange".to_owned(),
+            strings(&[
+                "kinesis:ListShards",
+                "kinesis:GetShardIterator",
+                "kinesis:GetRecords",
+            ]),
+            vec![arn_of("EventStream")],
+        );
+        let describe = (
+            "DescribeOwnStack".to_owned(),
+            strings(&["cloudformation:DescribeStacks"]),
+            vec![json!({"Ref": "AWS::StackId"})],
+        );
+        let invoke = (
+            "InvokeProcessor".to_owned(),
+            strings(&["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]),
+            vec![arn_of("ProcessorFunction")],
+        );
+        // dev: no archive, so replay reads the stream.
+        let doc = document();
+        let mut expected = vec![describe.clone(), read_stream.clone(), invoke.clone()];
+        expected.extend(sinks());
+        expected.extend([
+            key("DecryptEventStream", &["kms:Decrypt"]),
+            key("EncryptArchiveObjects", &["kms:GenerateDataKey"]),
+            key(
+                "EncryptDeadLetters",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+            key(
+                "EncryptEventTable",
+                &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+        ]);
+        assert_eq!(summary(&doc, "ReplayPolicy"), expected);
+
+        // prod: the archive too, and its --local writes include the archive's.
+        let prod = crate::stack::build(&Config::from_preset("prod").unwrap())
+            .to_document()
+            .unwrap();
+        let mut expected = vec![
+            describe,
+            (
+                "ReadEventArchive".to_owned(),
+                strings(&["s3:ListBucket", "s3:GetObject"]),
+                vec![
+                    arn_of("ArchiveBucket"),
+                    sub("${ArchiveBucket.Arn}/events/*"),
+                ],
+            ),
+            read_stream,
+            invoke,
+        ];
+        expected.extend(sinks());
+        expected.extend([
+            (
+                "WriteEventArchive".to_owned(),
+                strings(&["s3:PutObject"]),
+                vec![sub("${ArchiveBucket.Arn}/events/*")],
+            ),
+            key("DecryptArchiveObjects", &["kms:Decrypt"]),
+            key("DecryptEventStream", &["kms:Decrypt"]),
+            key("EncryptArchiveObjects", &["kms:GenerateDataKey"]),
+            key(
+                "EncryptDeadLetters",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+            key(
+                "EncryptEventTable",
+                &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            ),
+        ]);
+        assert_eq!(summary(&prod, "ReplayPolicy"), expected);
+        for sid in ["ReadEventArchive", "WriteEventArchive", "WriteClaimChecks"] {
+            assert_eq!(
+                condition(&prod, "ReplayPolicy", sid),
+                own_account(),
+                "{sid}"
+            );
+        }
+        assert!(key_statements(&prod, "ReplayPolicy").len() == 5);
+    }
+
+    /// The processor's role gets what AWS documents for an S3 on-failure destination
+    /// (docs/access.md): ListBucket on the bucket, PutObject on its objects, both in this
+    /// account only, and the key's data keys through S3. Its claim checks are part of that
+    /// PutObject; with the archive, PutObject under `events/` there.
+    #[test]
+    fn the_role_can_deliver_failed_batches_and_write_the_archive() {
+        let prod = crate::stack::build(&Config::from_preset("prod").unwrap())
+            .to_document()
+            .unwrap();
+        let role = &prod["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"];
+        let find = |sid: &str| {
+            role.as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .cloned()
+                .unwrap_or_else(|| panic!("the role has no {sid}"))
+        };
+        let deliver = find("DeliverFailedBatches");
+        assert_eq!(deliver["Action"], json!(["s3:ListBucket", "s3:PutObject"]));
+        assert_eq!(
+            deliver["Resource"],
+            json!([arn_of("FailureBucket"), sub("${FailureBucket.Arn}/*")])
+        );
+        assert_eq!(deliver["Condition"], own_account());
+        let archive = find("WriteEventArchive");
+        assert_eq!(archive["Resource"], sub("${ArchiveBucket.Arn}/events/*"));
+        assert_eq!(archive["Condition"], own_account());
+        let key = find("EncryptArchiveObjects");
+        assert_eq!(key["Action"], "kms:GenerateDataKey");
+        assert_eq!(
+            key["Condition"]["StringEquals"]["kms:ViaService"],
+            json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
+        );
+        let sids: Vec<&str> = role
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert!(
+            !sids.contains(&"WriteClaimChecks"),
+            "DeliverFailedBatches covers it: {sids:?}"
+        );
+        let environment =
+            &prod["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            environment[contract::env::FAILURE_BUCKET],
+            json!({"Ref": "FailureBucket"})
+        );
+        assert_eq!(
+            environment[contract::env::ARCHIVE_BUCKET],
+            json!({"Ref": "ArchiveBucket"})
         );
     }
 
@@ -315,7 +588,6 @@ mod tests {
     /// table's indexes), queue, function, key, or the stack itself.
     #[test]
     fn every_policy_names_only_this_stacks_resources() {
-        let doc = document();
         let own: Vec<Value> = [
             "EventStream",
             "EventTable",
@@ -328,14 +600,17 @@ mod tests {
         .chain([
             json!({"Ref": "AWS::StackId"}),
             json!({"Fn::Sub": ["${Table}/index/*", {"Table": arn_of("EventTable")}]}),
+            arn_of("FailureBucket"),
+            arn_of("ArchiveBucket"),
+            sub("${FailureBucket.Arn}/aws/lambda/*"),
+            sub("${FailureBucket.Arn}/dead-letters/*"),
+            sub("${ArchiveBucket.Arn}/events/*"),
         ])
         .collect();
-        for policy in [
-            "ProducerPolicy",
-            "DeadLetterReaderPolicy",
-            "EventReaderPolicy",
-            "RedrivePolicy",
-        ] {
+        let doc = crate::stack::build(&Config::from_preset("prod").unwrap())
+            .to_document()
+            .unwrap();
+        for policy in POLICIES {
             let resource = &doc["Resources"][policy]["Properties"];
             for key in ["Roles", "Users", "Groups", "ManagedPolicyName"] {
                 assert!(resource.get(key).is_none(), "{policy} sets {key}");
@@ -359,27 +634,33 @@ mod tests {
     #[test]
     fn each_key_statement_is_limited_to_the_right_service() {
         let doc = document();
-        let expected = [
+        let mut expected = vec![
             ("ProducerPolicy", "EncryptEventStream", "kinesis"),
             ("DeadLetterReaderPolicy", "DecryptDeadLetters", "sqs"),
             ("EventReaderPolicy", "DecryptEventTable", "dynamodb"),
-            ("RedrivePolicy", "DecryptEventStream", "kinesis"),
-            ("RedrivePolicy", "EncryptDeadLetters", "sqs"),
-            ("RedrivePolicy", "EncryptEventTable", "dynamodb"),
         ];
+        for policy in ["RedrivePolicy", "ReplayPolicy"] {
+            expected.extend([
+                (policy, "DecryptEventStream", "kinesis"),
+                (policy, "EncryptDeadLetters", "sqs"),
+                (policy, "EncryptEventTable", "dynamodb"),
+                (policy, "EncryptArchiveObjects", "s3"),
+            ]);
+        }
+        expected.push(("RedrivePolicy", "DecryptArchiveObjects", "s3"));
         let mut seen = 0;
-        for policy in [
-            "ProducerPolicy",
-            "DeadLetterReaderPolicy",
-            "EventReaderPolicy",
-            "RedrivePolicy",
-        ] {
+        for policy in POLICIES {
             for statement in statements(&doc, policy) {
                 let uses_key = list(&statement["Action"])
                     .iter()
                     .any(|a| a.as_str().unwrap().starts_with("kms:"));
                 if !uses_key {
-                    assert!(statement.get("Condition").is_none(), "{statement}");
+                    // Only S3's statements have a condition: this account's buckets.
+                    let s3 = list(&statement["Action"])
+                        .iter()
+                        .all(|a| a.as_str().unwrap().starts_with("s3:"));
+                    let expected = if s3 { own_account() } else { Value::Null };
+                    assert_eq!(statement["Condition"], expected, "{statement}");
                     continue;
                 }
                 let sid = statement["Sid"].as_str().unwrap();
@@ -412,6 +693,7 @@ mod tests {
             "DecryptEventStream",
             "EncryptDeadLetters",
             "EncryptEventTable",
+            "EncryptArchiveObjects",
         ] {
             let find = |list: &Value| {
                 list.as_array()
@@ -439,7 +721,7 @@ mod tests {
             .as_array()
             .unwrap();
         let mut all: Vec<&Value> = role.iter().collect();
-        for policy in ["EventReaderPolicy", "RedrivePolicy"] {
+        for policy in ["EventReaderPolicy", "RedrivePolicy", "ReplayPolicy"] {
             all.extend(statements(&doc, policy));
         }
         for statement in all {
@@ -459,6 +741,7 @@ mod tests {
             ("DeadLetterReaderPolicyArn", "DeadLetterReaderPolicy"),
             ("EventReaderPolicyArn", "EventReaderPolicy"),
             ("RedrivePolicyArn", "RedrivePolicy"),
+            ("ReplayPolicyArn", "ReplayPolicy"),
         ] {
             assert_eq!(outputs[output]["Value"], json!({"Ref": policy}), "{output}");
         }

@@ -1,7 +1,8 @@
 //! CloudWatch alarms: the recipe's three (failed events, duration, errors) plus what an
 //! on-call engineer needs to know the pipeline is stuck or losing ground: iterator age,
-//! throttles (the stream's, the function's and the table's), and records piling up in the
-//! dead-letter queue.
+//! throttles (the stream's, the function's and the table's), records piling up in the
+//! dead-letter queue, batches Lambda gave up on (sent to the on-failure destination), and
+//! batches it could not even deliver there (lost).
 
 use cfn::resources::cloudwatch::alarm::{
     AlarmComparisonOperator as Comparison, AlarmStatistic as Statistic,
@@ -11,7 +12,9 @@ use cfn::resources::cloudwatch::Alarm;
 use cfn::{Expr, Template, Val};
 
 use super::alerts::AlarmActions;
-use super::dashboard::METRICS_NAMESPACE;
+use super::dashboard::{
+    DESTINATION_DELIVERY_FAILURES, MAPPING_DIMENSION, METRICS_NAMESPACE, ON_FAILURE_DELIVERED,
+};
 use super::names::Names;
 use super::tags;
 use crate::config::Config;
@@ -26,6 +29,10 @@ pub struct Watched {
     pub table_name: Expr,
     /// The dead-letter queue's name.
     pub queue_name: Expr,
+    /// The event source mapping's UUID (`Ref` of the mapping).
+    pub mapping_id: Expr,
+    /// Whether the mapping's on-failure destination is the failure bucket (else the queue).
+    pub failure_bucket: bool,
 }
 
 /// One alarm's definition before it becomes a resource.
@@ -191,6 +198,37 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             metric: "ApproximateNumberOfMessagesVisible",
             dimension: ("QueueName", watched.queue_name.clone()),
             statistic: Statistic::Maximum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "FailedBatchesAlarm",
+            name: "failed-batches",
+            description: format!(
+                "Lambda gave up on a batch and sent it to the {}: fix the cause, then run redrive",
+                if watched.failure_bucket {
+                    "failure bucket"
+                } else {
+                    "dead-letter queue"
+                }
+            ),
+            namespace: "AWS/Lambda",
+            metric: ON_FAILURE_DELIVERED,
+            dimension: (MAPPING_DIMENSION, watched.mapping_id.clone()),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "LostBatchesAlarm",
+            name: "lost-batches",
+            description: "Lambda could not deliver a batch it gave up on to the on-failure destination: its records were dropped; check the role's access to it".into(),
+            namespace: "AWS/Lambda",
+            metric: DESTINATION_DELIVERY_FAILURES,
+            dimension: function(),
+            statistic: Statistic::Sum,
             threshold: 0.0,
             periods: 1,
             period: 300,

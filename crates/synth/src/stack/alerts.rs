@@ -53,7 +53,7 @@ pub fn add(
     }));
     let policy = iam::document(&[
         publish,
-        iam::deny_insecure_transport(&["sns:Publish"], topic.to_ref()),
+        iam::deny_insecure_transport(&["sns:Publish"], vec![topic.to_ref()]),
     ]);
     template.add_with(
         "AlertTopicPolicy",

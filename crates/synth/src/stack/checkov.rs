@@ -30,7 +30,8 @@ pub fn function_skips(config: &Config) -> ResourceOptions {
     let mut skips: Vec<Skip> = vec![(
         "CKV_AWS_116",
         "A stream-triggered function takes no DLQ: failed batches go to the event source mapping's \
-         on-failure destination (the dead-letter queue), and invalid records are dead-lettered by the processor"
+         on-failure destination (the failure bucket, or the dead-letter queue), and invalid records are \
+         dead-lettered by the processor"
             .into(),
     )];
     // Only outside a VPC (vpc_subnet_ids empty); in one, the check passes.

@@ -1,6 +1,6 @@
 //! The CloudWatch dashboard body: one row per question an on-call engineer asks
 //! (what is coming in, is it keeping up, is it failing, is it throttled, is data piling up in
-//! the DLQ).
+//! the DLQ, did Lambda give up on batches or lose them).
 
 use contract::metrics::{
     BATCH_SIZE, DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS, PROCESSING_DURATION, SUCCESS_RATE,
@@ -14,8 +14,22 @@ use crate::config::{Config, ConsumerMode};
 /// `METRICS_NAMESPACE` to it, and the alarms and this dashboard watch it.
 pub use contract::metrics::DEFAULT_NAMESPACE as METRICS_NAMESPACE;
 
-/// The dashboard body as JSON text for `Fn::Sub`: `${AWS::Region}` is its only variable.
-pub fn body(config: &Config, names: &Names) -> String {
+/// The dimension of an event source mapping's own metrics (`AWS/Lambda`): its UUID. Lambda
+/// publishes them only for the metric groups the mapping's `MetricsConfig` turns on.
+pub const MAPPING_DIMENSION: &str = "EventSourceMappingUUID";
+/// Records the mapping sent to its on-failure destination after giving up on their batch
+/// (metric group `EventCount`).
+pub const ON_FAILURE_DELIVERED: &str = "OnFailureDestinationDeliveredEventCount";
+/// The `MetricsConfig` group that publishes [`ON_FAILURE_DELIVERED`].
+pub const ON_FAILURE_DELIVERED_GROUP: &str = "EventCount";
+/// Times Lambda failed to deliver a discarded batch to the destination: those records are
+/// lost. A function metric (dimension `FunctionName`), always published.
+pub const DESTINATION_DELIVERY_FAILURES: &str = "DestinationDeliveryFailures";
+
+/// The dashboard body as JSON text for `Fn::Sub`: `${AWS::Region}`, and `${MAPPING}` where
+/// MAPPING is the event source mapping's logical ID (`mapping`), whose `Ref` is the UUID its
+/// own metrics are published under.
+pub fn body(config: &Config, names: &Names, mapping: &str) -> String {
     let period = config.cloudwatch_alarm_period_seconds;
     // The processor's metrics' dimension, and AWS/Lambda's: the same name, two contracts.
     let emitted = [DIMENSION, names.function.as_str()];
@@ -127,6 +141,21 @@ pub fn body(config: &Config, names: &Names) -> String {
             ],
         ),
         widget(
+            "Batches given up on: records sent on failure, deliveries failed",
+            "Sum",
+            period,
+            vec![
+                metric(
+                    "AWS/Lambda",
+                    ON_FAILURE_DELIVERED,
+                    &[MAPPING_DIMENSION, &format!("${{{mapping}}}")],
+                    "Sum",
+                ),
+                json!(["AWS/Lambda", DESTINATION_DELIVERY_FAILURES, function[0], function[1],
+                       { "stat": "Sum", "yAxis": "right" }]),
+            ],
+        ),
+        widget(
             "Dead-letter queue depth (messages)",
             "Maximum",
             period,
@@ -189,13 +218,25 @@ fn metric(namespace: &str, name: &str, dimension: &[&str; 2], stat: &str) -> Val
     json!([namespace, name, dimension[0], dimension[1], { "stat": stat }])
 }
 
+/// A time-series widget (CloudWatch's default view). A metric's own `stat` that repeats the
+/// widget's is left out: every byte of the body counts against the template's size.
 fn widget(title: &str, stat: &str, period: u32, metrics: Vec<Value>) -> Value {
+    let metrics: Vec<Value> = metrics
+        .into_iter()
+        .map(|mut line| {
+            if let Some(items) = line.as_array_mut() {
+                if items.last() == Some(&json!({ "stat": stat })) {
+                    items.pop();
+                }
+            }
+            line
+        })
+        .collect();
     json!({
         "type": "metric",
         "properties": {
             "title": title,
             "region": "${AWS::Region}",
-            "view": "timeSeries",
             "stat": stat,
             "period": period,
             "metrics": metrics,
@@ -221,11 +262,14 @@ mod tests {
     #[test]
     fn the_body_is_json_with_only_the_region_to_substitute() {
         let config = Config::default();
-        let text = body(&config, &Names::new(&config));
+        let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
         let widgets = parsed["widgets"].as_array().expect("widgets");
-        assert_eq!(widgets.len(), 13);
-        assert_eq!(cfn_sub_variables(&text), vec!["AWS::Region"]);
+        assert_eq!(widgets.len(), 14);
+        let mut variables = cfn_sub_variables(&text);
+        variables.sort_unstable();
+        variables.dedup();
+        assert_eq!(variables, vec!["AWS::Region", "StreamMapping"]);
         for name in [
             "ProcessedEvents",
             "FailedEvents",
@@ -240,6 +284,8 @@ mod tests {
             "WriteProvisionedThroughputExceeded",
             "Invocations",
             "ConsumedWriteCapacityUnits",
+            "OnFailureDestinationDeliveredEventCount",
+            "DestinationDeliveryFailures",
         ] {
             assert!(text.contains(name), "dashboard lacks {name}");
         }
@@ -251,12 +297,12 @@ mod tests {
             kinesis_consumer: ConsumerMode::EnhancedFanOut,
             ..Config::default()
         };
-        let text = body(&config, &Names::new(&config));
+        let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
-        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 13);
+        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 14);
         assert!(!text.contains("GetRecords.IteratorAgeMilliseconds"));
         assert!(text.contains(
-            r#"["AWS/Kinesis","SubscribeToShardEvent.MillisBehindLatest","StreamName","retail-events-dev-events","ConsumerName","retail-events-dev-processor",{"stat":"Maximum"}]"#
+            r#"["AWS/Kinesis","SubscribeToShardEvent.MillisBehindLatest","StreamName","retail-events-dev-events","ConsumerName","retail-events-dev-processor"]"#
         ), "{text}");
     }
 

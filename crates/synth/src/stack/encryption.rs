@@ -1,5 +1,5 @@
-//! Customer-managed KMS keys: one for the pipeline's data (stream, table, queue, logs,
-//! the function's environment) and, when alerts exist, one for the alert topic.
+//! Customer-managed KMS keys: one for the pipeline's data (stream, table, queue, buckets,
+//! logs, the function's environment) and, when alerts exist, one for the alert topic.
 //!
 //! The topic needs its own key because CloudWatch alarms cannot publish to a topic
 //! encrypted with the AWS-managed `alias/aws/sns` key, and the key that admits CloudWatch

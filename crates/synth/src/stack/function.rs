@@ -6,7 +6,7 @@ use cfn::resources::iam::role::Policy as InlinePolicy;
 use cfn::resources::iam::Role;
 use cfn::resources::kms::Key;
 use cfn::resources::lambda::event_source_mapping::{
-    DestinationConfig, Filter, FilterCriteria, OnFailure,
+    DestinationConfig, Filter, FilterCriteria, MetricsConfig, MetricsConfigMetrics, OnFailure,
 };
 use cfn::resources::lambda::function::{Code, Environment, LoggingConfig, TracingConfig};
 use cfn::resources::lambda::{EventSourceMapping, Function};
@@ -14,6 +14,7 @@ use cfn::resources::logs::LogGroup;
 use cfn::{Handle, Template, Val};
 use serde_json::json;
 
+use super::buckets::Buckets;
 use super::consumer::FanOutConsumer;
 use super::dashboard::METRICS_NAMESPACE;
 use super::iam::{self, Grants, Layout, Statement};
@@ -38,6 +39,8 @@ pub struct Wiring<'a> {
     pub table: &'a EventTable,
     /// The dead-letter queue.
     pub queue: &'a DeadLetterQueue,
+    /// The failure bucket and the event archive, when configured.
+    pub buckets: &'a Buckets,
     /// The key of the logs and the environment.
     pub key: &'a Handle<Key>,
     /// The deploy-time parameters (code location).
@@ -91,18 +94,22 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
 }
 
 /// What the processor's role is granted: the stream it reads (and the consumer it reads
-/// through), the table and the queue it writes (each with its key's statement), its own
-/// log streams, X-Ray, and in a VPC its network interfaces. Nothing for the environment's
-/// key: Lambda decrypts the environment through the grant it creates on the key when the
-/// function is deployed, not with the execution role.
+/// through), the on-failure destination the mapping delivers to with the role (the failure
+/// bucket; the queue's send is the processor's own), where the processor writes (its sinks:
+/// [`grant_sinks`]), its own log streams, X-Ray, and in a VPC its network interfaces, each
+/// with its key's statement. Nothing for the environment's key: Lambda decrypts the
+/// environment through the grant it creates on the key when the function is deployed, not
+/// with the execution role.
 pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
     let mut grants = Grants::new();
     wiring.stream.grant_read(&mut grants);
     if let Some(consumer) = wiring.consumer {
         consumer.grant_subscribe(&mut grants);
     }
-    wiring.table.grant_write(&mut grants);
-    wiring.queue.grant_send(&mut grants);
+    if let Some(failure) = &wiring.buckets.failure {
+        failure.grant_on_failure_delivery(&mut grants);
+    }
+    grant_sinks(&mut grants, wiring.table, wiring.queue, wiring.buckets);
     grants
         .allow(Statement::allow(
             "WriteOwnLogs",
@@ -114,6 +121,26 @@ pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
         placement.grant_network_interfaces(&mut grants);
     }
     grants
+}
+
+/// Where the processor writes, whoever runs it (Lambda with the role; redrive and replay
+/// with `--local` in their own process, with the caller's credentials): the table, the
+/// dead-letter queue, the failure bucket's claim checks and the event archive, each with its
+/// key's statement.
+pub fn grant_sinks(
+    grants: &mut Grants,
+    table: &EventTable,
+    queue: &DeadLetterQueue,
+    buckets: &Buckets,
+) {
+    table.grant_write(grants);
+    queue.grant_send(grants);
+    if let Some(failure) = &buckets.failure {
+        failure.grant_claim_checks(grants);
+    }
+    if let Some(archive) = &buckets.archive {
+        archive.grant_write(grants);
+    }
 }
 
 fn add_role(
@@ -130,7 +157,7 @@ fn add_role(
     let role = Role {
         description: Some(
             format!(
-                "Execution role of {}: reads the stream, writes the table, the DLQ and its logs",
+                "Execution role of {}: reads the stream, writes the table, the DLQ, its buckets and its logs",
                 names.function
             )
             .into(),
@@ -185,14 +212,15 @@ fn add_function(
     )
 }
 
-/// The processor's environment: where it writes, the metrics namespace the alarms and
-/// the dashboard watch, when items expire, whether `FailedEvents` is high-resolution
-/// (its alarm's period is under a minute), and over how many write shards the index keys
-/// are spread (only when more than one, so the recipe's keys need no variable).
+/// The processor's environment: where it writes (the failure bucket and the archive only
+/// when they exist), the metrics namespace the alarms and the dashboard watch, when items
+/// expire, whether `FailedEvents` is high-resolution (its alarm's period is under a minute),
+/// and over how many write shards the index keys are spread (only when more than one, so the
+/// recipe's keys need no variable).
 fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     use contract::env::{
-        DLQ_URL, FAILED_EVENTS_RESOLUTION, INDEX_WRITE_SHARDS, ITEM_TTL_DAYS, LOG_LEVEL,
-        METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
+        ARCHIVE_BUCKET, DLQ_URL, FAILED_EVENTS_RESOLUTION, FAILURE_BUCKET, INDEX_WRITE_SHARDS,
+        ITEM_TTL_DAYS, LOG_LEVEL, METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
     };
     let mut variables = json!({
         TABLE_NAME: wiring.table.resource.to_ref().to_json(),
@@ -208,6 +236,12 @@ fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     }
     if config.dynamodb_index_write_shards > 1 {
         variables[INDEX_WRITE_SHARDS] = config.dynamodb_index_write_shards.to_string().into();
+    }
+    if let Some(failure) = &wiring.buckets.failure {
+        variables[FAILURE_BUCKET] = failure.resource().to_ref().to_json();
+    }
+    if let Some(archive) = &wiring.buckets.archive {
+        variables[ARCHIVE_BUCKET] = archive.resource().to_ref().to_json();
     }
     variables
 }
@@ -251,13 +285,27 @@ fn add_mapping(
         function_response_types: Some(Val::Lit(vec![ResponseType::ReportBatchItemFailures.into()])),
         destination_config: Some(DestinationConfig {
             on_failure: Some(OnFailure {
-                destination: Some(wiring.queue.resource.attr_arn().into()),
+                destination: Some(on_failure_destination(wiring).into()),
             }),
+        }),
+        // The mapping's own event counts, among them OnFailureDestinationDeliveredEventCount,
+        // which the failed-batches alarm watches.
+        metrics_config: Some(MetricsConfig {
+            metrics: Some(Val::Lit(vec![MetricsConfigMetrics::EventCount.into()])),
         }),
         tags: tags::property(config),
         ..EventSourceMapping::new(function.to_ref())
     };
     template.add("StreamMapping", mapping)
+}
+
+/// Where the mapping sends a batch it gives up on: the failure bucket (the batch's records
+/// kept) when there is one, else the dead-letter queue (the batch's place in the stream).
+fn on_failure_destination(wiring: &Wiring) -> cfn::Expr {
+    match &wiring.buckets.failure {
+        Some(failure) => failure.resource().attr_arn(),
+        None => wiring.queue.resource.attr_arn(),
+    }
 }
 
 /// The mapping's filters, when the configuration filters at all: Lambda processes a record

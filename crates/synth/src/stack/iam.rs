@@ -67,14 +67,19 @@ impl Statement {
     }
 
     /// Whether this statement already allows (or denies) everything `other` does: the same
-    /// effect, principal, resources and condition, and at least its actions. The Sid does
-    /// not matter: it names a statement, it grants nothing.
+    /// effect, principal and condition, at least its actions, and each of its resources
+    /// matched by one of this statement's ([`resource_covers`]: a bucket's `/*` covers its
+    /// `/dead-letters/*`). The Sid does not matter: it names a statement, it grants nothing.
     pub fn covers(&self, other: &Statement) -> bool {
         self.effect == other.effect
             && self.principal == other.principal
-            && self.resources == other.resources
             && self.condition == other.condition
             && other.actions.iter().all(|a| self.actions.contains(a))
+            && other.resources.iter().all(|theirs| {
+                self.resources
+                    .iter()
+                    .any(|mine| resource_covers(mine, theirs))
+            })
     }
 
     /// The statement's Sid.
@@ -100,6 +105,30 @@ impl Statement {
         }
         Value::Object(out)
     }
+}
+
+/// Whether the resource `mine` matches every resource `theirs` matches: the same value, or
+/// `mine` ending in IAM's `*` after a literal prefix with which the literal part of `theirs`
+/// (up to its first wildcard) begins. Both must be plain strings, or both the string of an
+/// `Fn::Sub`, whose `${...}` references are then part of the compared text.
+pub fn resource_covers(mine: &Value, theirs: &Value) -> bool {
+    if mine == theirs {
+        return true;
+    }
+    fn text(value: &Value) -> Option<(bool, &str)> {
+        match value {
+            Value::String(text) => Some((false, text.as_str())),
+            other => other.get("Fn::Sub")?.as_str().map(|text| (true, text)),
+        }
+    }
+    let (Some((sub_mine, mine)), Some((sub_theirs, theirs))) = (text(mine), text(theirs)) else {
+        return false;
+    };
+    let Some(prefix) = mine.strip_suffix('*') else {
+        return false;
+    };
+    let literal = theirs.split(['*', '?']).next().unwrap_or_default();
+    sub_mine == sub_theirs && !prefix.contains(['*', '?']) && literal.starts_with(prefix)
 }
 
 fn one_or_many(mut items: Vec<Value>) -> Value {
@@ -186,6 +215,32 @@ pub const STREAM_REPLAY_ACTIONS: &[&str] = &[
     "kinesis:GetRecords",
 ];
 
+/// Reading the records of a time range (replay with `--source stream`): the shards, then
+/// each shard from an AT_TIMESTAMP iterator on.
+pub const STREAM_RANGE_READ_ACTIONS: &[&str] = &[
+    "kinesis:ListShards",
+    "kinesis:GetShardIterator",
+    "kinesis:GetRecords",
+];
+
+/// S3 operations on the bucket itself: listing keys (Lambda's S3 destination checks the
+/// bucket with it; redrive and replay find objects with it).
+pub const BUCKET_LIST_ACTIONS: &[&str] = &["s3:ListBucket"];
+/// Writing an object (one PutObject request; no multipart upload).
+pub const OBJECT_WRITE_ACTIONS: &[&str] = &["s3:PutObject"];
+/// Reading an object.
+pub const OBJECT_READ_ACTIONS: &[&str] = &["s3:GetObject"];
+/// What redrive does with a failure-bucket object: reads it and its tags, and tags it
+/// handled once every record in it is.
+pub const OBJECT_SETTLE_ACTIONS: &[&str] =
+    &["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"];
+/// Key use behind a PutObject to an SSE-KMS bucket: S3 asks for a data key (with a Bucket
+/// Key, a bucket-level one it reuses). kms:Decrypt is needed only to complete a multipart
+/// upload, which none of the writers makes.
+pub const KEY_OBJECT_WRITE: &[&str] = &["kms:GenerateDataKey"];
+/// Key use behind a GetObject from an SSE-KMS bucket.
+pub const KEY_OBJECT_READ: &[&str] = &["kms:Decrypt"];
+
 /// Point reads, queries and scans of the table and its indexes, and its description
 /// (key schema, index names) that query tools read first.
 pub const TABLE_READ_ACTIONS: &[&str] = &[
@@ -255,10 +310,12 @@ pub fn key_via(sid: &str, key: &Handle<Key>, actions: &[&'static str], service: 
     Statement::allow(sid, actions, vec![key.attr_arn().to_json()]).when(via_service(service))
 }
 
-/// The statement of a resource policy (queue, topic) that refuses every request not made
-/// over TLS, whoever makes it: `actions` are the resource's own (`sqs:*`, `sns:Publish`).
-pub fn deny_insecure_transport(actions: &[&'static str], resource: Expr) -> Statement {
-    Statement::deny("DenyInsecureTransport", actions, vec![resource.to_json()])
+/// The statement of a resource policy (queue, topic, bucket) that refuses every request not
+/// made over TLS, whoever makes it: `actions` are the resource's own (`sqs:*`, `sns:Publish`,
+/// `s3:*`) on `resources` (a bucket's policy names the bucket and its objects).
+pub fn deny_insecure_transport(actions: &[&'static str], resources: Vec<Expr>) -> Statement {
+    let resources = resources.iter().map(Expr::to_json).collect();
+    Statement::deny("DenyInsecureTransport", actions, resources)
         .when(json!({ "Bool": { "aws:SecureTransport": "false" } }))
 }
 
@@ -420,7 +477,7 @@ mod tests {
 
     #[test]
     fn insecure_transport_is_denied_to_everyone_in_one_shape() {
-        let statement = deny_insecure_transport(&["sqs:*"], Expr::Ref("Q".into())).to_json();
+        let statement = deny_insecure_transport(&["sqs:*"], vec![Expr::Ref("Q".into())]).to_json();
         assert_eq!(
             statement,
             json!({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"},
@@ -532,5 +589,38 @@ mod tests {
         assert!(!read.covers(&write));
         assert!(!write.covers(&key_via("R", &key, KEY_TABLE_READ, "sqs")));
         assert!(!on("A", &["s3:GetObject"], "X").covers(&on("A", &["s3:GetObject"], "Y")));
+    }
+
+    #[test]
+    fn a_wildcard_covers_the_resources_it_matches_and_nothing_else() {
+        let sub = |text: &str| json!({ "Fn::Sub": text });
+        let all = sub("${B.Arn}/*");
+        assert!(resource_covers(&all, &sub("${B.Arn}/dead-letters/*")));
+        assert!(resource_covers(&all, &sub("${B.Arn}/x")));
+        assert!(!resource_covers(&all, &sub("${C.Arn}/dead-letters/*")));
+        assert!(!resource_covers(&sub("${B.Arn}/events/*"), &all));
+        assert!(
+            !resource_covers(&all, &json!("${B.Arn}/x")),
+            "a string is not a Sub"
+        );
+        assert!(resource_covers(
+            &json!("arn:aws:s3:::b/*"),
+            &json!("arn:aws:s3:::b/k")
+        ));
+        assert!(!resource_covers(
+            &json!("arn:aws:s3:::b*/x"),
+            &json!("arn:aws:s3:::b1/x")
+        ));
+        let statement =
+            |sid: &str, resource: Value| Statement::allow(sid, &["s3:PutObject"], vec![resource]);
+        let mut grants = Grants::new();
+        grants
+            .allow(statement("Everything", all.clone()))
+            .allow(statement("Prefix", sub("${B.Arn}/dead-letters/*")))
+            .allow(statement("Other", sub("${C.Arn}/dead-letters/*")));
+        assert_eq!(
+            sids(&grants.statements(Layout::Paired)),
+            ["Everything", "Other"]
+        );
     }
 }

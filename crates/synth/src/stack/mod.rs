@@ -8,6 +8,7 @@ pub mod access;
 pub mod alarms;
 pub mod alerts;
 pub mod autoscaling;
+pub mod buckets;
 pub mod checkov;
 pub mod consumer;
 pub mod dashboard;
@@ -47,6 +48,7 @@ pub fn build(config: &Config) -> Template {
     let table = table::add(&mut template, config, &names, key);
     autoscaling::add(&mut template, config, &names, &table);
     let queue = queue::add(&mut template, config, &names, key);
+    let buckets = buckets::add(&mut template, config, key);
     let actions = alerts::add(&mut template, config, &names, &params);
     let consumer = consumer::add(&mut template, config, &names, &stream);
     let placement = vpc::add(&mut template, config, &names);
@@ -56,6 +58,7 @@ pub fn build(config: &Config) -> Template {
         placement: placement.as_ref(),
         table: &table,
         queue: &queue,
+        buckets: &buckets,
         key,
         params: &params,
     };
@@ -65,9 +68,15 @@ pub fn build(config: &Config) -> Template {
         stream_name: stream.resource.to_ref(),
         table_name: table.resource.to_ref(),
         queue_name: queue.resource.attr_queue_name(),
+        mapping_id: processor.mapping.to_ref(),
+        failure_bucket: buckets.failure.is_some(),
     };
     alarms::add(&mut template, config, &names, &watched, &actions);
-    let body = Expr::sub(dashboard::body(config, &names));
+    let body = Expr::sub(dashboard::body(
+        config,
+        &names,
+        processor.mapping.logical_id(),
+    ));
     let dashboard = template.add(
         "PipelineDashboard",
         Dashboard {
@@ -80,6 +89,7 @@ pub fn build(config: &Config) -> Template {
         table: &table,
         queue: &queue,
         function: &processor,
+        buckets: &buckets,
     };
     let policies = access::add(&mut template, &names, &granted);
     let exported = outputs::Exported {
@@ -184,7 +194,28 @@ pub fn build(config: &Config) -> Template {
                 "Managed policy for whoever runs redrive",
                 policies.redrive.to_ref(),
             ),
-        ],
+            (
+                contract::outputs::REPLAY_POLICY_ARN,
+                "Managed policy for whoever runs replay",
+                policies.replay.to_ref(),
+            ),
+        ]
+        .into_iter()
+        .chain(buckets.failure.as_ref().map(|failure| {
+            (
+                contract::outputs::FAILURE_BUCKET_NAME,
+                "S3 bucket of the batches Lambda gave up on (records included) and of oversize dead letters",
+                failure.resource().to_ref(),
+            )
+        }))
+        .chain(buckets.archive.as_ref().map(|archive| {
+            (
+                contract::outputs::ARCHIVE_BUCKET_NAME,
+                "S3 bucket archiving every batch the processor was invoked with",
+                archive.resource().to_ref(),
+            )
+        }))
+        .collect(),
         alarm_topic: (
             actions.topic_arn.clone(),
             params.has_alert_email.name().to_owned(),

@@ -64,7 +64,10 @@ pub fn add(
         ..Queue::default()
     };
     let handle = template.add_with("DeadLetterQueue", queue, retention::with_the_stack());
-    let policy = iam::document(&[iam::deny_insecure_transport(&["sqs:*"], handle.attr_arn())]);
+    let policy = iam::document(&[iam::deny_insecure_transport(
+        &["sqs:*"],
+        vec![handle.attr_arn()],
+    )]);
     template.add(
         "DeadLetterQueuePolicy",
         QueuePolicy::new(policy, vec![handle.to_ref()]),

@@ -1,5 +1,5 @@
 //! The Kinesis stream events arrive on, and the grants to read it, put on it and read
-//! records of it back.
+//! records of it back (known ones, or a time range's).
 
 use cfn::resources::kinesis::stream::{
     EnhancedMetric, StreamEncryption, StreamEncryptionEncryptionType, StreamModeDetails,
@@ -46,6 +46,15 @@ impl EventStream {
     pub fn grant_replay(&self, grants: &mut Grants) {
         grants.add(
             self.allow("ReplayEventStream", iam::STREAM_REPLAY_ACTIONS),
+            Some(self.key_use("DecryptEventStream", iam::KEY_STREAM_READ)),
+        );
+    }
+
+    /// Reads the records of a time range, shard by shard from a timestamp (replay with
+    /// `--source stream`), decrypted through Kinesis.
+    pub fn grant_range_read(&self, grants: &mut Grants) {
+        grants.add(
+            self.allow("ReadEventStreamRange", iam::STREAM_RANGE_READ_ACTIONS),
             Some(self.key_use("DecryptEventStream", iam::KEY_STREAM_READ)),
         );
     }

@@ -5,10 +5,13 @@
 //! per concern, each a pure function over text with its tests beside it:
 //! [`capabilities`], [`retained_names`] (named resources a new stack would find taken, and
 //! the refusal when they are),
-//! [`kept`] (what a DeletionPolicy keeps, with physical IDs), [`stack_status`] (whether and
-//! how a stack can be changed), [`change_set`] (empty change sets, parameters) and
-//! [`outputs`] (the stack's output values, named by the `contract` crate's constants).
+//! [`kept`] (what a DeletionPolicy keeps, with physical IDs), [`buckets`] (the failure
+//! bucket's objects not yet redriven, and the buckets to empty before a deletion),
+//! [`stack_status`] (whether and how a stack can be changed), [`change_set`] (empty change
+//! sets, parameters) and [`outputs`] (the stack's output values, named by the `contract`
+//! crate's constants).
 
+pub mod buckets;
 pub mod capabilities;
 pub mod change_set;
 pub mod kept;
@@ -48,6 +51,12 @@ pub enum Fact {
     #[command(name = "taken-names")]
     TakenNames(retained_names::TakenNamesArgs),
     Kept(kept::KeptArgs),
+    #[command(name = "failure-objects")]
+    FailureObjects(buckets::FailureObjectsArgs),
+    #[command(name = "unhandled-failures")]
+    UnhandledFailures(buckets::UnhandledArgs),
+    #[command(name = "deleted-buckets")]
+    DeletedBuckets(buckets::DeletedBucketsArgs),
     Updatable(stack_status::UpdatableArgs),
     #[command(name = "no-changes")]
     NoChanges(change_set::NoChangesArgs),
@@ -74,6 +83,9 @@ pub fn run(args: &StackFactsArgs) -> ExitCode {
         Fact::RetainedNames(args) => retained_names::run(args),
         Fact::TakenNames(args) => retained_names::run_taken(args),
         Fact::Kept(args) => kept::run(args),
+        Fact::FailureObjects(args) => buckets::run_failure_objects(args),
+        Fact::UnhandledFailures(args) => buckets::run_unhandled(args),
+        Fact::DeletedBuckets(args) => buckets::run_deleted_buckets(args),
         Fact::Updatable(args) => stack_status::run(args),
         Fact::NoChanges(args) => Ok(change_set::run_no_changes(args)),
         Fact::FailedChangeSet(args) => change_set::run_failed(args),

@@ -39,6 +39,9 @@ pub enum Output {
     DeadLetterQueue,
     /// The processor's log group's name (logs).
     LogGroup,
+    /// The failure bucket's name (destroy refuses while it holds batches not yet redriven);
+    /// only with `on_failure_destination = "s3"`.
+    FailureBucket,
 }
 
 impl Output {
@@ -49,6 +52,7 @@ impl Output {
             Output::Table => contract::outputs::TABLE_NAME,
             Output::DeadLetterQueue => contract::outputs::DEAD_LETTER_QUEUE_URL,
             Output::LogGroup => contract::outputs::LOG_GROUP_NAME,
+            Output::FailureBucket => contract::outputs::FAILURE_BUCKET_NAME,
         }
     }
 }

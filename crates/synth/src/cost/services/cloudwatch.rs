@@ -64,6 +64,15 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             p.cloudwatch_metric_month,
         ),
         LineItem::new(
+            format!(
+                "Event source mapping metrics ({} of MetricsConfig EventCount)",
+                inv.mapping_metrics
+            ),
+            inv.mapping_metrics as f64,
+            "metric-month",
+            p.cloudwatch_metric_month,
+        ),
+        LineItem::new(
             "Alarms (standard resolution)".into(),
             inv.standard_alarms() as f64,
             "alarm-month",
@@ -96,5 +105,10 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             "CloudWatch: metric, alarm and dashboard counts come from the synthesized \
              template; the free tier (10 metrics, 10 alarms, 3 dashboards, 5 GB of logs) is \
              not applied",
+        )
+        .assume(
+            "CloudWatch: the event source mapping's EventCount metrics (turned on for the \
+             failed-batches alarm) are billed as custom metrics, as AWS announced them; \
+             Lambda's function metrics are free",
         )
 }

@@ -14,8 +14,9 @@ pub const REFRESHES_PER_MONTH: f64 = HOURS_PER_MONTH * 12.0;
 pub const COLD_STARTS_PER_LANE_PER_MONTH: f64 = HOURS_PER_MONTH;
 
 /// Requests in a month: Kinesis (a producer and a consumer per shard), DynamoDB (the
-/// writer), CloudWatch Logs (the log group), SQS (the sender, while dead letters flow) and
-/// Lambda (environment decryption at cold starts), for each that uses a customer key.
+/// writer), CloudWatch Logs (the log group), SQS (the sender, while dead letters flow), S3
+/// (the archive bucket's bucket key, while the processor writes batches) and Lambda
+/// (environment decryption at cold starts), for each that uses a customer key.
 pub fn requests(ctx: &Context) -> f64 {
     let w = ctx.workload;
     let inv = ctx.inventory;
@@ -31,6 +32,9 @@ pub fn requests(ctx: &Context) -> f64 {
     }
     if inv.queue_cmk && w.invalid_events > 0.0 {
         total += HOURS_PER_MONTH * 3600.0 / f64::from(inv.queue_data_key_reuse_seconds.max(1));
+    }
+    if inv.archive_bucket_cmk && w.invocations > 0.0 {
+        total += REFRESHES_PER_MONTH;
     }
     if inv.function_cmk {
         total += f64::from(w.lanes) * COLD_STARTS_PER_LANE_PER_MONTH;
@@ -58,7 +62,9 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     ServiceCost::new("KMS", items).assume(
         "KMS requests: one per 5 minutes per Kinesis shard for the producer and for the \
          consumer, one per 5 minutes for DynamoDB and for CloudWatch Logs, one per data-key \
-         reuse period for SQS while dead letters flow, one per lane-hour for the function's \
-         environment; key rotation's added key versions (after a year) not included",
+         reuse period for SQS while dead letters flow, one per 5 minutes for the archive \
+         bucket's S3 Bucket Key, one per lane-hour for the function's environment; the \
+         failure bucket's rare writes and key rotation's added key versions (after a year) \
+         not included",
     )
 }

@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod kinesis;
 pub mod kms;
 pub mod lambda;
+pub mod s3;
 pub mod sqs;
 pub mod vpc;
 
