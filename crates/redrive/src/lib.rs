@@ -25,7 +25,6 @@ pub mod stream;
 use aws_config::SdkConfig;
 use contract::outputs::REDRIVE_POLICY_ARN;
 use kinesis_codec::record::EventSource;
-use processor::handler::{Handler, SinkClients};
 use reprocess::objects::S3Objects;
 use reprocess::{Deployed, InProcess};
 
@@ -111,17 +110,13 @@ pub async fn redrive_on(
     }
     match mode {
         Mode::Local => {
-            let sinks = config
-                .clone()
-                .into_builder()
-                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-                .build();
-            let processor = InProcess {
-                handler: Handler::on_aws(&wiring.processor, SinkClients::new(&sinks)),
-                source: source.clone(),
-                timeout: wiring.timeout,
-                request_prefix: "redrive",
-            };
+            let processor = InProcess::on_aws(
+                config,
+                &wiring.processor,
+                source.clone(),
+                wiring.timeout,
+                "redrive",
+            );
             run::run(parts!(&processor), options, progress).await
         }
         Mode::Deployed => {

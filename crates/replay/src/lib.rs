@@ -20,7 +20,6 @@ pub mod window;
 use aws_config::SdkConfig;
 use contract::outputs::{ARCHIVE_BUCKET_NAME, REPLAY_POLICY_ARN};
 use kinesis_codec::record::EventSource;
-use processor::handler::{Handler, SinkClients};
 use reprocess::objects::{s3_client, S3Objects};
 use reprocess::{Deployed, InProcess};
 
@@ -120,17 +119,13 @@ pub async fn replay_on(
     let event_source = event_source(config, wiring);
     match mode {
         Mode::Local => {
-            let sinks = config
-                .clone()
-                .into_builder()
-                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-                .build();
-            let processor = InProcess {
-                handler: Handler::on_aws(&wiring.processor, SinkClients::new(&sinks)),
-                source: event_source.clone(),
-                timeout: wiring.timeout,
-                request_prefix: "replay",
-            };
+            let processor = InProcess::on_aws(
+                config,
+                &wiring.processor,
+                event_source.clone(),
+                wiring.timeout,
+                "replay",
+            );
             from_source(
                 config,
                 wiring,

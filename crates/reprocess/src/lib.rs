@@ -38,9 +38,13 @@ use kinesis_codec::event::event_json_with_ids;
 use kinesis_codec::kpl::{self, Deaggregated};
 use kinesis_codec::record::{from_record_json, EventSource, StreamRecord};
 use kinesis_codec::time::now_ms;
+use processor::config::Config;
+use processor::handler::SinkClients;
 use processor::handler::{
     local_request_id, Handler, Invocation, Outcome, IN_PROCESS_SAFETY_MARGIN,
 };
+use processor::sinks::dynamodb::DynamoTable;
+use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{QueueSender, TableWriter};
 use serde_json::{json, Value};
 
@@ -209,6 +213,31 @@ pub struct InProcess<W, Q> {
     /// What the request IDs start with (`redrive`, `replay`), so the dead letters an
     /// invocation writes say which tool wrote them.
     pub request_prefix: &'static str,
+}
+
+impl InProcess<DynamoTable, SqsQueue> {
+    /// The processor configured as the deployed function (`processor`), on AWS through
+    /// `config`, whose own calls make one attempt each (the handler retries within its
+    /// deadline itself); `prefix` starts its request IDs.
+    pub fn on_aws(
+        config: &aws_config::SdkConfig,
+        processor: &Config,
+        source: EventSource,
+        timeout: Duration,
+        prefix: &'static str,
+    ) -> InProcess<DynamoTable, SqsQueue> {
+        let sinks = config
+            .clone()
+            .into_builder()
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .build();
+        InProcess {
+            handler: Handler::on_aws(processor, SinkClients::new(&sinks)),
+            source,
+            timeout,
+            request_prefix: prefix,
+        }
+    }
 }
 
 impl<W: TableWriter, Q: QueueSender> Reprocessor for InProcess<W, Q> {
