@@ -24,7 +24,6 @@ pub mod stream;
 
 use aws_config::SdkConfig;
 use contract::outputs::REDRIVE_POLICY_ARN;
-use kinesis_codec::record::EventSource;
 use reprocess::objects::S3Objects;
 use reprocess::{Deployed, InProcess};
 
@@ -53,18 +52,6 @@ pub enum RedriveError {
     Run(String),
 }
 
-/// The event fields every record shares, for the stack `wiring` describes in `config`'s
-/// region.
-pub fn event_source(config: &SdkConfig, wiring: &Wiring) -> EventSource {
-    EventSource {
-        stream_arn: wiring.stream_arn.clone(),
-        region: config
-            .region()
-            .map_or("us-east-1".to_owned(), |r| r.to_string()),
-        role_arn: wiring.role_arn.clone(),
-    }
-}
-
 /// Finds stack `stack_name` through `config` and redrives its queue and failure archive.
 pub async fn redrive(
     config: &SdkConfig,
@@ -89,11 +76,11 @@ pub async fn redrive_on(
     mode: Mode,
     progress: &mut dyn FnMut(&Summary),
 ) -> Result<Summary, String> {
-    let source = event_source(config, wiring);
+    let source = wiring.target.event_source(config);
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(config), wiring.queue_url.clone());
     let stream = KinesisSource::new(
         aws_sdk_kinesis::Client::new(config),
-        wiring.stream_name.clone(),
+        wiring.target.stream_name.clone(),
     );
     let objects = S3Objects::new(reprocess::objects::s3_client(config), REDRIVE_POLICY_ARN);
     macro_rules! parts {
@@ -112,9 +99,9 @@ pub async fn redrive_on(
         Mode::Local => {
             let processor = InProcess::on_aws(
                 config,
-                &wiring.processor,
+                &wiring.target.processor,
                 source.clone(),
-                wiring.timeout,
+                wiring.target.timeout,
                 "redrive",
             );
             run::run(parts!(&processor), options, progress).await
@@ -122,7 +109,7 @@ pub async fn redrive_on(
         Mode::Deployed => {
             let processor = Deployed {
                 client: aws_sdk_lambda::Client::new(config),
-                function: wiring.function_name.clone(),
+                function: wiring.target.function_name.clone(),
                 source: source.clone(),
                 policy_output: REDRIVE_POLICY_ARN,
             };

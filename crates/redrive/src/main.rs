@@ -135,11 +135,11 @@ async fn start(cli: Cli) -> anyhow::Result<Summary> {
         match mode {
             Mode::Local => format!(
                 "the processor in this process, table {}",
-                wiring.processor.table_name
+                wiring.target.processor.table_name
             ),
-            Mode::Deployed => format!("function {}", wiring.function_name),
+            Mode::Deployed => format!("function {}", wiring.target.function_name),
         },
-        wiring.stream_name
+        wiring.target.stream_name
     );
     let mut progress = Progress::new();
     let summary = redrive::redrive_on(&config, &wiring, &options, mode, &mut |s| progress.show(s))

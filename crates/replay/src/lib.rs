@@ -76,18 +76,6 @@ fn no_archive() -> String {
     )
 }
 
-/// The event fields every record shares, for the stack `wiring` describes in `config`'s
-/// region.
-pub fn event_source(config: &SdkConfig, wiring: &Wiring) -> EventSource {
-    EventSource {
-        stream_arn: wiring.stream_arn.clone(),
-        region: config
-            .region()
-            .map_or("us-east-1".to_owned(), |r| r.to_string()),
-        role_arn: wiring.role_arn.clone(),
-    }
-}
-
 /// Finds stack `stack_name` through `config` and replays `options.window` from `source`
 /// (or the default, [`choose_source`]).
 pub async fn replay(
@@ -116,14 +104,14 @@ pub async fn replay_on(
     mode: Mode,
     progress: &mut dyn FnMut(&Summary),
 ) -> Result<Summary, String> {
-    let event_source = event_source(config, wiring);
+    let event_source = wiring.target.event_source(config);
     match mode {
         Mode::Local => {
             let processor = InProcess::on_aws(
                 config,
-                &wiring.processor,
+                &wiring.target.processor,
                 event_source.clone(),
-                wiring.timeout,
+                wiring.target.timeout,
                 "replay",
             );
             from_source(
@@ -140,7 +128,7 @@ pub async fn replay_on(
         Mode::Deployed => {
             let processor = Deployed {
                 client: aws_sdk_lambda::Client::new(config),
-                function: wiring.function_name.clone(),
+                function: wiring.target.function_name.clone(),
                 source: event_source.clone(),
                 policy_output: REPLAY_POLICY_ARN,
             };
@@ -176,7 +164,7 @@ async fn from_source<P: reprocess::Reprocessor>(
         (Source::Stream, _) => {
             let pages = KinesisPages::new(
                 aws_sdk_kinesis::Client::new(config),
-                wiring.stream_name.clone(),
+                wiring.target.stream_name.clone(),
             );
             run::run_stream(&pages, processor, event_source, options, progress).await
         }

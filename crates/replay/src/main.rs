@@ -134,14 +134,14 @@ async fn start(cli: Cli, window: Window) -> anyhow::Result<Summary> {
         aws_edge::time::format(window.to_ms),
         match (source, &wiring.archive_bucket) {
             (Source::Archive, Some(bucket)) => format!("the event archive s3://{bucket}"),
-            _ => format!("stream {}", wiring.stream_name),
+            _ => format!("stream {}", wiring.target.stream_name),
         },
         match mode {
             Mode::Local => format!(
                 "the processor in this process, table {}",
-                wiring.processor.table_name
+                wiring.target.processor.table_name
             ),
-            Mode::Deployed => format!("function {}", wiring.function_name),
+            Mode::Deployed => format!("function {}", wiring.target.function_name),
         },
     );
     if cli.source.is_none() && source == Source::Stream {

@@ -16,10 +16,11 @@
 //!
 //! [`batches::process`] sends records in invocations, tries what was not handled again and
 //! says what became of each record; [`objects`] reads (and tags) the S3 objects the failure
-//! and event archives keep.
+//! and event archives keep; [`target`] reads the deployed function both tools process through.
 
 pub mod batches;
 pub mod objects;
+pub mod target;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
