@@ -95,9 +95,17 @@ proptest! {
 
     #[test]
     fn the_reader_accepts_exactly_what_serde_json_accepts(text in "[\\[\\]{}\",:0-9a-z.eE+\\- \\\\]{0,24}") {
-        let ours = events::json::parse(&text).is_ok();
-        let theirs = serde_json::from_str::<serde_json::Value>(&text).is_ok();
-        prop_assert_eq!(ours, theirs, "{:?}", text);
+        let ours = events::json::parse(&text);
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(_) => prop_assert!(ours.is_ok(), "{:?}: {:?}", text, ours),
+            // serde_json refuses a number beyond f64 (`1E310`); RFC 8259 lets a reader set
+            // that limit. Ours reads it as JSON and marks the document unstorable (beyond
+            // DynamoDB's range), so it is rejected as a field, not as text.
+            Err(e) if e.to_string().starts_with("number out of range") => {
+                prop_assert!(matches!(&ours, Ok(d) if !d.storable), "{:?}: {:?}", text, ours)
+            }
+            Err(_) => prop_assert!(ours.is_err(), "{:?}: {:?}", text, ours),
+        }
     }
 
     #[test]
