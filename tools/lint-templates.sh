@@ -67,6 +67,17 @@ vpc_endpoints=("${vpc_own_group[@]}" --set 'vpc_route_table_ids=["rtb-0123456789
 "$synth" --preset prod --set archive_events=false >"$work/prod-no-archive.yaml"
 "$synth" --preset prod --set on_failure_destination=sqs --set archive_retention_days=30 \
   >"$work/prod-sqs-short-archive.yaml"
+# Tumbling windows and the aggregate table (issue 20): every preset but cost-optimized has
+# them, so lint each of those without them and cost-optimized with five-minute windows
+# (provisioned events table, on-demand aggregate table, TTL on both), and the longest window
+# with the settings synth warns about.
+for preset in dev staging prod high-throughput; do
+  "$synth" --preset "$preset" --set aggregate_window_seconds=0 >"$work/$preset-no-windows.yaml"
+done
+"$synth" --preset cost-optimized --set aggregate_window_seconds=300 --format json \
+  >"$work/cost-optimized-windows.json"
+"$synth" --preset high-throughput --set aggregate_window_seconds=900 "${efo[@]}" \
+  --set lambda_parallelization_factor=10 >"$work/high-throughput-windows-efo.yaml"
 # ... and all together, on the preset with the most resources.
 "$synth" --preset prod "${filters[@]}" "${efo[@]}" "${at_timestamp[@]}" "${vpc_endpoints[@]}" \
   --format json >"$work/prod-consumer-options.json"

@@ -58,6 +58,14 @@ impl Deadline {
     pub fn allows(&self, delay: Duration) -> bool {
         Instant::now() + delay < self.stop_at
     }
+
+    /// This deadline or `limit` from now, whichever comes first: a step that must not hold
+    /// the whole invocation's time.
+    pub fn within(self, limit: Duration) -> Deadline {
+        Deadline {
+            stop_at: self.stop_at.min(Instant::now() + limit),
+        }
+    }
 }
 
 #[cfg(test)]

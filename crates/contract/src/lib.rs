@@ -14,6 +14,7 @@
 //! are [`index`]'s. The stack's outputs, which every tool reads a deployed stack by, are
 //! [`outputs`]'.
 
+pub mod aggregate;
 pub mod archive;
 pub mod outputs;
 
@@ -60,6 +61,11 @@ pub mod env {
     /// The event archive's bucket: every invocation writes its batch there, with each
     /// record's identity, before it answers. Optional; unset writes no archive.
     pub const ARCHIVE_BUCKET: &str = "ARCHIVE_BUCKET";
+    /// The per-minute aggregate table (docs/aggregates.md): on a tumbling-window
+    /// invocation the processor counts the records it handles into the window's state and,
+    /// at the window's end, writes one item per event-time minute there. Optional; unset,
+    /// a window's state is carried but nothing is written.
+    pub const AGGREGATE_TABLE: &str = "AGGREGATE_TABLE";
     /// The function's name. Lambda sets it (a reserved variable: a deployment may not), the
     /// processor reads it for the metrics' dimension and its dead letters.
     pub const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
@@ -79,6 +85,7 @@ pub mod env {
         INDEX_WRITE_SHARDS,
         FAILURE_BUCKET,
         ARCHIVE_BUCKET,
+        AGGREGATE_TABLE,
     ];
     /// Every variable the processor reads: the settable ones and Lambda's own.
     pub const READ: &[&str] = &[
@@ -93,6 +100,7 @@ pub mod env {
         INDEX_WRITE_SHARDS,
         FAILURE_BUCKET,
         ARCHIVE_BUCKET,
+        AGGREGATE_TABLE,
         FUNCTION_NAME,
     ];
 }
@@ -118,6 +126,19 @@ pub mod metrics {
     pub const SUCCESS_RATE: &str = "SuccessRate";
     /// Kinesis records in the invocation's batch (count).
     pub const BATCH_SIZE: &str = "BatchSize";
+
+    /// Revenue of the purchases a tumbling window counted, in USD (indicative: EMF may
+    /// deliver a line twice; the aggregate table is the record). Emitted at a window's end.
+    pub const REVENUE: &str = "Revenue";
+    /// Purchases a tumbling window counted (count). Emitted at a window's end.
+    pub const PURCHASES: &str = "Purchases";
+    /// Events a tumbling window counted, per [`EVENT_TYPE_DIMENSION`] (count). Emitted at a
+    /// window's end.
+    pub const WINDOW_EVENTS: &str = "WindowEvents";
+    /// The second dimension of [`WINDOW_EVENTS`]: the events' `eventType`.
+    pub const EVENT_TYPE_DIMENSION: &str = "EventType";
+    /// The business metrics of a window's end, in the order of their line.
+    pub const BUSINESS: &[&str] = &[REVENUE, PURCHASES, WINDOW_EVENTS];
 
     /// Every metric the processor emits, in the order of its metrics line.
     pub const EMITTED: &[&str] = &[
@@ -147,7 +168,13 @@ mod tests {
 
     #[test]
     fn the_lists_name_each_thing_once_and_agree_with_each_other() {
-        for list in [env::REQUIRED, env::SETTABLE, env::READ, metrics::EMITTED] {
+        for list in [
+            env::REQUIRED,
+            env::SETTABLE,
+            env::READ,
+            metrics::EMITTED,
+            metrics::BUSINESS,
+        ] {
             assert!(!has_duplicates(list), "{list:?}");
         }
         assert!(env::REQUIRED.iter().all(|v| env::SETTABLE.contains(v)));

@@ -50,6 +50,8 @@ pub const REPLAY_POLICY_ARN: &str = "ReplayPolicyArn";
 pub const FAILURE_BUCKET_NAME: &str = "FailureBucketName";
 /// The event archive's bucket; only with `archive_events = true`.
 pub const ARCHIVE_BUCKET_NAME: &str = "ArchiveBucketName";
+/// The per-minute aggregate table (present when `aggregate_window_seconds` is not 0).
+pub const AGGREGATE_TABLE_NAME: &str = "AggregateTableName";
 /// The alert topic's ARN; only when an alert e-mail is configured.
 pub const ALARM_TOPIC_ARN: &str = "AlarmTopicArn";
 /// Console link: the dashboard.
@@ -88,6 +90,7 @@ pub const ALL: &[&str] = &[
     REPLAY_POLICY_ARN,
     FAILURE_BUCKET_NAME,
     ARCHIVE_BUCKET_NAME,
+    AGGREGATE_TABLE_NAME,
     ALARM_TOPIC_ARN,
     DASHBOARD_CONSOLE_URL,
     FUNCTION_CONSOLE_URL,
@@ -98,7 +101,11 @@ pub const ALL: &[&str] = &[
 
 /// The outputs a stack has only when the configuration asks for what they name; every other
 /// output of [`ALL`] is in every stack.
-pub const WHEN_CONFIGURED: &[&str] = &[FAILURE_BUCKET_NAME, ARCHIVE_BUCKET_NAME];
+pub const WHEN_CONFIGURED: &[&str] = &[
+    FAILURE_BUCKET_NAME,
+    ARCHIVE_BUCKET_NAME,
+    AGGREGATE_TABLE_NAME,
+];
 
 #[cfg(test)]
 mod tests {

@@ -37,6 +37,8 @@ pub struct Mapping {
     pub starting_position_timestamp: Option<f64>,
     /// FilterCriteria.Filters[].Pattern.
     pub filter_patterns: Vec<String>,
+    /// TumblingWindowInSeconds, as the API reports it (`None`: no tumbling window).
+    pub tumbling_window_secs: Option<i32>,
 }
 
 impl Mapping {
@@ -234,6 +236,7 @@ async fn list(config: &SdkConfig, function: &str) -> Result<Vec<Mapping>, CallEr
                         .collect()
                 })
                 .unwrap_or_default(),
+            tumbling_window_secs: m.tumbling_window_in_seconds(),
         })
         .collect())
 }

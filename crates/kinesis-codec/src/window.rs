@@ -55,11 +55,7 @@ impl WindowEvent {
                 .ok_or_else(|| format!("window.{field} is missing or not an ISO 8601 time"))
         };
         let (start_ms, end_ms) = (time("start")?, time("end")?);
-        let state = match value.get("state") {
-            None | Some(Value::Null) => HashMap::new(),
-            Some(state) => serde_json::from_value(state.clone())
-                .map_err(|e| format!("state is not a map of strings ({e})"))?,
-        };
+        let state = read_state(value.get("state"))?;
         let text = |field: &str| {
             value
                 .get(field)
@@ -104,6 +100,25 @@ impl WindowEvent {
     }
 }
 
+/// The window's state: a map of strings, as the Rust (and Go, Java) event types carry it.
+/// AWS's own example shows numbers (`"state": {"1": 282}`), so a number, boolean or null
+/// value is taken as its JSON text; a nested value is refused.
+fn read_state(state: Option<&Value>) -> Result<HashMap<String, String>, String> {
+    let entries = match state {
+        None | Some(Value::Null) => return Ok(HashMap::new()),
+        Some(Value::Object(entries)) => entries,
+        Some(_) => return Err("state is not a map".to_owned()),
+    };
+    entries
+        .iter()
+        .map(|(key, value)| match value {
+            Value::String(text) => Ok((key.clone(), text.clone())),
+            Value::Number(_) | Value::Bool(_) | Value::Null => Ok((key.clone(), value.to_string())),
+            _ => Err(format!("state.{key} is not a string or a number")),
+        })
+        .collect()
+}
+
 /// The answer to a window invocation: the state to carry on, and the first record not
 /// handled (Lambda retries from there with the state it had before).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +158,11 @@ mod tests {
         let window = WindowEvent::from_json(value).unwrap();
         assert_eq!(window.end_ms - window.start_ms, 120_000);
         assert_eq!(window.state["2"], "715");
+        // AWS's example has numbers; the event types have strings: both read alike.
+        let strings = EVENT.replace(r#""1": "282", "2": "715""#, r#""1": 282, "2": "715""#);
+        assert_ne!(strings, EVENT);
+        let numbers = WindowEvent::from_json(serde_json::from_str(&strings).unwrap()).unwrap();
+        assert_eq!(numbers.state, window.state);
         assert_eq!(window.shard_id, "shardId-000000000006");
         assert!(!window.is_final && !window.terminated_early);
         let arrival = &window.event.records[0]

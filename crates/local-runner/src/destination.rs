@@ -323,6 +323,8 @@ mod tests {
                 on_failure: Some(on_failure.into()),
                 filter: crate::filter::FilterCriteria::default(),
                 start: crate::shards::ShardStart::TrimHorizon,
+                tumbling_window: None,
+                faults: crate::mapping::Faults::default(),
             },
             on_failure_url: None,
             on_failure_bucket: bucket_name(on_failure).map(str::to_owned),

@@ -1,12 +1,14 @@
 //! What to run, found from the deployed stack: its outputs name the stream, table, queue
 //! and function; the function's configuration gives the processor's environment, timeout
 //! and role; the event source mapping gives batching, retries, filters, the starting
-//! position and the on-failure destination. Flags override the names (for endpoints where
+//! position, the tumbling window and the on-failure destination. Flags override the names (for endpoints where
 //! part of the stack is missing).
 //!
 //! The stack is read through `deployed_stack` (outputs, the function's configuration, the
 //! mapping completed from the template where moto leaves fields out); this module decides
-//! what the emulator plays from it.
+//! what the emulator plays from it. `deployed_stack`'s mapping has no
+//! `TumblingWindowInSeconds`, so [`discover`] asks Lambda's GetEventSourceMapping for it
+//! (moto keeps it from the template).
 
 use std::time::Duration;
 
@@ -94,6 +96,15 @@ impl Target {
                 "batches the mapping gives up on go to S3 bucket {bucket} as Lambda writes them: \
                  one object each under {}, with the records as its payload",
                 kinesis_codec::on_failure::object_prefix(Some(&self.mapping_uuid))
+            ));
+        }
+        if let Some(width) = self.settings.tumbling_window {
+            notes.push(format!(
+                "tumbling windows of {} s: each invocation carries its window and the shard's \
+                 state; a window ends with a final invocation without records (when the \
+                 shard moves on, ends, is quiet {} s past the window's end, or the run exits)",
+                width.as_secs(),
+                crate::window::GRACE.as_secs()
             ));
         }
         if !self.settings.filter.is_empty() {
@@ -188,8 +199,34 @@ pub fn settings(mapping: &Mapping) -> Result<Settings, DiscoveryError> {
         on_failure: mapping.on_failure.clone(),
         filter,
         start,
+        tumbling_window: tumbling_window(&mapping.uuid, mapping.tumbling_window_secs)?,
+        faults: crate::mapping::Faults::default(),
     })
 }
+/// The longest tumbling window Lambda allows, in seconds.
+pub const MAX_TUMBLING_WINDOW_SECS: i32 = 900;
+
+/// The tumbling window of mapping `mapping` from its TumblingWindowInSeconds as the
+/// Lambda API reports it: absent or 0 is none, 1 to 900 seconds a window; anything else
+/// is refused, naming the mapping.
+pub fn tumbling_window(
+    mapping: &str,
+    seconds: Option<i32>,
+) -> Result<Option<Duration>, DiscoveryError> {
+    match seconds {
+        None | Some(0) => Ok(None),
+        Some(secs @ 1..=MAX_TUMBLING_WINDOW_SECS) => {
+            Ok(Some(Duration::from_secs(u64::from(secs.unsigned_abs()))))
+        }
+        Some(secs) => Err(DiscoveryError::Mapping {
+            mapping: mapping.to_owned(),
+            reason: format!(
+                "TumblingWindowInSeconds must be 0 to {MAX_TUMBLING_WINDOW_SECS}, got {secs}"
+            ),
+        }),
+    }
+}
+
 /// The stream ARN and consumer name of a stream consumer's ARN
 /// (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:CREATED`); `None` for
 /// anything else.
@@ -607,5 +644,53 @@ mod tests {
             Some("dlq")
         );
         assert_eq!(queue_name("arn:aws:sns:us-east-1:123456789012:topic"), None);
+    }
+
+    #[test]
+    fn the_tumbling_window_is_lambdas_1_to_900_seconds_and_0_is_none() {
+        assert_eq!(tumbling_window("m", None).unwrap(), None);
+        assert_eq!(tumbling_window("m", Some(0)).unwrap(), None);
+        assert_eq!(
+            tumbling_window("m", Some(60)).unwrap(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            tumbling_window("m", Some(900)).unwrap(),
+            Some(Duration::from_secs(900))
+        );
+        for bad in [-1, 901] {
+            assert_eq!(
+                tumbling_window("e40edd69", Some(bad))
+                    .unwrap_err()
+                    .to_string(),
+                format!(
+                    "event source mapping e40edd69: TumblingWindowInSeconds must be 0 to 900, \
+                     got {bad}"
+                )
+            );
+        }
+        let every_minute = Mapping {
+            tumbling_window_secs: Some(60),
+            ..mapping()
+        };
+        let windowed = target(
+            &stack(),
+            &function(),
+            &[every_minute],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            windowed.settings.tumbling_window,
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            windowed.notes(),
+            [
+                "tumbling windows of 60 s: each invocation carries its window and the shard's \
+              state; a window ends with a final invocation without records (when the shard \
+              moves on, ends, is quiet 2 s past the window's end, or the run exits)"
+            ]
+        );
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Exit status: 0 the stream was drained and every batch handled or skipped as the mapping
 //! says, 1 an AWS call failed or a service stopped answering (one `error:` line on stderr
-//! says which and what to check), 2 bad arguments.
+//! says which and what to check; also when a tumbling window's final invocation failed 10
+//! times), 2 bad arguments. `--fail-invocation N` and `--redeliver-invocation N` inject
+//! faults for tests (see `--help`).
 
 use std::cell::RefCell;
 use std::process::ExitCode;
@@ -19,7 +21,7 @@ use local_runner::clients;
 use local_runner::destination::{self, OnFailureDestination};
 use local_runner::discovery::{self, Overrides, Target};
 use local_runner::function::Processor;
-use local_runner::mapping::Context;
+use local_runner::mapping::{Context, Faults};
 use local_runner::runner::{self, Activity, Pacing, Summary, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::{Handler, SinkClients};
@@ -34,7 +36,7 @@ use processor::sinks::{QueueSender, TableWriter};
 /// mapping's FilterCriteria patterns matches, uninvoked, and counts them as filtered; builds
 /// events in Lambda's Kinesis format and applies batch size, batching window,
 /// ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts,
-/// MaximumRecordAgeInSeconds and the on-failure destination. Exits
+/// MaximumRecordAgeInSeconds, TumblingWindowInSeconds and the on-failure destination. Exits
 /// after --idle-exit seconds without new records and prints a summary line on stdout;
 /// says how it is going on stderr every 5 s. When the stream, the table or a queue stops
 /// answering for 10 s it stops with one line naming it (exit 1), whatever the function's
@@ -74,6 +76,19 @@ struct Cli {
     /// AWS region (default: AWS_REGION or the profile's, else us-east-1).
     #[arg(long, value_parser = args::region)]
     region: Option<String>,
+
+    /// For tests: the N-th invocation of the run (from 1, retries, redeliveries and window
+    /// finals included) runs the function, whose writes happen, and is then taken as a
+    /// function error: its batch is retried with the window's state from before.
+    /// Repeatable.
+    #[arg(long, value_name = "N", value_parser = invocation_number)]
+    fail_invocation: Vec<usize>,
+
+    /// For tests: after the N-th invocation succeeds, its records are delivered once more
+    /// with the state it returned (Lambda's "in rare cases processed more than once").
+    /// Repeatable.
+    #[arg(long, value_name = "N", value_parser = invocation_number)]
+    redeliver_invocation: Vec<usize>,
 }
 
 const AFTER_HELP: &str = "Example (after `make local` has created the stack on moto):
@@ -83,8 +98,30 @@ Progress goes to stderr every 5 s; the summary line to stdout. When the stream, 
 a queue stops answering (connections time out after 2 s, calls after 10 s), the runner stops
 within 30 s with one line naming the service, the endpoint and what to check.
 
-Exit status: 0 the stream was drained, 1 an AWS call failed or a service stopped answering,
-2 bad arguments.";
+Tumbling windows: when the mapping has TumblingWindowInSeconds (1 to 900), records are
+grouped per shard into epoch-aligned windows by their arrival time (a batch never mixes two),
+each invocation carries the window and the state the shard's previous invocation in it
+returned (a function error retries with the state from before), a state over 1 MB ends the
+window early (a final invocation with isWindowTerminatedEarly, then a fresh state), and each
+window ends with a final invocation without records (isFinalInvokeForWindow): when the
+shard's next record is in a later window, when the shard ends, when the shard has been quiet
+for 2 s past the window's end, and before exiting. A final invocation is retried until it
+succeeds; after 10 failures the runner stops (exit 1) naming the shard and the window.
+
+Fault injection, for tests: --fail-invocation N and --redeliver-invocation N (each
+repeatable) number the run's invocations from 1, plain and window ones alike. The summary
+line ends, after elapsed=, with forced_errors=, redeliveries=, window_finals= (windows closed
+by their final invocation) and windows_terminated_early=.
+
+Exit status: 0 the stream was drained, 1 an AWS call failed, a service stopped answering or a
+window's final invocation kept failing, 2 bad arguments.";
+
+fn invocation_number(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("must be an invocation number from 1, got {text:?}")),
+    }
+}
 
 fn idle_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -119,7 +156,11 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         table: cli.table.clone(),
         dlq_url: cli.dlq_url.clone(),
     };
-    let target = discovery::discover(&control, &cli.stack_name, &overrides).await?;
+    let mut target = discovery::discover(&control, &cli.stack_name, &overrides).await?;
+    target.settings.faults = Faults {
+        fail_invocations: cli.fail_invocation.iter().copied().collect(),
+        redeliver_invocations: cli.redeliver_invocation.iter().copied().collect(),
+    };
     eprintln!(
         "reading {} into {} (batch size {}, window {} s, retries {}, bisect {})",
         target.stream_name,
@@ -134,6 +175,13 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
     );
     for note in target.notes() {
         eprintln!("{note}");
+    }
+    if !cli.fail_invocation.is_empty() || !cli.redeliver_invocation.is_empty() {
+        eprintln!(
+            "injecting faults: invocations {:?} taken as function errors, invocations {:?} \
+             delivered once more",
+            target.settings.faults.fail_invocations, target.settings.faults.redeliver_invocations
+        );
     }
     let sink_endpoint = cli
         .sink_endpoint_url
@@ -298,6 +346,8 @@ mod tests {
             ("--sink-endpoint-url", "localhost"),
             ("--stack-name", "not a stack"),
             ("--idle-exit", "0"),
+            ("--fail-invocation", "0"),
+            ("--redeliver-invocation", "x"),
         ] {
             let mut argv = base.to_vec();
             argv.extend([flag, value]);
@@ -305,5 +355,25 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{flag}");
             assert!(err.to_string().contains(flag), "{err}");
         }
+    }
+
+    #[test]
+    fn fault_flags_repeat() {
+        let cli = Cli::try_parse_from([
+            "local-runner",
+            "--stack-name",
+            "s",
+            "--endpoint-url",
+            "http://127.0.0.1:5000",
+            "--fail-invocation",
+            "3",
+            "--fail-invocation",
+            "7",
+            "--redeliver-invocation",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(cli.fail_invocation, [3, 7]);
+        assert_eq!(cli.redeliver_invocation, [2]);
     }
 }

@@ -10,14 +10,28 @@
 //!   MaximumRecordAgeInSeconds, the records are skipped and Lambda's on-failure record goes
 //!   to the on-failure destination: for a queue, a description of them (where they were,
 //!   not what they held); for an S3 bucket, one object holding the description and the
-//!   skipped records themselves as the event's `payload`.
+//!   skipped records themselves as the event's `payload`;
+//! - with a tumbling window (`TumblingWindowInSeconds`), each invocation carries its
+//!   window and the state the shard's previous invocation in it returned
+//!   ([`deliver_window`]): a response's state is kept (a partial failure retries from the
+//!   named record with it), a function error retries with the state from before; a state
+//!   over 1 MB ([`MAX_STATE_BYTES`]) ends the window early (a final invocation with
+//!   `isWindowTerminatedEarly`, then the window goes on with a fresh state); the window's
+//!   end is one more invocation without records ([`close_window`]), retried until it
+//!   succeeds, at most [`FINAL_ATTEMPTS`] times. [`crate::window`] keeps each shard's open
+//!   window and decides when it ends.
+//!
+//! For tests, [`Faults`] turn chosen invocations (numbered from 1 over the run) into
+//! function errors after the function ran, or deliver their records once more.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::time::Duration;
 
-use aws_lambda_events::event::streams::KinesisEventResponse;
+use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
 use kinesis_codec::on_failure::{BatchInfo, OnFailure};
+use kinesis_codec::time::iso8601;
+use kinesis_codec::window::{WindowEvent, WindowResponse};
 use processor::handler::local_request_id;
 
 use crate::filter::FilterCriteria;
@@ -45,6 +59,27 @@ pub struct Settings {
     pub filter: FilterCriteria,
     /// Where each shard's reading starts.
     pub start: ShardStart,
+    /// The mapping's TumblingWindowInSeconds: invocations carry a window and its state;
+    /// `None` (the mapping has none) delivers plain Kinesis events.
+    pub tumbling_window: Option<Duration>,
+    /// Faults to inject, for tests (none by default).
+    pub faults: Faults,
+}
+
+/// Faults injected into a run, for tests (`--fail-invocation`, `--redeliver-invocation`).
+/// Invocations are numbered from 1 over the whole run, in the order they are made: plain
+/// and window invocations, retries, redeliveries and window finals alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// These invocations run the function (its writes happen) and are then taken as a
+    /// function error: the batch is retried (or bisected, skipped) as after any function
+    /// error, with the window's state from before.
+    pub fail_invocations: BTreeSet<usize>,
+    /// After each of these invocations succeeds (no function error, no failed record),
+    /// the same records are delivered once more, with the state it returned: Lambda's
+    /// "in rare cases processed more than once". A window's final invocation is sent
+    /// once more the same way.
+    pub redeliver_invocations: BTreeSet<usize>,
 }
 
 /// The function as the mapping sees it.
@@ -54,6 +89,15 @@ pub trait Function {
         &self,
         records: &[StreamRecord],
     ) -> impl Future<Output = Result<KinesisEventResponse, String>>;
+
+    /// Invokes the function with a tumbling window's event: `window` has its window,
+    /// state, shard and flags (and no records of its own), `records` the records (none for
+    /// a final invocation). `Err` is a function error.
+    fn invoke_window(
+        &self,
+        window: &WindowEvent,
+        records: &[StreamRecord],
+    ) -> impl Future<Output = Result<WindowResponse, String>>;
 }
 
 /// Where the on-failure records of skipped batches go.
@@ -83,6 +127,17 @@ pub struct Counts {
     pub skipped_batches: usize,
     /// Records skipped (described at the destination, or dropped when there is none).
     pub skipped_records: usize,
+    /// Invocations taken as function errors by [`Faults::fail_invocations`] (also counted
+    /// in `function_errors`).
+    pub forced_errors: usize,
+    /// Records delivered once more by [`Faults::redeliver_invocations`] (each also counted
+    /// in `invocations`).
+    pub redeliveries: usize,
+    /// Tumbling windows closed by their final invocation.
+    pub window_finals: usize,
+    /// Tumbling windows terminated early (state over [`MAX_STATE_BYTES`]), each by a final
+    /// invocation with `isWindowTerminatedEarly`.
+    pub windows_terminated_early: usize,
 }
 
 /// Why the batch's delivery stopped with records not handled: the runner must not go on
@@ -99,7 +154,9 @@ pub struct DestinationFailed {
 }
 
 /// Delivers `batch` (records of one shard, in order) until every record is handled or
-/// skipped. `now_ms` tells the record ages; `pause` waits between retries.
+/// skipped. `context.now_ms` tells the record ages; `context.retry_pause` the waits
+/// between retries. `counts` is added to; its `invocations` numbers the invocations for
+/// [`Settings::faults`], so pass the run's running counts.
 pub async fn deliver<F: Function, D: Destination>(
     batch: Vec<StreamRecord>,
     settings: &Settings,
@@ -108,66 +165,326 @@ pub async fn deliver<F: Function, D: Destination>(
     context: &Context<'_>,
     counts: &mut Counts,
 ) -> Result<(), DestinationFailed> {
-    let mut queue: VecDeque<(Vec<StreamRecord>, u32)> = VecDeque::from([(batch, 0)]);
-    while let Some((records, retries)) = queue.pop_front() {
-        if records.is_empty() {
-            continue;
-        }
-        let (expired, records) = split_expired(records, settings, (context.now_ms)());
-        if !expired.is_empty() {
-            skip(
-                &expired,
-                "RecordAgeExceeded",
-                retries,
-                settings,
-                destination,
-                context,
-                counts,
-            )
-            .await?;
-        }
-        if records.is_empty() {
-            continue;
-        }
-        counts.invocations += 1;
-        let retry = match function.invoke(&records).await {
-            Ok(response) => match first_failed(&response, &records, settings) {
-                None => continue,
-                Some(index) => {
-                    counts.partial_failures += 1;
-                    records[index..].to_vec()
-                }
-            },
-            Err(_) => {
-                counts.function_errors += 1;
-                if settings.bisect_on_error && records.len() > 1 {
-                    counts.bisections += 1;
-                    let mut first = records;
-                    let second = first.split_off(first.len() / 2);
-                    queue.push_front((second, retries));
-                    queue.push_front((first, retries));
-                    continue;
-                }
-                records
-            }
-        };
-        if settings.max_retries.is_some_and(|max| retries >= max) {
-            skip(
-                &retry,
-                "RetryAttemptsExhausted",
-                retries,
-                settings,
-                destination,
-                context,
-                counts,
-            )
-            .await?;
-            continue;
-        }
-        tokio::time::sleep(context.retry_pause.saturating_mul(retries + 1)).await;
-        queue.push_front((retry, retries + 1));
+    let delivery = Delivery {
+        settings,
+        function,
+        destination,
+        context,
+    };
+    match delivery.run(batch, None, counts).await {
+        Ok(()) => Ok(()),
+        Err(DeliveryFailed::Destination(failed)) => Err(failed),
+        Err(DeliveryFailed::WindowFinal(_)) => unreachable!("a plain delivery has no window"),
     }
+}
+
+/// [`deliver`] for a tumbling window: every invocation carries `window` (its bounds, its
+/// shard and the state so far), and `window.state` follows the responses: the state a
+/// response returns is kept (also when it names a failed record: the retry from there
+/// carries it), a function error retries with the state from before. When a kept state's
+/// JSON exceeds [`MAX_STATE_BYTES`] the window is terminated early ([`close_window`] with
+/// `terminated_early`) and goes on with an empty state. The records must belong to the
+/// window.
+pub async fn deliver_window<F: Function, D: Destination>(
+    batch: Vec<StreamRecord>,
+    window: &mut OpenWindow,
+    settings: &Settings,
+    function: &F,
+    destination: &D,
+    context: &Context<'_>,
+    counts: &mut Counts,
+) -> Result<(), DeliveryFailed> {
+    let delivery = Delivery {
+        settings,
+        function,
+        destination,
+        context,
+    };
+    delivery.run(batch, Some(window), counts).await
+}
+
+/// Lambda's limit on a tumbling window's state, 1 MB: a state whose JSON is larger ends
+/// the window early.
+pub const MAX_STATE_BYTES: usize = 1_048_576;
+
+/// How often a window's final invocation is tried before the run gives up on it (Lambda
+/// holds the shard until it succeeds; the emulator stops rather than hang).
+pub const FINAL_ATTEMPTS: u32 = 10;
+
+/// A shard's open tumbling window: where it is and the state its last invocation returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenWindow {
+    /// The shard.
+    pub shard_id: String,
+    /// The window's start, epoch ms (inclusive).
+    pub start_ms: i64,
+    /// The window's end, epoch ms (exclusive).
+    pub end_ms: i64,
+    /// The state to send with the next invocation.
+    pub state: HashMap<String, String>,
+}
+
+impl OpenWindow {
+    /// The window of `width` holding `arrival_ms`, epoch-aligned, with an empty state.
+    pub fn holding(shard_id: &str, arrival_ms: i64, width: Duration) -> OpenWindow {
+        let (start_ms, end_ms) = window_bounds(arrival_ms, width);
+        OpenWindow {
+            shard_id: shard_id.to_owned(),
+            start_ms,
+            end_ms,
+            state: HashMap::new(),
+        }
+    }
+
+    /// The event of an invocation of this window (without records).
+    pub fn event(&self, stream_arn: &str, is_final: bool, terminated_early: bool) -> WindowEvent {
+        WindowEvent {
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            state: self.state.clone(),
+            shard_id: self.shard_id.clone(),
+            event_source_arn: stream_arn.to_owned(),
+            is_final,
+            terminated_early,
+            ..WindowEvent::default()
+        }
+    }
+
+    /// The window as people read it: `[start, end)` in ISO 8601.
+    pub fn describe(&self) -> String {
+        format!("[{}, {})", iso8601(self.start_ms), iso8601(self.end_ms))
+    }
+}
+
+/// The epoch-aligned tumbling window of `width` holding `arrival_ms`: `(start, end)`,
+/// start = floor(arrival / width) × width, end = start + width (epoch ms).
+pub fn window_bounds(arrival_ms: i64, width: Duration) -> (i64, i64) {
+    let width = i64::try_from(width.as_millis()).unwrap_or(i64::MAX).max(1);
+    let start = arrival_ms.div_euclid(width) * width;
+    (start, start.saturating_add(width))
+}
+
+/// The bytes of a window state's JSON, as Lambda measures it against [`MAX_STATE_BYTES`].
+pub fn state_bytes(state: &HashMap<String, String>) -> usize {
+    serde_json::to_vec(state).map_or(usize::MAX, |json| json.len())
+}
+
+/// Why a window's final invocation was given up on.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the final invocation{early} of tumbling window {window} of shard {shard} failed \
+     {attempts} times (last: {error}); Lambda would hold the shard until it succeeds, so \
+     local-runner stops"
+)]
+pub struct WindowFinalFailed {
+    /// The shard.
+    pub shard: String,
+    /// The window, `[start, end)` in ISO 8601.
+    pub window: String,
+    /// ` (window terminated early)` when it ended the window early, else empty.
+    pub early: &'static str,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last function error.
+    pub error: String,
+}
+
+/// Why a delivery stopped with records or a window not handled.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryFailed {
+    /// Skipped records could not be described at the destination.
+    #[error(transparent)]
+    Destination(#[from] DestinationFailed),
+    /// A window's final invocation kept failing.
+    #[error(transparent)]
+    WindowFinal(#[from] WindowFinalFailed),
+}
+
+/// Sends `window`'s final invocation (no records, `isFinalInvokeForWindow`, its state;
+/// `isWindowTerminatedEarly` too when `terminated_early`), retrying a function error
+/// after the retry pause (growing linearly) until it succeeds, at most [`FINAL_ATTEMPTS`]
+/// times. On success the state is emptied (for a window that goes on after an early
+/// termination).
+pub async fn close_window<F: Function>(
+    window: &mut OpenWindow,
+    terminated_early: bool,
+    settings: &Settings,
+    function: &F,
+    context: &Context<'_>,
+    counts: &mut Counts,
+) -> Result<(), WindowFinalFailed> {
+    let mut event = window.event(context.stream_arn, true, terminated_early);
+    let mut failures = 0;
+    let mut sends = 1;
+    while sends > 0 {
+        counts.invocations += 1;
+        let number = counts.invocations;
+        let result = function.invoke_window(&event, &[]).await;
+        match forced(result, number, settings, counts) {
+            Ok(response) => {
+                sends -= 1;
+                if settings.faults.redeliver_invocations.contains(&number) {
+                    counts.redeliveries += 1;
+                    sends += 1;
+                    event.state = response.state;
+                }
+            }
+            Err(error) => {
+                counts.function_errors += 1;
+                failures += 1;
+                if failures >= FINAL_ATTEMPTS {
+                    return Err(WindowFinalFailed {
+                        shard: window.shard_id.clone(),
+                        window: window.describe(),
+                        early: if terminated_early {
+                            " (window terminated early)"
+                        } else {
+                            ""
+                        },
+                        attempts: failures,
+                        error,
+                    });
+                }
+                tokio::time::sleep(context.retry_pause.saturating_mul(failures)).await;
+            }
+        }
+    }
+    if terminated_early {
+        counts.windows_terminated_early += 1;
+    } else {
+        counts.window_finals += 1;
+    }
+    window.state = HashMap::new();
     Ok(())
+}
+
+/// `result`, or a function error when [`Faults::fail_invocations`] names invocation
+/// `number` (the function has run all the same).
+fn forced<T>(
+    result: Result<T, String>,
+    number: usize,
+    settings: &Settings,
+    counts: &mut Counts,
+) -> Result<T, String> {
+    if !settings.faults.fail_invocations.contains(&number) {
+        return result;
+    }
+    counts.forced_errors += 1;
+    result.and(Err(format!(
+        "invocation {number} taken as a function error (--fail-invocation {number})"
+    )))
+}
+
+/// One batch's delivery: what it needs besides the records.
+struct Delivery<'a, 'c, F, D> {
+    settings: &'a Settings,
+    function: &'a F,
+    destination: &'a D,
+    context: &'a Context<'c>,
+}
+
+impl<F: Function, D: Destination> Delivery<'_, '_, F, D> {
+    async fn run(
+        &self,
+        batch: Vec<StreamRecord>,
+        mut window: Option<&mut OpenWindow>,
+        counts: &mut Counts,
+    ) -> Result<(), DeliveryFailed> {
+        let Delivery {
+            settings,
+            function,
+            destination,
+            context,
+        } = *self;
+        let mut queue: VecDeque<(Vec<StreamRecord>, u32)> = VecDeque::from([(batch, 0)]);
+        while let Some((records, retries)) = queue.pop_front() {
+            if records.is_empty() {
+                continue;
+            }
+            let (expired, records) = split_expired(records, settings, (context.now_ms)());
+            if !expired.is_empty() {
+                skip(
+                    &expired,
+                    "RecordAgeExceeded",
+                    retries,
+                    settings,
+                    destination,
+                    context,
+                    counts,
+                )
+                .await?;
+            }
+            if records.is_empty() {
+                continue;
+            }
+            counts.invocations += 1;
+            let number = counts.invocations;
+            let answer = match window.as_deref_mut() {
+                None => function
+                    .invoke(&records)
+                    .await
+                    .map(|response| (response.batch_item_failures, None)),
+                Some(window) => {
+                    let event = window.event(context.stream_arn, false, false);
+                    function
+                        .invoke_window(&event, &records)
+                        .await
+                        .map(|response| (response.batch_item_failures, Some(response.state)))
+                }
+            };
+            let retry = match forced(answer, number, settings, counts) {
+                Ok((failures, state)) => {
+                    if let (Some(window), Some(state)) = (window.as_deref_mut(), state) {
+                        window.state = state;
+                        if state_bytes(&window.state) > MAX_STATE_BYTES {
+                            close_window(window, true, settings, function, context, counts).await?;
+                        }
+                    }
+                    match first_failed(&failures, &records, settings) {
+                        None => {
+                            if settings.faults.redeliver_invocations.contains(&number) {
+                                counts.redeliveries += 1;
+                                queue.push_front((records, retries));
+                            }
+                            continue;
+                        }
+                        Some(index) => {
+                            counts.partial_failures += 1;
+                            records[index..].to_vec()
+                        }
+                    }
+                }
+                Err(_) => {
+                    counts.function_errors += 1;
+                    if settings.bisect_on_error && records.len() > 1 {
+                        counts.bisections += 1;
+                        let mut first = records;
+                        let second = first.split_off(first.len() / 2);
+                        queue.push_front((second, retries));
+                        queue.push_front((first, retries));
+                        continue;
+                    }
+                    records
+                }
+            };
+            if settings.max_retries.is_some_and(|max| retries >= max) {
+                skip(
+                    &retry,
+                    "RetryAttemptsExhausted",
+                    retries,
+                    settings,
+                    destination,
+                    context,
+                    counts,
+                )
+                .await?;
+                continue;
+            }
+            tokio::time::sleep(context.retry_pause.saturating_mul(retries + 1)).await;
+            queue.push_front((retry, retries + 1));
+        }
+        Ok(())
+    }
 }
 
 /// Facts the failure records need.
@@ -198,16 +515,16 @@ fn split_expired(
     }
 }
 
-/// The index of the first record the response reports as failed.
+/// The index of the first record the response's `batchItemFailures` report as failed.
 fn first_failed(
-    response: &KinesisEventResponse,
+    failures: &[KinesisBatchItemFailure],
     records: &[StreamRecord],
     settings: &Settings,
 ) -> Option<usize> {
     if !settings.report_item_failures {
         return None;
     }
-    let failure = response.batch_item_failures.first()?;
+    let failure = failures.first()?;
     let position = failure
         .item_identifier
         .as_deref()
@@ -301,6 +618,8 @@ mod tests {
             on_failure: Some("arn:aws:sqs:us-east-1:123456789012:dlq".into()),
             filter: FilterCriteria::default(),
             start: ShardStart::TrimHorizon,
+            tumbling_window: None,
+            faults: Faults::default(),
         }
     }
 
@@ -329,6 +648,18 @@ mod tests {
                     Ok(response)
                 }
             }
+        }
+
+        async fn invoke_window(
+            &self,
+            window: &WindowEvent,
+            records: &[StreamRecord],
+        ) -> Result<WindowResponse, String> {
+            let response = self.invoke(records).await?;
+            Ok(WindowResponse {
+                state: window.state.clone(),
+                batch_item_failures: response.batch_item_failures,
+            })
         }
     }
 
@@ -490,5 +821,64 @@ mod tests {
         let sent = destination.0.borrow();
         assert_eq!(sent[0]["requestContext"]["condition"], "RecordAgeExceeded");
         assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 3);
+    }
+
+    #[tokio::test]
+    async fn a_forced_error_runs_the_function_then_retries_the_batch() {
+        let function = Poisoned {
+            poison: vec![],
+            report: true,
+            seen: RefCell::default(),
+        };
+        let mut forced = settings();
+        forced.faults.fail_invocations = [2, 3].into();
+        forced.bisect_on_error = false;
+        let destination = Collect::default();
+        // The run's counts so far: invocation 1 was another batch's.
+        let mut counts = Counts {
+            invocations: 1,
+            ..Counts::default()
+        };
+        deliver(
+            records(4),
+            &forced,
+            &function,
+            &destination,
+            &context(&|| 0),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        // Invocations 2 and 3 ran the function and were taken as errors: retried.
+        assert_eq!(function.seen.borrow().len(), 3);
+        assert!(function.seen.borrow().iter().all(|b| b[..] == [0, 1, 2, 3]));
+        assert_eq!(counts.forced_errors, 2);
+        assert_eq!(counts.function_errors, 2);
+        assert_eq!(counts.invocations, 4);
+        assert!(destination.0.borrow().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_redelivery_repeats_a_successful_invocations_records_once() {
+        let function = Poisoned {
+            poison: vec![],
+            report: true,
+            seen: RefCell::default(),
+        };
+        let mut twice = settings();
+        twice.faults.redeliver_invocations = [1].into();
+        let mut counts = Counts::default();
+        deliver(
+            records(3),
+            &twice,
+            &function,
+            &Collect::default(),
+            &context(&|| 0),
+            &mut counts,
+        )
+        .await
+        .unwrap();
+        assert_eq!(function.seen.borrow()[..], [vec![0, 1, 2], vec![0, 1, 2]]);
+        assert_eq!((counts.invocations, counts.redeliveries), (2, 1));
     }
 }

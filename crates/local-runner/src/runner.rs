@@ -5,14 +5,27 @@
 //! once the stream has been quiet for the idle time. It stops early, with one line saying
 //! why, when a service stops answering (`aws_edge::health`), and tells how it is going every
 //! second while it works or waits, so a caller can show progress.
+//!
+//! With a tumbling window (the mapping's `TumblingWindowInSeconds`) a shard's buffered
+//! records are first split at window boundaries, so a batch never mixes two windows, and
+//! each batch is delivered in its shard's open window ([`crate::window`]). A window's final
+//! invocation is sent when the shard's next record belongs to a later window, when the
+//! shard has ended (closed or resharded) and its records are delivered, when its end passed
+//! more than [`crate::window::GRACE`] ago while the shard is quiet, and, for every window
+//! still open, before the run exits idle. A final invocation that fails
+//! [`crate::mapping::FINAL_ATTEMPTS`] times stops the run ([`RunError::WindowFinal`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::mapping::{self, Context, Counts, Destination, DestinationFailed, Function, Settings};
+use crate::mapping::{
+    self, Context, Counts, DeliveryFailed, Destination, DestinationFailed, Function, Settings,
+    WindowFinalFailed,
+};
 use crate::shards::StreamReader;
+use crate::window::Windows;
 use aws_edge::health::{Health, Service, Unreachable};
 use kinesis_codec::record::StreamRecord;
 
@@ -58,7 +71,8 @@ impl fmt::Display for Summary {
             f,
             "summary: records={} shards={} filtered={} invocations={} function_errors={} \
              partial_failures={} bisections={} skipped_records={} failure_records_sent={} \
-             elapsed={:.2}s",
+             elapsed={:.2}s forced_errors={} redeliveries={} window_finals={} \
+             windows_terminated_early={}",
             self.records,
             self.shards,
             self.filtered,
@@ -68,7 +82,11 @@ impl fmt::Display for Summary {
             c.bisections,
             c.skipped_records,
             c.skipped_batches,
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            c.forced_errors,
+            c.redeliveries,
+            c.window_finals,
+            c.windows_terminated_early
         )
     }
 }
@@ -143,10 +161,20 @@ pub async fn run_watched<F: Function, D: Destination>(
     let started = Instant::now();
     let mut summary = Summary::default();
     let mut buffers: BTreeMap<String, (Instant, Vec<StreamRecord>)> = BTreeMap::new();
+    let mut windows = settings.tumbling_window.map(Windows::new);
+    // Shards whose last read found nothing new: a window of theirs may close on time.
+    let mut quiet: BTreeSet<String> = BTreeSet::new();
     let mut last_record = Instant::now();
     let stream_error = |error: String| match health.silent(Service::Stream) {
         Some(silent) => RunError::Unreachable(silent),
         None => RunError::Stream(error),
+    };
+    let stopped = |failed: DeliveryFailed| match failed {
+        DeliveryFailed::Destination(failed) => match health.silent(Service::Destination) {
+            Some(silent) => RunError::Unreachable(silent),
+            None => RunError::Destination(failed),
+        },
+        DeliveryFailed::WindowFinal(failed) => RunError::WindowFinal(failed),
     };
     loop {
         reader.refresh().await.map_err(stream_error)?;
@@ -163,8 +191,10 @@ pub async fn run_watched<F: Function, D: Destination>(
                 .await
                 .map_err(stream_error)?;
             if records.is_empty() {
+                quiet.insert(shard.clone());
                 continue;
             }
+            quiet.remove(shard);
             got = true;
             last_record = Instant::now();
             summary.records += records.len();
@@ -192,18 +222,45 @@ pub async fn run_watched<F: Function, D: Destination>(
             let Some((_, buffer)) = buffers.remove(&shard) else {
                 continue;
             };
-            for batch in invocation_batches(buffer, settings.batch_size) {
+            let runs = match &windows {
+                Some(windows) => windows.split(&shard, buffer),
+                None => vec![buffer],
+            };
+            for batch in runs
+                .into_iter()
+                .flat_map(|run| invocation_batches(run, settings.batch_size))
+            {
                 let records = batch.len();
-                let mut counts = Counts::default();
+                // The run's counts so far: `deliver` numbers the invocations from them.
+                let mut counts = summary.counts.clone();
                 let delivered = {
-                    let delivery = mapping::deliver(
-                        batch,
-                        settings,
-                        function,
-                        destination,
-                        &context,
-                        &mut counts,
-                    );
+                    let delivery = async {
+                        match windows.as_mut() {
+                            Some(windows) => {
+                                windows
+                                    .deliver(
+                                        &shard,
+                                        batch,
+                                        settings,
+                                        function,
+                                        destination,
+                                        &context,
+                                        &mut counts,
+                                    )
+                                    .await
+                            }
+                            None => mapping::deliver(
+                                batch,
+                                settings,
+                                function,
+                                destination,
+                                &context,
+                                &mut counts,
+                            )
+                            .await
+                            .map_err(DeliveryFailed::from),
+                        }
+                    };
                     watch_over(delivery, health, &mut |busy| {
                         let invoking = Activity::Invoking {
                             shard: &shard,
@@ -214,23 +271,57 @@ pub async fn run_watched<F: Function, D: Destination>(
                     })
                     .await
                 };
-                add(&mut summary.counts, &counts);
+                summary.counts = counts;
                 summary.elapsed = started.elapsed();
                 match delivered {
                     Ok(Ok(())) => {}
-                    Ok(Err(failed)) => {
-                        return Err(match health.silent(Service::Destination) {
-                            Some(silent) => RunError::Unreachable(silent),
-                            None => RunError::Destination(failed),
-                        })
-                    }
+                    Ok(Err(failed)) => return Err(stopped(failed)),
                     Err(down) => return Err(RunError::Unreachable(down)),
                 }
                 progress(&summary, Activity::Delivered);
             }
         }
+        let idle = !got && buffers.is_empty() && last_record.elapsed() >= pacing.idle_exit;
+        if let Some(windows) = windows.as_mut() {
+            // Windows whose shard has ended, is quiet past the window's end, or all of
+            // them before exiting; never one whose shard still has records buffered.
+            let ending = windows_ending(
+                windows,
+                (context.now_ms)(),
+                idle,
+                &|shard| buffers.contains_key(shard),
+                &still_open,
+                &quiet,
+            );
+            for shard in ending {
+                let mut counts = summary.counts.clone();
+                let closed = {
+                    let closing = windows.close(&shard, settings, function, &context, &mut counts);
+                    watch_over(closing, health, &mut |busy| {
+                        let invoking = Activity::Invoking {
+                            shard: &shard,
+                            records: 0,
+                            busy,
+                        };
+                        progress(&summary, invoking)
+                    })
+                    .await
+                };
+                summary.counts = counts;
+                summary.elapsed = started.elapsed();
+                match closed {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(failed)) => return Err(RunError::WindowFinal(failed)),
+                    Err(down) => return Err(RunError::Unreachable(down)),
+                }
+                if !still_open.contains(&shard) {
+                    windows.forget(&shard);
+                }
+                progress(&summary, Activity::Delivered);
+            }
+        }
         if !got {
-            if buffers.is_empty() && last_record.elapsed() >= pacing.idle_exit {
+            if idle {
                 break;
             }
             summary.elapsed = started.elapsed();
@@ -241,6 +332,29 @@ pub async fn run_watched<F: Function, D: Destination>(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The shards whose open window gets its final invocation now: never one with records
+/// still buffered; otherwise every one when the run is about to exit `idle`, one whose
+/// shard has ended (is not in `open`), and one whose shard is `quiet` and whose end passed
+/// more than [`crate::window::GRACE`] before `now_ms`.
+pub fn windows_ending(
+    windows: &Windows,
+    now_ms: i64,
+    idle: bool,
+    buffered: &dyn Fn(&str) -> bool,
+    open: &[String],
+    quiet: &BTreeSet<String>,
+) -> Vec<String> {
+    let overdue = windows.overdue(now_ms);
+    windows
+        .open_shards()
+        .into_iter()
+        .filter(|shard| !buffered(shard))
+        .filter(|shard| {
+            idle || !open.contains(shard) || (quiet.contains(shard) && overdue.contains(shard))
+        })
+        .collect()
 }
 
 /// Runs `work` to its end, calling `tick` with the time so far every [`TICK`]; `Err` as
@@ -259,15 +373,6 @@ async fn watch_over<F: Future>(
             _ = tokio::time::sleep(TICK) => tick(started.elapsed()),
         }
     }
-}
-
-fn add(total: &mut Counts, more: &Counts) {
-    total.invocations += more.invocations;
-    total.function_errors += more.function_errors;
-    total.partial_failures += more.partial_failures;
-    total.bisections += more.bisections;
-    total.skipped_batches += more.skipped_batches;
-    total.skipped_records += more.skipped_records;
 }
 
 /// Splits a shard's buffered records into invocations within the batch size and Lambda's
@@ -305,6 +410,10 @@ pub enum RunError {
     /// A service stopped answering.
     #[error(transparent)]
     Unreachable(#[from] Unreachable),
+    /// A tumbling window's final invocation kept failing ([`mapping::FINAL_ATTEMPTS`]
+    /// times); Lambda would hold the shard until it succeeds, the runner stops.
+    #[error(transparent)]
+    WindowFinal(#[from] WindowFinalFailed),
 }
 
 #[cfg(test)]
@@ -337,7 +446,27 @@ mod tests {
             summary.to_string(),
             "summary: records=10 shards=2 filtered=4 invocations=3 function_errors=0 \
              partial_failures=0 bisections=0 skipped_records=0 failure_records_sent=0 \
-             elapsed=1.50s"
+             elapsed=1.50s forced_errors=0 redeliveries=0 window_finals=0 \
+             windows_terminated_early=0"
+        );
+        let windowed = Summary {
+            counts: Counts {
+                invocations: 9,
+                function_errors: 2,
+                forced_errors: 1,
+                redeliveries: 1,
+                window_finals: 3,
+                windows_terminated_early: 1,
+                ..Counts::default()
+            },
+            ..summary
+        };
+        assert!(
+            windowed.to_string().ends_with(
+                "elapsed=1.50s forced_errors=1 redeliveries=1 window_finals=3 \
+                 windows_terminated_early=1"
+            ),
+            "{windowed}"
         );
     }
 

@@ -13,9 +13,10 @@ use aws_lambda_events::event::streams::KinesisEventResponse;
 use kinesis_codec::event::{event_json, fixture};
 use kinesis_codec::on_failure::OnFailure;
 use kinesis_codec::record::StreamRecord;
+use kinesis_codec::window::{WindowEvent, WindowResponse};
 use local_runner::destination::BucketDestination;
 use local_runner::filter::FilterCriteria;
-use local_runner::mapping::{deliver, Context, Counts, Function, Settings};
+use local_runner::mapping::{deliver, Context, Counts, Faults, Function, Settings};
 use local_runner::shards::ShardStart;
 
 /// A function that fails every invocation.
@@ -23,6 +24,14 @@ struct Failing;
 
 impl Function for Failing {
     async fn invoke(&self, _: &[StreamRecord]) -> Result<KinesisEventResponse, String> {
+        Err("the table is gone".into())
+    }
+
+    async fn invoke_window(
+        &self,
+        _: &WindowEvent,
+        _: &[StreamRecord],
+    ) -> Result<WindowResponse, String> {
         Err("the table is gone".into())
     }
 }
@@ -64,6 +73,8 @@ async fn a_skipped_batch_lands_in_the_bucket_with_its_records() {
         on_failure: Some("arn:aws:s3:::failures".into()),
         filter: FilterCriteria::default(),
         start: ShardStart::TrimHorizon,
+        tumbling_window: None,
+        faults: Faults::default(),
     };
     let context = Context {
         function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f",

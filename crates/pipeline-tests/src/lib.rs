@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -19,10 +20,11 @@ use kinesis_codec::time::now_ms;
 use local_runner::destination::OnFailureDestination;
 use local_runner::discovery::{Overrides, Target};
 use local_runner::function::Processor;
-use local_runner::mapping::Context;
+use local_runner::mapping::{Context, Settings};
 use local_runner::runner::{self, Pacing, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::{Buckets, Handler};
+use processor::sinks::aggregates::DynamoAggregates;
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{SinkError, TableWriter};
@@ -167,17 +169,38 @@ pub async fn drain_until_idle<W: TableWriter>(
     sinks: &SdkConfig,
     idle_exit: Duration,
 ) -> runner::Summary {
+    drain_with(deployed, table, sinks, idle_exit, |_| {}).await
+}
+
+/// [`drain_until_idle`] with the mapping's settings changed by `adjust` first (where to
+/// start, fault injection).
+pub async fn drain_with<W: TableWriter>(
+    deployed: &Deployed,
+    table: W,
+    sinks: &SdkConfig,
+    idle_exit: Duration,
+    adjust: impl FnOnce(&mut Settings),
+) -> runner::Summary {
     let target = &deployed.target;
+    let handler = Handler::from_config(
+        &target.processor,
+        table,
+        SqsQueue::new(aws_sdk_sqs::Client::new(sinks), target.dlq_url.clone()),
+    )
+    .with_buckets(Buckets::on_aws(
+        &target.processor,
+        &reprocess::objects::s3_client(sinks),
+    ));
+    // The aggregate table through the same endpoint as the other sinks.
+    let handler = match &target.processor.aggregate_table {
+        Some(name) => handler.with_aggregates(Arc::new(DynamoAggregates::new(
+            aws_sdk_dynamodb::Client::new(sinks),
+            name.clone(),
+        ))),
+        None => handler,
+    };
     let processor = Processor {
-        handler: Handler::from_config(
-            &target.processor,
-            table,
-            SqsQueue::new(aws_sdk_sqs::Client::new(sinks), target.dlq_url.clone()),
-        )
-        .with_buckets(Buckets::on_aws(
-            &target.processor,
-            &reprocess::objects::s3_client(sinks),
-        )),
+        handler,
         source: EventSource {
             stream_arn: target.stream_arn.clone(),
             region: "us-east-1".into(),
@@ -199,6 +222,7 @@ pub async fn drain_until_idle<W: TableWriter>(
     let mut settings = target.settings.clone();
     // The stream is drained at once; waiting out dev's 5 s window per shard only slows CI.
     settings.batching_window = Duration::from_millis(200);
+    adjust(&mut settings);
     let wiring = Wiring {
         reader: &mut reader,
         settings: &settings,
@@ -357,5 +381,17 @@ impl TableWriter for Dropping {
             .filter(|_| (self.seen.fetch_add(1, Relaxed) + 1) % self.every != 0)
             .collect();
         self.inner.batch_write(&kept).await.map(|_| Vec::new())
+    }
+}
+
+/// A table that is down: every write fails as DynamoDB's missing table does, so the mapping
+/// retries each batch and then gives it up to its on-failure destination.
+pub struct TableDown;
+
+impl TableWriter for TableDown {
+    async fn batch_write(&self, _: &[&Item]) -> Result<Vec<usize>, SinkError> {
+        Err(SinkError::Fatal(
+            "ResourceNotFoundException: the table is down for this test".into(),
+        ))
     }
 }

@@ -15,24 +15,12 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 use kinesis_codec::on_failure::{OnFailure, PayloadForm};
 use pipeline_tests::{
-    dead_letters, deploy, drain, expected_key, produce, table_items, Deployed, Key,
+    dead_letters, deploy, drain, expected_key, produce, table_items, Deployed, Key, TableDown,
 };
-use processor::sinks::{SinkError, TableWriter};
 use testkit::moto::Moto;
 
 /// Events produced: at least 2,000 over 2 shards.
 const EVENTS: u64 = 2_000;
-
-/// A table that is down: every write fails as DynamoDB's missing table does.
-struct TableDown;
-
-impl TableWriter for TableDown {
-    async fn batch_write(&self, _: &[&events::Item]) -> Result<Vec<usize>, SinkError> {
-        Err(SinkError::Fatal(
-            "ResourceNotFoundException: the table is down for this test".into(),
-        ))
-    }
-}
 
 fn s3(deployed: &Deployed) -> aws_sdk_s3::Client {
     reprocess::objects::s3_client(&deployed.config)

@@ -138,6 +138,7 @@ fn handler(archive: bool) -> Handler<MemoryTable, MemoryQueue> {
         backoff: Backoff::default(),
         item_ttl_days: 0,
         buckets,
+        aggregates: None,
     }
 }
 

@@ -138,6 +138,7 @@ fn run<W: TableWriter>(
             failures: None,
             archive: archive.map(|a| a as std::sync::Arc<dyn ObjectStore>),
         },
+        aggregates: None,
     };
     let baseline = IN_USE.load(std::sync::atomic::Ordering::Relaxed);
     PEAK.store(baseline, std::sync::atomic::Ordering::Relaxed);

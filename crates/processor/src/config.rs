@@ -40,6 +40,9 @@ pub struct Config {
     /// The event archive's bucket (`ARCHIVE_BUCKET`; unset or empty: none): every
     /// invocation writes its batch there before it answers.
     pub archive_bucket: Option<String>,
+    /// The per-minute aggregate table (`AGGREGATE_TABLE`; unset or empty: none): a
+    /// tumbling window's figures are written there at its end.
+    pub aggregate_table: Option<String>,
 }
 
 /// A variable that is missing or unusable; init fails with this message.
@@ -151,6 +154,7 @@ impl Config {
             index_write_shards,
             failure_bucket: bucket(env::FAILURE_BUCKET),
             archive_bucket: bucket(env::ARCHIVE_BUCKET),
+            aggregate_table: bucket(env::AGGREGATE_TABLE),
         })
     }
 }

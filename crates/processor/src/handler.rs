@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::dead_letter::Writer;
 use crate::metrics::InvocationStats;
 use crate::plan::{self, Plan, Settings};
+use crate::sinks::aggregates::{AggregateStore, DynamoAggregates};
 use crate::sinks::dynamodb::DynamoTable;
 use crate::sinks::s3::S3Bucket;
 use crate::sinks::sqs::SqsQueue;
@@ -41,6 +42,9 @@ pub struct Handler<W, Q> {
     /// The failure and event archives' buckets ([`Buckets::default`]: neither, the
     /// processor as it was before them).
     pub buckets: Buckets,
+    /// The aggregate table a tumbling window's figures are written to (`None`: a window's
+    /// records are stored, nothing is counted).
+    pub aggregates: Option<Arc<dyn AggregateStore>>,
 }
 
 /// The buckets the handler writes to besides the table and the queue; each is optional.
@@ -121,12 +125,21 @@ impl<W, Q> Handler<W, Q> {
             backoff: Backoff::default(),
             item_ttl_days: config.item_ttl_days,
             buckets: Buckets::default(),
+            aggregates: None,
         }
     }
 
     /// The same handler writing claim checks and the archive to `buckets`.
     pub fn with_buckets(self, buckets: Buckets) -> Handler<W, Q> {
         Handler { buckets, ..self }
+    }
+
+    /// The same handler writing tumbling windows' figures to `store`.
+    pub fn with_aggregates(self, store: Arc<dyn AggregateStore>) -> Handler<W, Q> {
+        Handler {
+            aggregates: Some(store),
+            ..self
+        }
     }
 }
 
@@ -158,16 +171,29 @@ impl Handler<DynamoTable, SqsQueue> {
     /// written with its index write shards, and the failure and archive buckets it names.
     pub fn on_aws(config: &Config, clients: SinkClients) -> Handler<DynamoTable, SqsQueue> {
         let buckets = Buckets::on_aws(config, &clients.s3);
-        let table = DynamoTable::new(clients.dynamodb, config.table_name.clone())
+        let table = DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone())
             .with_index_shards(config.index_write_shards);
         let queue = SqsQueue::new(clients.sqs, config.dlq_url.clone());
-        Handler::from_config(config, table, queue).with_buckets(buckets)
+        let handler = Handler::from_config(config, table, queue).with_buckets(buckets);
+        match &config.aggregate_table {
+            Some(name) => handler.with_aggregates(Arc::new(DynamoAggregates::new(
+                clients.dynamodb.clone(),
+                name.clone(),
+            ))),
+            None => handler,
+        }
     }
 }
 
 impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
     /// Processes one batch.
     pub async fn handle(&self, event: &KinesisEvent, invocation: Invocation<'_>) -> Outcome {
+        self.run(event, invocation).await.outcome
+    }
+
+    /// [`Handler::handle`], keeping the plan and the first record not handled for the
+    /// caller that counts what was handled (a tumbling window).
+    pub(crate) async fn run(&self, event: &KinesisEvent, invocation: Invocation<'_>) -> Ran {
         let started = Instant::now();
         // The archive's JSON and gzip run on a blocking thread from the start, beside the
         // plan and the table's writes on this one.
@@ -222,8 +248,22 @@ impl<W: TableWriter, Q: QueueSender> Handler<W, Q> {
         }
         let stats = stats(&plan, &written, first_failed, started);
         log_outcome(&plan, (&written, &sent, &archived), first_failed, &stats);
-        Outcome { response, stats }
+        Ran {
+            plan,
+            first_failed,
+            outcome: Outcome { response, stats },
+        }
     }
+}
+
+/// A batch handled, with what it was made of.
+pub(crate) struct Ran {
+    /// The items and letters of each record.
+    pub plan: Plan,
+    /// The first record not durably handled (Lambda retries from it).
+    pub first_failed: Option<usize>,
+    /// The response and counts.
+    pub outcome: Outcome,
 }
 
 /// What became of the invocation's archive object.

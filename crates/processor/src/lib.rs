@@ -31,3 +31,4 @@ pub mod sinks;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod window;

@@ -7,12 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_edge::retry::Deadline;
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
+use kinesis_codec::window::{WindowEvent, WindowResponse};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use processor::config::Config;
 use processor::handler::{Handler, Invocation, SinkClients};
-use processor::metrics;
+use processor::metrics::{self, InvocationStats};
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
+use processor::window::WindowError;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -29,12 +31,33 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let (payload, context) = event.into_parts();
+            if WindowEvent::is_one(&payload) {
+                let window = WindowEvent::from_json(payload)?;
+                let response = invoke_window(handler, config, &window, &context).await?;
+                return Ok::<serde_json::Value, Error>(serde_json::to_value(response)?);
+            }
             let payload = kinesis_codec::event::from_json(payload)?;
             let event = LambdaEvent::new(payload, context);
-            Ok::<KinesisEventResponse, Error>(invoke(handler, config, event).await)
+            Ok(serde_json::to_value(invoke(handler, config, event).await)?)
         },
     ))
     .await
+}
+
+/// The facts of an invocation that started now with Lambda's `context`.
+fn invocation<'a>(
+    config: &Config,
+    context: &'a lambda_runtime::Context,
+    now_ms: i64,
+) -> Invocation<'a> {
+    let deadline_ms = i64::try_from(context.deadline).unwrap_or(i64::MAX);
+    let remaining = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0));
+    Invocation {
+        request_id: &context.request_id,
+        deadline: Deadline::after(remaining, config.safety_margin),
+        now_ms,
+        redrive_count: redrive_count(context),
+    }
 }
 
 async fn invoke(
@@ -43,27 +66,54 @@ async fn invoke(
     event: LambdaEvent<KinesisEvent>,
 ) -> KinesisEventResponse {
     let now_ms = epoch_ms(SystemTime::now());
-    let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
-    let remaining = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0));
-    let invocation = Invocation {
-        request_id: &event.context.request_id,
-        deadline: Deadline::after(remaining, config.safety_margin),
-        now_ms,
-        redrive_count: redrive_count(&event.context),
-    };
+    let invocation = invocation(config, &event.context, now_ms);
     let outcome = handler.handle(&event.payload, invocation).await;
-    // The metrics line goes straight to stdout: CloudWatch parses EMF from raw log lines.
+    print_metrics(config, &outcome.stats, now_ms);
+    outcome.response
+}
+
+/// A tumbling window's invocation: its records stored and counted, and at its end the
+/// figures written and the business metrics emitted; `Err` (a function error, which Lambda
+/// retries) when the window's end could not be written.
+async fn invoke_window(
+    handler: &Handler<DynamoTable, SqsQueue>,
+    config: &Config,
+    window: &WindowEvent,
+    context: &lambda_runtime::Context,
+) -> Result<WindowResponse, WindowError> {
+    let now_ms = epoch_ms(SystemTime::now());
+    let outcome = handler
+        .handle_window(window, invocation(config, context, now_ms))
+        .await?;
+    if !window.event.records.is_empty() {
+        print_metrics(config, &outcome.stats, now_ms);
+    }
+    if let Some(figures) = &outcome.window.written {
+        let lines = metrics::business_emf_lines(
+            &config.metrics_namespace,
+            &config.function_name,
+            figures,
+            now_ms,
+        );
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(outcome.response)
+}
+
+/// The metrics line goes straight to stdout: CloudWatch parses EMF from raw log lines.
+fn print_metrics(config: &Config, stats: &InvocationStats, now_ms: i64) {
     println!(
         "{}",
         metrics::emf_line(
             &config.metrics_namespace,
             &config.function_name,
-            &outcome.stats,
+            stats,
             now_ms,
             config.failed_events_resolution,
         )
     );
-    outcome.response
 }
 
 /// How often the invocation's records have been redriven: the redrive tool says so in the

@@ -73,6 +73,58 @@ pub fn emf_line(
     .to_string()
 }
 
+/// The business metrics of a window's end (`contract::metrics::BUSINESS`): one line with
+/// `Revenue` (USD) and `Purchases`, and one `WindowEvents` line per event type with its
+/// `EventType` dimension. Stamped with the processing time, not the events' minutes:
+/// CloudWatch drops EMF timestamps more than 14 days old and sums what it is given, so
+/// these figures are indicative (a retried window's end is counted twice); the aggregate
+/// table is the record.
+pub fn business_emf_lines(
+    namespace: &str,
+    function_name: &str,
+    figures: &aggregates::Figures,
+    timestamp_ms: i64,
+) -> Vec<String> {
+    use contract::metrics::{DIMENSION, EVENT_TYPE_DIMENSION, PURCHASES, REVENUE, WINDOW_EVENTS};
+    let revenue_usd = figures.revenue_cents as f64 / 100.0;
+    let mut lines = vec![json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[DIMENSION]],
+                "Metrics": [
+                    { "Name": REVENUE, "Unit": "None" },
+                    { "Name": PURCHASES, "Unit": "Count" },
+                ],
+            }],
+        },
+        DIMENSION: function_name,
+        REVENUE: revenue_usd,
+        PURCHASES: figures.purchases,
+    })
+    .to_string()];
+    for (event_type, count) in &figures.by_type {
+        lines.push(
+            json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": namespace,
+                        "Dimensions": [[DIMENSION, EVENT_TYPE_DIMENSION]],
+                        "Metrics": [{ "Name": WINDOW_EVENTS, "Unit": "Count" }],
+                    }],
+                },
+                DIMENSION: function_name,
+                EVENT_TYPE_DIMENSION: event_type,
+                WINDOW_EVENTS: count,
+            })
+            .to_string(),
+        );
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +189,47 @@ mod tests {
     #[test]
     fn an_empty_batch_has_full_success() {
         assert_eq!(InvocationStats::default().success_rate(), 100.0);
+    }
+
+    #[test]
+    fn a_windows_end_emits_every_business_metric_with_its_dimensions() {
+        let mut figures = aggregates::Figures::default();
+        for (kind, price) in [
+            ("view", None),
+            ("purchase", Some("19.99")),
+            ("purchase", Some("0.01")),
+        ] {
+            figures.add(&aggregates::EventFacts {
+                timestamp_ms: 0,
+                event_type: kind,
+                user_id: "u",
+                product_id: None,
+                price,
+                quantity: None,
+            });
+        }
+        let lines: Vec<serde_json::Value> = business_emf_lines("NS", "fn", &figures, 7)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut names = Vec::new();
+        for line in &lines {
+            let declared = &line["_aws"]["CloudWatchMetrics"][0];
+            for dimension in declared["Dimensions"][0].as_array().unwrap() {
+                assert!(line[dimension.as_str().unwrap()].is_string());
+            }
+            for metric in declared["Metrics"].as_array().unwrap() {
+                let name = metric["Name"].as_str().unwrap();
+                assert!(line[name].is_number(), "{name} declared but not carried");
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        assert_eq!(names, contract::metrics::BUSINESS);
+        assert_eq!(lines[0][contract::metrics::REVENUE], 20.0);
+        assert_eq!(lines[0][contract::metrics::PURCHASES], 2);
+        let purchases = lines.iter().find(|l| l["EventType"] == "purchase").unwrap();
+        assert_eq!(purchases[contract::metrics::WINDOW_EVENTS], 2);
     }
 }

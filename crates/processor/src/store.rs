@@ -4,10 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use aggregates::AggregateItem;
 use events::Item;
 use futures_util::stream::{self, StreamExt};
 
 use crate::dead_letter::{DeadLetter, CLAIM_CHECK_CONTENT_TYPE, SQS_MAX_MESSAGE_BYTES};
+use crate::sinks::aggregates::AggregateStore;
 use crate::sinks::{ObjectStore, QueueSender, SinkError, TableWriter};
 use aws_edge::retry::{Backoff, Deadline};
 
@@ -33,17 +35,41 @@ pub async fn write_items<W: TableWriter>(
     backoff: Backoff,
     deadline: Deadline,
 ) -> Delivery {
-    let groups: Vec<Vec<usize>> = (0..items.len())
-        .collect::<Vec<_>>()
-        .chunks(MAX_BATCH_WRITE)
-        .map(<[usize]>::to_vec)
-        .collect();
+    let groups = write_groups(items.len());
     let send = |pending: &[usize]| {
         let batch: Vec<&Item> = pending.iter().map(|&i| &items[i]).collect();
         async move { writer.batch_write(&batch).await }
     };
     deliver(groups, concurrency, backoff, deadline, &send).await
 }
+
+/// Writes a window's aggregate items (distinct keys), a few requests at a time, retried
+/// like the table's.
+pub async fn write_aggregates(
+    store: &dyn AggregateStore,
+    items: &[AggregateItem],
+    backoff: Backoff,
+    deadline: Deadline,
+) -> Delivery {
+    let groups = write_groups(items.len());
+    let send = |pending: &[usize]| {
+        let batch: Vec<&AggregateItem> = pending.iter().map(|&i| &items[i]).collect();
+        async move { store.batch_put(&batch).await }
+    };
+    deliver(groups, AGGREGATE_CONCURRENCY, backoff, deadline, &send).await
+}
+
+/// The indices of `count` items in BatchWriteItem's groups of [`MAX_BATCH_WRITE`].
+fn write_groups(count: usize) -> Vec<Vec<usize>> {
+    (0..count)
+        .collect::<Vec<_>>()
+        .chunks(MAX_BATCH_WRITE)
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+/// Aggregate write requests in flight at once: a window's end writes a handful of items.
+const AGGREGATE_CONCURRENCY: usize = 4;
 
 /// Sends every dead letter in batches within SQS's count and size limits.
 pub async fn send_letters<Q: QueueSender>(

@@ -61,6 +61,7 @@ fn handler(
             failures: share(failures),
             archive: share(archive),
         },
+        aggregates: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn handler(table: MemoryTable, queue: MemoryQueue) -> Handler<MemoryTable, Memor
         },
         item_ttl_days: 0,
         buckets: Default::default(),
+        aggregates: None,
     }
 }
 

@@ -19,6 +19,7 @@ async fn lambdas_sample_event_parses_and_is_handled() {
         backoff: Backoff::default(),
         item_ttl_days: 0,
         buckets: Default::default(),
+        aggregates: None,
     };
     let invocation = Invocation {
         request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",

@@ -119,6 +119,7 @@ async fn handler_with_ttl(
         },
         item_ttl_days,
         buckets: Default::default(),
+        aggregates: None,
     }
 }
 

@@ -73,6 +73,7 @@ proptest! {
                 failures: Some(failures.clone()),
                 archive: Some(archive.clone()),
             },
+            aggregates: None,
         };
         let event = from_payloads(&payloads);
         let invocation = Invocation {

@@ -5,6 +5,7 @@ use aws_edge::args;
 use clap::error::ErrorKind;
 use clap::{ArgGroup, CommandFactory, Parser};
 
+use crate::aggregate::cli::AggregatesCli;
 use crate::fetch::{Window, PAGE_SIZE_MAX};
 use crate::layout::By;
 use crate::output::Format;
@@ -24,6 +25,7 @@ use crate::{shards, time};
 /// Items go to stdout; notes and, last, a summary line go to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "query", version, about, long_about, after_help = AFTER_HELP)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 #[command(group(ArgGroup::new("by").required(true).args(["event_type", "product_id"])))]
 #[command(group(ArgGroup::new("where").required(true).args(["stack_name", "table_name"])))]
 pub struct Cli {
@@ -80,9 +82,22 @@ pub struct Cli {
     /// INDEX_WRITE_SHARDS, else all 100 possible). Fewer than the stack writes misses events.
     #[arg(long, value_name = "N", value_parser = shards::flag)]
     pub shards: Option<u32>,
+
+    /// A subcommand instead of an event query.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `query`'s subcommands; without one, `query` reads events (the flags above).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// The per-minute figures of a time range, summed into buckets, or rebuilt from the
+    /// event table (--rebuild).
+    Aggregates(AggregatesCli),
 }
 
 const AFTER_HELP: &str = "Examples:
+  query aggregates --stack-name retail-events-dev --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z --every 1h
   query --stack-name retail-events-dev --event-type purchase --from 2026-11-25T08:00:00Z --to 2026-11-25T09:00:00Z
   query --stack-name retail-events-dev --product-id prod_0042 --limit 20 --format json | jq .userId
   query --table-name retail-events-dev-events --shards 8 --event-type view --limit 100

@@ -35,6 +35,49 @@ pub enum Error {
     /// The table has no index for the question.
     #[error(transparent)]
     NoIndex(#[from] NoIndex),
+    /// An aggregate item could not be read as one.
+    #[error("aggregate table {table}: item day={day} part={part} cannot be read: {reason}")]
+    BadAggregate {
+        /// The aggregate table.
+        table: String,
+        /// The item's partition key.
+        day: String,
+        /// The item's sort key.
+        part: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// BatchWriteItem kept leaving requests unprocessed (the table throttles writes).
+    #[error(
+        "DynamoDB BatchWriteItem({table}) left {left} of {asked} {what} unprocessed after \
+         {attempts} attempts; the table's writes are being throttled: run the rebuild again \
+         (it is idempotent: it writes the same items and deletes what is left)"
+    )]
+    UnprocessedWrites {
+        /// The table.
+        table: String,
+        /// Puts or deletes.
+        what: &'static str,
+        /// Requests still unprocessed.
+        left: usize,
+        /// Requests the batch held.
+        asked: usize,
+        /// Calls made.
+        attempts: u32,
+    },
+    /// A request refused before anything was read or changed (exit status 2).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl Error {
+    /// The exit status: 2 for a refused request, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Refused(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// An [`Error::Call`] for an SDK error of `operation` on `service`. The hint says what to

@@ -1,12 +1,15 @@
 //! `query`: the pipeline's events by event type or product over a time window, read from
 //! the table's indexes however many write shards their keys are spread over.
 //!
+//! `query aggregates` ([`aggregate`]) reads the per-minute figures instead.
+//!
 //! [`cli`] checks the arguments; [`run`] finds the table ([`stack`]), the index and whether
 //! it is sharded ([`layout`], from DescribeTable), the shard count ([`shards`]), queries
 //! every partition key value in parallel ([`fetch`]), merges the answers by time
 //! ([`merge`]), reads the items whole from the table when the index copies only part of
 //! each ([`batch_get`]) and [`output`] prints them. docs/query.md is the user's reference.
 
+pub mod aggregate;
 pub mod batch_get;
 pub mod cli;
 pub mod error;

@@ -88,9 +88,17 @@ Exit status: 0 everything read was handled, 1 some records expired or failed, 2 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     aws_edge::run(async {
+        let stack_name = cli.stack_name.clone();
         match start(cli).await {
-            Ok(summary) => {
+            Ok((summary, has_aggregates)) => {
                 report(&summary);
+                if let Some(note) = summary
+                    .touched
+                    .note("redriven", &stack_name, has_aggregates)
+                {
+                    eprintln!("{note}");
+                }
+                println!("{summary}");
                 if summary.all_handled() {
                     ExitCode::SUCCESS
                 } else {
@@ -105,7 +113,8 @@ fn main() -> ExitCode {
     })
 }
 
-async fn start(cli: Cli) -> anyhow::Result<Summary> {
+/// Runs the redrive; also whether the stack has an aggregate table.
+async fn start(cli: Cli) -> anyhow::Result<(Summary, bool)> {
     let config = sdk_config(cli.endpoint_url.as_deref(), cli.region.as_deref(), 3).await;
     let wiring = stack::wiring(&config, &cli.stack_name).await?;
     let options = Options {
@@ -146,7 +155,7 @@ async fn start(cli: Cli) -> anyhow::Result<Summary> {
         .await
         .map_err(anyhow::Error::msg)?;
     progress.finish();
-    Ok(summary)
+    Ok((summary, wiring.aggregate_table.is_some()))
 }
 
 /// A line rewritten in place on a terminal; a plain line every few seconds otherwise.
@@ -181,7 +190,8 @@ impl Progress {
     }
 }
 
-/// The breakdown and problems on stderr, the summary line last on stdout.
+/// The breakdown and problems on stderr (the caller prints the summary line, last on
+/// stdout).
 fn report(summary: &Summary) {
     let join = |counts: &std::collections::BTreeMap<String, u64>| {
         counts
@@ -220,7 +230,6 @@ fn report(summary: &Summary) {
     for problem in &summary.problems {
         eprintln!("  {problem}");
     }
-    println!("{summary}");
 }
 
 #[cfg(test)]

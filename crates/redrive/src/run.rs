@@ -26,6 +26,7 @@ use crate::archive;
 use crate::letter::{self, ClaimCheck, Letter, Rejected, SkippedRange};
 use crate::queue::{Message, Queue};
 use crate::stream::RecordSource;
+use reprocess::touched::Touched;
 
 /// What to redrive and how.
 #[derive(Debug, Clone)]
@@ -114,6 +115,8 @@ pub struct Summary {
     pub claim_checks_tagged: u64,
     /// Why records were not handled, one line each (the first few).
     pub problems: Vec<String>,
+    /// The event-time minutes of the records stored: no aggregate counts them.
+    pub touched: Touched,
 }
 
 impl Summary {
@@ -128,10 +131,14 @@ impl Summary {
         }
     }
 
-    fn tally(&mut self, fates: &[Fate]) {
-        for fate in fates {
+    fn tally(&mut self, records: &[Identified], fates: &[Fate]) {
+        for (record, fate) in records.iter().zip(fates) {
             match fate {
-                Fate::Stored => self.stored += 1,
+                Fate::Stored => {
+                    self.stored += 1;
+                    self.touched
+                        .add(&record.record.data, record.record.arrival_ms);
+                }
                 Fate::DeadLettered => self.dead_lettered_again += 1,
                 Fate::Failed => self.failed += 1,
             }
@@ -428,7 +435,7 @@ async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
     for error in &done.errors {
         summary.problem(format!("message {}: {error}", work.message.id));
     }
-    summary.tally(&done.fates);
+    summary.tally(&work.records, &done.fates);
     let unhandled = done.count(Fate::Failed);
     if unhandled > 0 {
         summary.problem(format!(
@@ -559,7 +566,7 @@ async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     for error in &done.errors {
         summary.problem(format!("object s3://{bucket}/{key}: {error}"));
     }
-    summary.tally(&done.fates);
+    summary.tally(&records, &done.fates);
     let unhandled = done.count(Fate::Failed);
     if unhandled > 0 {
         summary.problem(format!(

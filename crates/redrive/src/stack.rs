@@ -16,6 +16,9 @@ pub struct Wiring {
     pub failure_bucket: Option<String>,
     /// The function the records are processed through, and their stream.
     pub target: Target,
+    /// The aggregate table (`AggregateTableName`), when the stack has one: the minutes a
+    /// run stored are then to be rebuilt (`query aggregates --rebuild`).
+    pub aggregate_table: Option<String>,
 }
 
 /// Why the stack could not tell redrive what to work on.
@@ -36,5 +39,8 @@ pub async fn wiring(config: &SdkConfig, stack_name: &str) -> Result<Wiring, Wiri
         queue_url: stack.dead_letter_queue_url()?.to_owned(),
         failure_bucket: stack.failure_bucket_name().map(str::to_owned),
         target: Target::read(config, &stack).await?,
+        aggregate_table: stack
+            .optional(contract::outputs::AGGREGATE_TABLE_NAME)
+            .map(str::to_owned),
     })
 }

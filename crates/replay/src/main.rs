@@ -91,9 +91,17 @@ fn main() -> ExitCode {
             .exit(),
     };
     aws_edge::run(async {
+        let stack_name = cli.stack.stack_name.clone();
         match start(cli, window).await {
-            Ok(summary) => {
+            Ok((summary, has_aggregates)) => {
                 report(&summary);
+                if let Some(note) = summary
+                    .touched
+                    .note("replayed", &stack_name, has_aggregates)
+                {
+                    eprintln!("{note}");
+                }
+                println!("{summary}");
                 if summary.all_handled() {
                     ExitCode::SUCCESS
                 } else {
@@ -108,7 +116,8 @@ fn main() -> ExitCode {
     })
 }
 
-async fn start(cli: Cli, window: Window) -> anyhow::Result<Summary> {
+/// Runs the replay; also whether the stack has an aggregate table.
+async fn start(cli: Cli, window: Window) -> anyhow::Result<(Summary, bool)> {
     let aws = &cli.stack.aws;
     let config = sdk_config(aws.endpoint_url.as_deref(), aws.region.as_deref(), 3).await;
     let wiring = stack::wiring(&config, &cli.stack.stack_name).await?;
@@ -168,10 +177,10 @@ async fn start(cli: Cli, window: Window) -> anyhow::Result<Summary> {
     if terminal {
         eprintln!();
     }
-    Ok(summary)
+    Ok((summary, wiring.aggregate_table.is_some()))
 }
 
-/// What else happened on stderr, the summary line last on stdout.
+/// What else happened on stderr (the caller prints the summary line, last on stdout).
 fn report(summary: &Summary) {
     eprintln!(
         "read {} archive object(s) and {} stream page(s); {} record(s) outside the range, {} \
@@ -194,7 +203,6 @@ fn report(summary: &Summary) {
     for problem in &summary.problems {
         eprintln!("  {problem}");
     }
-    println!("{summary}");
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use reprocess::{Identified, Reprocessor};
 use crate::archive::{self, Seen};
 use crate::stream::Pages;
 use crate::window::{self, Window};
+use reprocess::touched::Touched;
 
 /// What to replay and how.
 #[derive(Debug, Clone)]
@@ -79,6 +80,8 @@ pub struct Summary {
     pub duplicates: u64,
     /// Why records were not handled, one line each (the first few).
     pub problems: Vec<String>,
+    /// The event-time minutes of the records stored: no aggregate counts them.
+    pub touched: Touched,
 }
 
 impl Summary {
@@ -162,6 +165,13 @@ impl<P: Reprocessor> Replayer<'_, P> {
             ));
         }
         self.summary.stored += done.count(Fate::Stored);
+        for (user, fate) in chosen.iter().zip(&done.fates) {
+            if *fate == Fate::Stored {
+                self.summary
+                    .touched
+                    .add(&user.record.data, user.record.arrival_ms);
+            }
+        }
         self.summary.dead_lettered += done.count(Fate::DeadLettered);
         self.summary.failed += failed;
         Ok(())

@@ -15,6 +15,9 @@ pub struct Wiring {
     pub archive_bucket: Option<String>,
     /// The function the records are processed through, and their stream.
     pub target: Target,
+    /// The aggregate table (`AggregateTableName`), when the stack has one: the minutes a
+    /// replay stored are then to be rebuilt (`query aggregates --rebuild`).
+    pub aggregate_table: Option<String>,
 }
 
 /// Why the stack could not tell replay what to work on.
@@ -34,5 +37,8 @@ pub async fn wiring(config: &SdkConfig, stack_name: &str) -> Result<Wiring, Wiri
     Ok(Wiring {
         archive_bucket: stack.archive_bucket_name().map(str::to_owned),
         target: Target::read(config, &stack).await?,
+        aggregate_table: stack
+            .optional(contract::outputs::AGGREGATE_TABLE_NAME)
+            .map(str::to_owned),
     })
 }

@@ -16,11 +16,13 @@
 //!
 //! [`batches::process`] sends records in invocations, tries what was not handled again and
 //! says what became of each record; [`objects`] reads (and tags) the S3 objects the failure
-//! and event archives keep; [`target`] reads the deployed function both tools process through.
+//! and event archives keep; [`target`] reads the deployed function both tools process through;
+//! [`touched`] names the event-time minutes a run stored, which no tumbling window counted.
 
 pub mod batches;
 pub mod objects;
 pub mod target;
+pub mod touched;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -39,6 +41,7 @@ use kinesis_codec::event::event_json_with_ids;
 use kinesis_codec::kpl::{self, Deaggregated};
 use kinesis_codec::record::{from_record_json, EventSource, StreamRecord};
 use kinesis_codec::time::now_ms;
+use kinesis_codec::window::WindowEvent;
 use processor::config::Config;
 use processor::handler::SinkClients;
 use processor::handler::{
@@ -47,6 +50,7 @@ use processor::handler::{
 use processor::sinks::dynamodb::DynamoTable;
 use processor::sinks::sqs::SqsQueue;
 use processor::sinks::{QueueSender, TableWriter};
+use processor::window::{WindowError, WindowOutcome};
 use serde_json::{json, Value};
 
 /// A record to process again, under the id it had.
@@ -196,6 +200,30 @@ pub async fn call_handler<W: TableWriter, Q: QueueSender>(
         redrive_count,
     };
     let run = AssertUnwindSafe(handler.handle(event, invocation)).catch_unwind();
+    match tokio::time::timeout(timeout, run).await {
+        Err(_) => Err(NoAnswer::TimedOut),
+        Ok(Err(_)) => Err(NoAnswer::Panicked),
+        Ok(Ok(outcome)) => Ok(outcome),
+    }
+}
+
+/// [`call_handler`] for a tumbling window's invocation (`Handler::handle_window`): the
+/// same deadline, processing time and request ID, a panic or a run past the timeout is
+/// [`NoAnswer`]; the inner `Err` is the handler's function error (the window's end could
+/// not be written).
+pub async fn call_window_handler<W: TableWriter, Q: QueueSender>(
+    handler: &Handler<W, Q>,
+    window: &WindowEvent,
+    request_id: &str,
+    timeout: Duration,
+) -> Result<Result<WindowOutcome, WindowError>, NoAnswer> {
+    let invocation = Invocation {
+        request_id,
+        deadline: Deadline::after(timeout, IN_PROCESS_SAFETY_MARGIN),
+        now_ms: now_ms(),
+        redrive_count: 0,
+    };
+    let run = AssertUnwindSafe(handler.handle_window(window, invocation)).catch_unwind();
     match tokio::time::timeout(timeout, run).await {
         Err(_) => Err(NoAnswer::TimedOut),
         Ok(Err(_)) => Err(NoAnswer::Panicked),

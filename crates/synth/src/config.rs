@@ -16,6 +16,7 @@ mod layers;
 mod network;
 #[cfg(test)]
 mod tests;
+pub mod warnings;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -255,6 +256,9 @@ pub struct Config {
     pub lambda_maximum_record_age_in_seconds: i32,
     /// Split failing batches to isolate a poison record.
     pub lambda_bisect_batch_on_function_error: bool,
+    /// The event source mapping's tumbling window in seconds, 1–900, whose end writes the
+    /// per-minute aggregates (the aggregate table); 0 turns windows and the table off.
+    pub aggregate_window_seconds: u32,
 
     /// On-demand or provisioned table billing.
     pub dynamodb_billing_mode: BillingMode,
@@ -366,6 +370,8 @@ impl Default for Config {
             lambda_maximum_record_age_in_seconds: -1,
             // Ours: one poison record should not stall a shard for all retries.
             lambda_bisect_batch_on_function_error: true,
+            // Ours (issue 20): per-minute aggregates from one-minute tumbling windows.
+            aggregate_window_seconds: 60,
             dynamodb_billing_mode: BillingMode::PayPerRequest, // variables.tf:144
             dynamodb_read_capacity: 5,                         // variables.tf:155
             dynamodb_write_capacity: 5,                        // variables.tf:166
@@ -468,6 +474,19 @@ impl Config {
     /// then creates (`on_failure_destination = "s3"`).
     pub fn failure_bucket(&self) -> bool {
         self.on_failure_destination == OnFailureDestination::S3
+    }
+
+    /// The tumbling window's length in seconds when aggregates are on
+    /// (`aggregate_window_seconds` is not 0): the mapping's `TumblingWindowInSeconds`, and
+    /// the stack then creates the aggregate table.
+    pub fn aggregate_window(&self) -> Option<u32> {
+        (self.aggregate_window_seconds > 0).then_some(self.aggregate_window_seconds)
+    }
+
+    /// What synth says about a valid configuration without refusing it: combinations whose
+    /// behaviour AWS does not document (see `warnings`), one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        warnings::of(self)
     }
 
     /// Whether the function runs in a VPC (`vpc_subnet_ids` is not empty).

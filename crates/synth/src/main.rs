@@ -116,6 +116,8 @@ fn main() -> ExitCode {
     if let Some(key) = &cli.get {
         return print_value(&config, key);
     }
+    // Said with the template, not with every `--get` a script makes.
+    warn(&config.warnings());
     let template = synth::stack::build(&config);
     let result = match &cli.out_dir {
         Some(dir) => write_files(&template, dir),

@@ -325,3 +325,63 @@ fn top_level_flags_do_not_mix_with_subcommands() {
     let output = synth(&["--preset", "prod", "cost"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Tumbling windows with a setting whose behaviour with them AWS does not document: the
+/// template is printed all the same, and stderr says so once per combination, with the
+/// template (and `--out-dir`), never with a script's `--get`.
+#[test]
+fn undocumented_window_combinations_are_warned_about_not_refused() {
+    let lines = |output: &std::process::Output| -> Vec<String> {
+        stderr(output)
+            .lines()
+            .filter(|l| l.starts_with("warning: aggregate_window_seconds"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let high = synth(&[
+        "--preset",
+        "high-throughput",
+        "--set",
+        "kinesis_consumer=enhanced-fan-out",
+    ]);
+    assert!(high.status.success(), "{}", stderr(&high));
+    assert!(!high.stdout.is_empty());
+    let found = lines(&high);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    for (line, with) in found.iter().zip([
+        "lambda_parallelization_factor = 2",
+        "lambda_bisect_batch_on_function_error = true",
+        "kinesis_consumer = enhanced-fan-out",
+    ]) {
+        assert!(
+            line.starts_with(&format!(
+                "warning: aggregate_window_seconds = 60 with {with}: AWS documents no \
+                 behaviour for the two together"
+            )),
+            "{line}"
+        );
+    }
+    // Windows off, or nothing to combine them with: no warning.
+    for args in [
+        &["--preset", "cost-optimized"][..],
+        &[
+            "--preset",
+            "high-throughput",
+            "--set",
+            "aggregate_window_seconds=0",
+        ][..],
+        &["--set", "lambda_bisect_batch_on_function_error=false"][..],
+    ] {
+        let output = synth(args);
+        assert!(output.status.success(), "{args:?}");
+        assert!(lines(&output).is_empty(), "{args:?}: {}", stderr(&output));
+    }
+    let get = synth(&[
+        "--preset",
+        "high-throughput",
+        "--get",
+        "aggregate_window_seconds",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout), "60\n");
+    assert!(stderr(&get).is_empty(), "{}", stderr(&get));
+}

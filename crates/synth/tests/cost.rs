@@ -47,6 +47,13 @@ fn dev_cost_matches_a_hand_calculation() {
     let gb_seconds = invocations * ms / 1000.0 * f64::from(dev.lambda_memory_size) / 1024.0;
     let lambda =
         invocations / 1e6 * P.lambda_million_requests + gb_seconds * P.lambda_gb_second_arm64; // dev is arm64
+                                                                                               // dev's one-minute tumbling windows: one more invocation per shard a minute, without
+                                                                                               // records, 20 ms (overhead and one BatchWriteItem round trip) at the function's memory.
+    let window_ends = shards * 730.0 * 60.0; // 43,800
+    let lambda = lambda
+        + window_ends / 1e6 * P.lambda_million_requests
+        + window_ends * 0.020 * f64::from(dev.lambda_memory_size) / 1024.0
+            * P.lambda_gb_second_arm64;
 
     // DynamoDB on demand: a 500-byte event makes an 847-byte item (500 + 347 bytes of
     // keys, copied fields and enrichment): 1 WRU, written to the table and its 2 GSIs.
@@ -56,16 +63,25 @@ fn dev_cost_matches_a_hand_calculation() {
     let dynamodb = events * 1.0 * copies / 1e6 * P.dynamodb_million_write_request_units
         + table_gb * copies * P.dynamodb_storage_gb_month
         + table_gb * P.dynamodb_pitr_gb_month; // PITR is on in dev
+                                               // The aggregate table: each window end writes 60 / 60 + 1 = 2 items of up to 6 KB, 6 WRU
+                                               // each, kept (no TTL) with PITR.
+    let aggregate_items = window_ends * 2.0;
+    let aggregate_gb = aggregate_items * (6144.0 + 100.0) / gib;
+    let dynamodb = dynamodb
+        + aggregate_items * 6.0 / 1e6 * P.dynamodb_million_write_request_units
+        + aggregate_gb * (P.dynamodb_storage_gb_month + P.dynamodb_pitr_gb_month);
 
-    // CloudWatch: 1,450 log bytes per invocation (platform 700 + EMF 450 + summary 300) and
-    // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics and 2
-    // shard-level metrics on 1 shard; the mapping's 6 EventCount metrics; 11 standard
-    // alarms; 1 dashboard.
-    let log_gb = (invocations * 1450.0 + events / 100.0 * 250.0) / gib;
+    // CloudWatch: 1,450 log bytes per invocation (platform 700 + EMF 450 + summary 300),
+    // 3,000 per window end (platform 700 + the business EMF lines 2,000 + summary 300) and
+    // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics, the
+    // business ones (Revenue, Purchases, WindowEvents of 6 event types) and 2 shard-level
+    // metrics on 1 shard; the mapping's 6 EventCount metrics; 11 standard alarms; 1
+    // dashboard.
+    let log_gb = (invocations * 1450.0 + window_ends * 3000.0 + events / 100.0 * 250.0) / gib;
     let cloudwatch = log_gb * P.logs_ingest_gb
         + log_gb * f64::from(dev.cloudwatch_log_retention_days) / (730.0 / 24.0)
             * P.logs_storage_gb_month
-        + (5.0 + 2.0 * shards + 6.0) * P.cloudwatch_metric_month
+        + (5.0 + 8.0 + 2.0 * shards + 6.0) * P.cloudwatch_metric_month
         + 11.0 * P.cloudwatch_alarm_standard_month
         + P.cloudwatch_dashboard_month;
 
@@ -77,9 +93,10 @@ fn dev_cost_matches_a_hand_calculation() {
     let s3 = 0.0;
 
     // KMS: the data key (no alert address in dev, so no alerts key), and requests every 5
-    // minutes (8,760 a month) for the stream's producer and consumer, DynamoDB and the log
-    // group, plus 730 environment decryptions for the one lane.
-    let kms_requests = (2.0 * shards + 1.0 + 1.0) * 8760.0 + 730.0;
+    // minutes (8,760 a month) for the stream's producer and consumer, DynamoDB's writes of
+    // each table (events, aggregates) and the log group, plus 730 environment decryptions
+    // for the one lane.
+    let kms_requests = (2.0 * shards + 2.0 + 1.0) * 8760.0 + 730.0;
     let kms = P.kms_key_month + kms_requests / 10_000.0 * P.kms_10k_requests;
 
     let by_hand = kinesis + lambda + dynamodb + cloudwatch + sqs + s3 + kms;

@@ -47,7 +47,10 @@ fn the_stream_is_encrypted_with_the_customer_managed_key() {
 #[test]
 fn the_table_has_the_design_keys_two_indexes_pitr_and_kms() {
     let doc = document(&Config::default());
-    let table = &one(&doc, "AWS::DynamoDB::Table")["Properties"];
+    // The events table, and with dev's tumbling windows the aggregate table.
+    let tables = resources_of_type(&doc, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 2);
+    let table = &doc["Resources"]["EventTable"]["Properties"];
     assert_eq!(table["KeySchema"][0]["AttributeName"], "userId");
     assert_eq!(table["KeySchema"][1]["AttributeName"], "eventKey");
     let indexes: Vec<&str> = table["GlobalSecondaryIndexes"]
@@ -307,7 +310,9 @@ fn the_failed_and_lost_batch_alarms_watch_metrics_lambda_publishes() {
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(|w| w["properties"]["metrics"].as_array().unwrap().clone())
+            .filter_map(|w| w["properties"]["metrics"].as_array())
+            .flatten()
+            .cloned()
             .collect();
         let graphed = |metric: &str, dimension: &str, value: &str| {
             lines.iter().any(|m| {
@@ -370,8 +375,8 @@ fn the_stream_is_alarmed_on_write_throttling_and_graphed() {
         body["widgets"].as_array().unwrap().iter().any(|w| {
             w["properties"]["metrics"]
                 .as_array()
-                .unwrap()
-                .iter()
+                .into_iter()
+                .flatten()
                 .any(|m| {
                     m[0] == "AWS/Kinesis"
                         && m[1] == metric
@@ -510,7 +515,7 @@ fn provisioned_billing_scales_the_table_and_both_indexes() {
         resources_of_type(&doc, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
         6
     );
-    let table = &one(&doc, "AWS::DynamoDB::Table")["Properties"];
+    let table = &doc["Resources"]["EventTable"]["Properties"];
     assert!(table["ProvisionedThroughput"]["ReadCapacityUnits"].is_number());
 }
 
@@ -647,6 +652,21 @@ mod processor_contract {
         }
     }
 
+    /// The metrics the processor emits, at every invocation and at a window's end.
+    fn emitted(metric: &str) -> bool {
+        metrics::EMITTED.contains(&metric) || metrics::BUSINESS.contains(&metric)
+    }
+
+    /// The dimensions the processor gives a metric: the function's, and `WindowEvents` the
+    /// event type's too.
+    fn dimensions(metric: &str) -> Vec<&'static str> {
+        if metric == metrics::WINDOW_EVENTS {
+            vec![metrics::DIMENSION, metrics::EVENT_TYPE_DIMENSION]
+        } else {
+            vec![metrics::DIMENSION]
+        }
+    }
+
     #[test]
     fn every_dashboard_metric_on_the_processors_namespace_is_one_it_emits() {
         for (preset, doc) in presets() {
@@ -658,6 +678,9 @@ mod processor_contract {
             let body: Value = serde_json::from_str(body).expect("the body is JSON");
             let mut shown = Vec::new();
             for widget in body["widgets"].as_array().expect("widgets") {
+                if widget["type"] == "text" {
+                    continue;
+                }
                 for line in widget["properties"]["metrics"].as_array().expect("metrics") {
                     let line = line.as_array().expect("a metric line is an array");
                     let line_namespace = line[0].as_str().expect("namespace");
@@ -667,10 +690,15 @@ mod processor_contract {
                     let metric = line[1].as_str().expect("metric");
                     assert_eq!(line_namespace, namespace, "{preset}: {metric}");
                     assert!(
-                        metrics::EMITTED.contains(&metric),
+                        emitted(metric),
                         "{preset}: the dashboard shows {metric}, which the processor does not emit"
                     );
-                    assert_eq!(line[2], metrics::DIMENSION, "{preset}: {metric}");
+                    let names: Vec<&str> = line[2..]
+                        .iter()
+                        .step_by(2)
+                        .filter_map(Value::as_str)
+                        .collect();
+                    assert_eq!(names, dimensions(metric), "{preset}: {metric}");
                     shown.push(metric);
                 }
             }
@@ -678,6 +706,16 @@ mod processor_contract {
                 assert!(
                     shown.contains(metric),
                     "{preset}: {metric} is not on the dashboard"
+                );
+            }
+            // The business metrics exactly when the stack has tumbling windows.
+            let windows = environment(&doc).contains_key(env::AGGREGATE_TABLE);
+            assert_eq!(windows, preset != "cost-optimized", "{preset}");
+            for metric in metrics::BUSINESS {
+                assert_eq!(
+                    shown.contains(metric),
+                    windows,
+                    "{preset}: {metric} on the dashboard"
                 );
             }
         }
@@ -698,8 +736,9 @@ fn with_policy(doc: &Value, policy: &str, value: &str) -> Vec<String> {
 }
 
 /// `retain_data_on_delete` keeps exactly what holds data once the pipeline is gone: the
-/// table, the key it and the buckets are encrypted with, the failure bucket and the event
-/// archive; every other stateful resource says `Delete` outright, with it on or off.
+/// tables (events and aggregates), the key they and the buckets are encrypted with, the
+/// failure bucket and the event archive; every other stateful resource says `Delete`
+/// outright, with it on or off.
 #[test]
 fn retaining_data_keeps_exactly_the_table_the_buckets_and_their_key() {
     let overrides = [
@@ -711,7 +750,13 @@ fn retaining_data_keeps_exactly_the_table_the_buckets_and_their_key() {
     for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
         assert_eq!(
             with_policy(&doc, policy, "Retain"),
-            ["ArchiveBucket", "DataKey", "EventTable", "FailureBucket"]
+            [
+                "AggregateTable",
+                "ArchiveBucket",
+                "DataKey",
+                "EventTable",
+                "FailureBucket"
+            ]
         );
         assert_eq!(
             with_policy(&doc, policy, "Delete"),
@@ -729,6 +774,7 @@ fn retaining_data_keeps_exactly_the_table_the_buckets_and_their_key() {
     assert_eq!(
         with_policy(&doc, "DeletionPolicy", "Delete"),
         [
+            "AggregateTable",
             "AlertsKey",
             "DataKey",
             "DeadLetterQueue",

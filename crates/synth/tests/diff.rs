@@ -88,8 +88,8 @@ fn dev_to_prod_names_every_changed_resource() {
         .collect();
     // Exact, so a change to the stack that widens or narrows the gap between the presets is
     // looked at: update the numbers when the stack changes on purpose.
-    assert_eq!(all.len(), 34, "resources in dev: {all:?}");
-    assert_eq!(expected.len(), 32, "resources differing: {expected:?}");
+    assert_eq!(all.len(), 35, "resources in dev: {all:?}");
+    assert_eq!(expected.len(), 33, "resources differing: {expected:?}");
 
     let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -528,4 +528,31 @@ fn removing_a_bucket_is_a_data_loss_unless_it_is_retained() {
     let archive = resource(&d, "ArchiveBucket");
     assert!(archive.kept_by.is_some(), "prod retains its archive");
     assert!(!archive.loses_data());
+}
+
+/// A template that brings tumbling windows together with a setting whose behaviour with them
+/// AWS does not document gets a warning on stderr; one that already had it does not.
+#[test]
+fn a_new_undocumented_window_combination_is_warned_about() {
+    let plain = template_file("windowless", &["--set", "aggregate_window_seconds=0"]);
+    let windowed = template_file("windowed", &[]);
+    let output = synth(&["diff", &plain, &windowed]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.starts_with(
+            "warning: aggregate_window_seconds = 60 with \
+             lambda_bisect_batch_on_function_error = true: AWS documents no behaviour"
+        ),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    let again = synth(&["diff", &windowed, &windowed]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stderr(&again).is_empty(), "{}", stderr(&again));
+    let back = synth(&["diff", &windowed, &plain]);
+    assert!(stderr(&back).is_empty(), "{}", stderr(&back));
+    for path in [plain, windowed] {
+        let _ = std::fs::remove_file(path);
+    }
 }

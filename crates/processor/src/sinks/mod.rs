@@ -2,6 +2,7 @@
 //! failure and event archives, behind small traits so the core can be tested (and
 //! benchmarked) without AWS, and the AWS clients stay at the edge.
 
+pub mod aggregates;
 pub mod dynamodb;
 pub mod memory;
 pub mod s3;

@@ -271,6 +271,12 @@ async fn valid_letters_are_stored_under_their_first_key_and_invalid_ones_dead_le
     );
     assert!(first.all_handled());
     assert_eq!(first.deleted, 2);
+    // Stored outside a tumbling window: its minute (by arrival, it has no timestamp) is named.
+    let note = first.touched.note("redriven", "s", true).unwrap();
+    assert!(
+        note.starts_with("aggregates: redriven events touch 1 minute "),
+        "{note}"
+    );
     // The key a first successful delivery gives: arrival time and the Kinesis eventID.
     let expected = events::event_key(ARRIVAL_MS, &format!("{SHARD}:7"));
     assert_eq!(bench.keys(), [("user-1".to_owned(), expected)]);
@@ -296,6 +302,10 @@ async fn valid_letters_are_stored_under_their_first_key_and_invalid_ones_dead_le
     );
     assert_eq!(bench.queue.bodies().len(), 1);
     assert_eq!(bench.table.snapshot().len(), 1);
+    assert!(
+        second.touched.is_empty(),
+        "nothing stored, nothing to rebuild"
+    );
 }
 
 #[tokio::test]

@@ -185,6 +185,12 @@ async fn the_archive_replays_the_windows_records_once_under_their_first_keys() {
         .collect();
     assert_eq!(bench.keys(), expected);
     assert!(summary.all_handled());
+    // The stored records' minutes (by arrival: they carry no timestamp), for the rebuild.
+    let note = summary.touched.note("replayed", "s", true).unwrap();
+    assert!(
+        note.starts_with("aggregates: replayed events touch 4 minutes "),
+        "{note}"
+    );
 
     // Again: the same keys, nothing added.
     let again = bench.archive(&Options::new(window())).await;

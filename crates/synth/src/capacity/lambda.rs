@@ -7,7 +7,12 @@
 //! batch time  = overhead + records × CPU per record × (1,769 MB / memory, at least 1)
 //!               + write waves × round trip
 //! events/s    = concurrency × records / batch time
+//!               × (1 − window end ms / window ms)       (with tumbling windows)
 //! ```
+//!
+//! With tumbling windows (`aggregate_window_seconds`) each shard is invoked once more at
+//! every window's end, with no records: the stage counts that time (the cost model's
+//! 20 ms, `cost::services::aggregates::WINDOW_END_MS`) as taken from the shard's batches.
 //!
 //! The CPU per record is measured: a 10,000-record invocation with in-memory sinks takes
 //! 39 ms on one core (docs/performance.md, `cargo bench -p processor --bench invocation`), so
@@ -24,6 +29,7 @@ use serde_json::json;
 
 use super::{stream, Stage};
 use crate::config::Config;
+use crate::cost::services::aggregates::{Windows, WINDOW_END_MS};
 use crate::cost::workload::{
     INVOCATION_OVERHEAD_MS, ITEMS_PER_BATCH_WRITE, MAX_PAYLOAD_BYTES, RECORD_ENVELOPE_BYTES,
     WRITES_IN_FLIGHT, WRITE_ROUND_TRIP_MS,
@@ -86,6 +92,11 @@ pub fn archive_ms(config: &Config, records: f64) -> f64 {
         + (ARCHIVE_PUT_MS - writes).max(0.0)
 }
 
+/// The share of a shard's time its windows' end invocations take (0 without windows).
+pub fn window_end_share(windows: Option<&Windows>) -> f64 {
+    windows.map_or(0.0, |w| WINDOW_END_MS / (f64::from(w.seconds) * 1000.0))
+}
+
 /// Batches processed at once: one per shard and parallelization slot, at most the reserved
 /// concurrency (when reserved).
 pub fn concurrency(config: &Config) -> u32 {
@@ -102,7 +113,9 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
     let records = full_batch(config, event_bytes);
     let archive = archive_ms(config, records);
     let ms = batch_ms(records, config.lambda_memory_size) + archive;
-    let events_per_second = f64::from(concurrency) * records / (ms / 1000.0);
+    let windows = Windows::of(config, stream::shards(config));
+    let window_share = window_end_share(windows.as_ref());
+    let events_per_second = f64::from(concurrency) * records / (ms / 1000.0) * (1.0 - window_share);
     let reserved = if config.lambda_reserved_concurrency >= 0 {
         format!(
             ", reserved concurrency {}",
@@ -111,9 +124,15 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
     } else {
         String::new()
     };
+    let window_end = windows.map_or(String::new(), |w| {
+        format!(
+            " × (1 − {WINDOW_END_MS} ms window end / {} s window)",
+            w.seconds
+        )
+    });
     let limited_by = format!(
         "{concurrency} concurrent batch(es) ({} shard(s) × parallelization {}{reserved}) × \
-         {records} records / {ms:.1} ms a batch",
+         {records} records / {ms:.1} ms a batch{window_end}",
         stream::shards(config),
         config.lambda_parallelization_factor,
     );
@@ -145,6 +164,8 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
             "batching_window_seconds",
             json!(config.lambda_maximum_batching_window_in_seconds),
         )
+        .input("tumbling_window_seconds", json!(windows.map(|w| w.seconds)))
+        .input("window_end_share", json!(window_share))
         .note(
             "CPU per record measured by the processor's invocation benchmark (39 ms per 10,000 \
              records, docs/performance.md); DynamoDB round trips (15 ms per wave of 8 \
@@ -164,6 +185,15 @@ pub fn stage(config: &Config, event_bytes: f64) -> Stage {
              PUT ({ARCHIVE_PUT_MS} ms, estimated) outlasts the table's writes it runs beside"
         ));
     }
+    if let Some(windows) = &windows {
+        stage = stage.note(format!(
+            "Tumbling windows of {} s: each shard's window ends with one more invocation \
+             (no records, the window's state; {WINDOW_END_MS} ms estimated), counted as time \
+             the shard's batches wait; the state carried in and out of every invocation (up \
+             to 1 MB a shard) is not",
+            windows.seconds
+        ));
+    }
     if config.lambda_reserved_concurrency == 0 {
         stage = stage.note("Reserved concurrency 0 stops the function: nothing is processed");
     }
@@ -176,7 +206,10 @@ mod tests {
 
     #[test]
     fn dev_processes_full_batches_of_100_on_one_lane() {
-        let config = Config::default();
+        let config = Config {
+            aggregate_window_seconds: 0,
+            ..Config::default()
+        };
         assert_eq!(concurrency(&config), 1);
         assert_eq!(full_batch(&config, 500.0), 100.0);
         // 5 ms + 100 × 0.0039 ms × 1769/256 + one wave of 4 calls × 15 ms.
@@ -221,8 +254,30 @@ mod tests {
         assert_eq!(archive_ms(&Config::default(), 100.0), 0.0);
         let with = stage(&config, 500.0).events_per_second;
         let without = stage(&Config::default(), 500.0).events_per_second;
+        // (Both with dev's windows, which take the same share of either.)
         let expected = without * batch_ms(100.0, 256) / (batch_ms(100.0, 256) + ms);
         assert!((with - expected).abs() < 1e-6, "{with} vs {expected}");
+    }
+
+    #[test]
+    fn window_ends_take_their_share_of_each_shard() {
+        let off = Config {
+            aggregate_window_seconds: 0,
+            ..Config::default()
+        };
+        let plain = stage(&off, 500.0).events_per_second;
+        // dev: 20 ms every 60 s.
+        let windowed = stage(&Config::default(), 500.0);
+        let share = 20.0 / 60_000.0;
+        assert!((windowed.events_per_second - plain * (1.0 - share)).abs() < 1e-9);
+        assert!(windowed
+            .limited_by
+            .ends_with("× (1 − 20 ms window end / 60 s window)"));
+        assert!(windowed
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Tumbling windows of 60 s")));
+        assert!(!stage(&off, 500.0).limited_by.contains("window end"));
     }
 
     #[test]

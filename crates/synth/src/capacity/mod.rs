@@ -22,8 +22,38 @@ pub mod traffic;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::cost::services::aggregates::Windows;
 
 pub use mix::{EventMix, MixError};
+
+/// What a partition key value of DynamoDB takes: 1,000 write units a second.
+const PARTITION_KEY_WRITE_UNITS: f64 = 1000.0;
+
+/// What tumbling windows write to the aggregate table, and why it sets no ceiling on
+/// events/s; and what reading a day back takes.
+fn aggregate_writes(windows: &Windows) -> [String; 2] {
+    let per_shard = windows.items_per_window() * windows.units_per_item();
+    let burst = per_shard * f64::from(windows.shards);
+    let number = crate::cost::render::number;
+    [
+        format!(
+            "Tumbling windows of {} s: each shard's window end writes about {} items of up to \
+             6 KB ({} WRU each) to the aggregate table, {} WRU; the {} shard(s) end their \
+             windows together and write {} WRU under one day's partition key, which takes {} \
+             a second. The items do not grow with traffic, so they set no ceiling on \
+             events/s; past {} shards a window's end is throttled for a moment and retried",
+            windows.seconds,
+            number(windows.items_per_window()),
+            windows.units_per_item(),
+            number(per_shard),
+            windows.shards,
+            number(burst),
+            number(PARTITION_KEY_WRITE_UNITS),
+            number((PARTITION_KEY_WRITE_UNITS / per_shard).floor()),
+        ),
+        windows.day_read(&crate::cost::US_EAST_1),
+    ]
+}
 
 /// One stage's limit.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +221,9 @@ pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityErro
             crate::cost::render::number(delivered.share)
         ));
     }
+    if let Some(windows) = Windows::of(config, stream::shards(config)) {
+        assumptions.extend(aggregate_writes(&windows));
+    }
     if !config.lambda_filter_patterns.is_empty() {
         assumptions.push(
             "lambda_filter_patterns are set: their selectivity is unknown, so every event is \
@@ -271,6 +304,40 @@ mod tests {
         );
         assert_eq!(report.bottleneck().unwrap().name, "KinesisWrites");
         assert_eq!(report.ceiling(), Some(1000.0));
+    }
+
+    /// Windows set no ceiling of their own: the report says what their table takes and how
+    /// a day is read back.
+    #[test]
+    fn windows_say_what_the_aggregate_table_takes() {
+        let prod = Config::from_preset("prod").unwrap();
+        let report = assess(&prod, &Options::default()).unwrap();
+        assert!(report
+            .stage(crate::stack::aggregates::AGGREGATE_TABLE_ID)
+            .is_none());
+        let said: Vec<&String> = report
+            .assumptions
+            .iter()
+            .filter(|a| a.contains("aggregate"))
+            .collect();
+        assert_eq!(said.len(), 2, "{said:#?}");
+        assert!(said[0].starts_with(
+            "Tumbling windows of 60 s: each shard's window end writes about 2 items of up to \
+             6 KB (6 WRU each) to the aggregate table, 12 WRU; the 3 shard(s) end their windows \
+             together and write 36 WRU under one day's partition key"
+        ));
+        assert!(said[0]
+            .ends_with("past 83 shards a window's end is throttled for a moment and retried"));
+        assert!(said[1].contains("51 Query pages of 1 MB"), "{}", said[1]);
+        let cheap = assess(
+            &Config::from_preset("cost-optimized").unwrap(),
+            &Options::default(),
+        );
+        assert!(cheap
+            .unwrap()
+            .assumptions
+            .iter()
+            .all(|a| !a.contains("aggregate")));
     }
 
     #[test]

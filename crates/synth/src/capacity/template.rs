@@ -75,8 +75,9 @@ pub struct TableFacts {
     pub indexes: Vec<IndexFacts>,
 }
 
-/// Reads the first DynamoDB table of a template document (`cfn::Template::to_document`),
-/// or `None` when it has none.
+/// Reads the events table, the first DynamoDB table of a template document
+/// (`cfn::Template::to_document`) other than the aggregate table, or `None` when it has
+/// none.
 pub fn table_facts(document: &Value) -> Option<TableFacts> {
     let resources = document.get("Resources")?.as_object()?;
     let of_type = |kind: &'static str| {
@@ -85,7 +86,13 @@ pub fn table_facts(document: &Value) -> Option<TableFacts> {
             .filter(move |r| r.get("Type").and_then(Value::as_str) == Some(kind))
             .map(|r| r.get("Properties").unwrap_or(&Value::Null))
     };
-    let table = of_type("AWS::DynamoDB::Table").next()?;
+    // The events table; the aggregate table's writes do not follow the events.
+    let table = resources
+        .iter()
+        .filter(|(id, _)| id.as_str() != crate::stack::aggregates::AGGREGATE_TABLE_ID)
+        .map(|(_, r)| r)
+        .find(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
+        .map(|r| r.get("Properties").unwrap_or(&Value::Null))?;
     let targets: Vec<&Value> = of_type("AWS::ApplicationAutoScaling::ScalableTarget").collect();
     let provisioned = table.get("BillingMode").and_then(Value::as_str) == Some("PROVISIONED");
     let scaled_max = |index: Option<&str>| {

@@ -4,15 +4,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use serde_json::Value;
 
 use review::diff;
+use synth::config::warnings::WindowedMapping;
 
 /// Compare two templates: resources, replacements, IAM statements, parameters, outputs.
 ///
 /// OLD and NEW are CloudFormation templates in YAML (short-form tags like !Ref allowed) or
 /// JSON. Shows resources added, removed and modified with their property changes, which
 /// ones are replaced (from the resource schemas' create-only properties), IAM statements
-/// added and removed, and parameter, condition and output changes.
+/// added and removed, and parameter, condition and output changes. When NEW brings an event
+/// source mapping's tumbling window together with a setting whose behaviour with windows AWS
+/// does not document (a parallelization factor over 1, bisection, enhanced fan-out), a
+/// warning on stderr says so.
 ///
 /// Exit status: 0 the templates are equal, 1 they differ, 2 a file cannot be read or is not
 /// a template.
@@ -63,6 +68,12 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             path.display().to_string()
         }
     };
+    let before = window_warnings(&old);
+    for warning in window_warnings(&new) {
+        if !before.contains(&warning) {
+            eprintln!("warning: {warning}");
+        }
+    }
     let result = diff::diff(&old, &new);
     let text = match args.format {
         DiffFormat::Text => diff::text::render(
@@ -81,5 +92,118 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The warnings of every event source mapping of a template with a tumbling window
+/// ([`WindowedMapping::warnings`]), read from its properties.
+pub fn window_warnings(template: &Value) -> Vec<String> {
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let type_of = |id: &str| {
+        resources
+            .get(id)
+            .and_then(|r| r.get("Type"))
+            .and_then(Value::as_str)
+    };
+    let number = |value: Option<&Value>| {
+        value
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    resources
+        .values()
+        .filter(|r| {
+            r.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::EventSourceMapping")
+        })
+        .filter_map(|r| r.get("Properties"))
+        .flat_map(|p| {
+            let source = p.get("EventSourceArn");
+            // A consumer's ARN: `Fn::GetAtt [Consumer, ConsumerARN]` or `Ref Consumer` of an
+            // AWS::Kinesis::StreamConsumer, or a literal ARN with `/consumer/`.
+            let referenced = source.and_then(|s| {
+                s.get("Ref")
+                    .and_then(Value::as_str)
+                    .or_else(|| s.pointer("/Fn::GetAtt/0").and_then(Value::as_str))
+            });
+            let enhanced_fan_out = referenced
+                .is_some_and(|id| type_of(id) == Some("AWS::Kinesis::StreamConsumer"))
+                || source
+                    .and_then(Value::as_str)
+                    .is_some_and(|arn| arn.contains("/consumer/"));
+            let bisect = match p.get("BisectBatchOnFunctionError") {
+                Some(Value::Bool(on)) => *on,
+                Some(Value::String(text)) => text == "true",
+                _ => false,
+            };
+            WindowedMapping {
+                window_seconds: number(p.get("TumblingWindowInSeconds")).unwrap_or(0),
+                parallelization_factor: number(p.get("ParallelizationFactor")).unwrap_or(1),
+                bisect,
+                enhanced_fan_out,
+            }
+            .warnings()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synth::config::Config;
+
+    fn template(sets: &[&str]) -> Value {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let config = Config::load(None, None, &sets).expect("valid");
+        synth::stack::build(&config).to_document().unwrap()
+    }
+
+    /// A template says what its configuration says.
+    #[test]
+    fn a_templates_warnings_are_its_configurations() {
+        for sets in [
+            &[][..],
+            &["aggregate_window_seconds=0"][..],
+            &["lambda_bisect_batch_on_function_error=false"][..],
+            &[
+                "lambda_parallelization_factor=4",
+                "kinesis_consumer=enhanced-fan-out",
+            ][..],
+        ] {
+            let strings: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let config = Config::load(None, None, &strings).unwrap();
+            assert_eq!(
+                window_warnings(&template(sets)),
+                config.warnings(),
+                "{sets:?}"
+            );
+        }
+        assert_eq!(
+            window_warnings(&template(&[
+                "lambda_parallelization_factor=4",
+                "kinesis_consumer=enhanced-fan-out"
+            ]))
+            .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn literal_values_are_read_too() {
+        let doc = serde_json::json!({"Resources": {"M": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": "arn:aws:kinesis:us-east-1:1:stream/s/consumer/c:1",
+                "TumblingWindowInSeconds": "30",
+                "ParallelizationFactor": 2,
+                "BisectBatchOnFunctionError": "false"
+            }
+        }}});
+        let found = window_warnings(&doc);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].contains("lambda_parallelization_factor = 2"));
+        assert!(found[1].contains("kinesis_consumer = enhanced-fan-out"));
+        assert!(window_warnings(&serde_json::json!({})).is_empty());
     }
 }

@@ -230,6 +230,16 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Split a failing batch in two and retry the halves, so one poison record cannot block a shard. New knob (the recipe left it off); on by default.",
     },
     KeySpec {
+        key: "aggregate_window_seconds",
+        check: Check::IntOr {
+            sentinel: 0,
+            meaning: "off",
+            min: 1,
+            max: 900,
+        },
+        description: "Real-time aggregates from tumbling windows: the event source mapping's TumblingWindowInSeconds, 1 to 900 (Lambda's range). Lambda then carries a state from one invocation of a shard to the next within each window and invokes the function once more at the window's end (no records, the final state), when the processor writes the window's figures per event-time minute (events by type, purchases, revenue, distinct users, products) to the aggregate table (AggregateTable, output AggregateTableName, the function's AGGREGATE_TABLE; on demand, the data key, point-in-time recovery and TTL as the event table) and emits Revenue, Purchases and WindowEvents (by EventType) as EMF metrics for the dashboard, indicative only: the table is the record (query aggregates reads it, query aggregates --rebuild recomputes it from the event table). Costs one short invocation per shard and window and the table's writes and storage (synth cost prices them). AWS documents no conflict with lambda_parallelization_factor over 1, lambda_bisect_batch_on_function_error or kinesis_consumer = enhanced-fan-out, nor how windows behave with them: synth warns when one is combined with windows. 0 turns windows off and creates no table. Default 60 on every preset but cost-optimized (0). Changing it changes the mapping in place; turning it off deletes the table (kept with retain_data_on_delete). New knob.",
+    },
+    KeySpec {
         key: "lambda_filter_event_types",
         check: Check::EventTypes {
             max: filters::MAX_EVENT_TYPES,
@@ -351,7 +361,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "retain_data_on_delete",
         check: Check::Bool,
-        description: "Keep the table, the failure bucket, the event archive and the KMS key they are encrypted with (DeletionPolicy and UpdateReplacePolicy Retain) when the stack is deleted or they are replaced, so the data outlives the stack. Only those: the stream, the dead-letter queue (make destroy refuses while dead letters wait, and while the failure bucket holds batches not yet redriven), the log group and the alerts key go with the stack, so their fixed names never block creating it again. A kept table's name does: make deploy then stops and says what to do (docs/deploy.md); the buckets' names are generated, so a new stack gets new ones. Without it make destroy empties the buckets first, as CloudFormation deletes only empty ones. New knob.",
+        description: "Keep the tables (the events and, with aggregate_window_seconds, the aggregates), the failure bucket, the event archive and the KMS key they are encrypted with (DeletionPolicy and UpdateReplacePolicy Retain) when the stack is deleted or they are replaced, so the data outlives the stack. Only those: the stream, the dead-letter queue (make destroy refuses while dead letters wait, and while the failure bucket holds batches not yet redriven), the log group and the alerts key go with the stack, so their fixed names never block creating it again. A kept table's name does: make deploy then stops and says what to do (docs/deploy.md); the buckets' names are generated, so a new stack gets new ones. Without it make destroy empties the buckets first, as CloudFormation deletes only empty ones. New knob.",
     },
     KeySpec {
         key: "sqs_message_retention_seconds",

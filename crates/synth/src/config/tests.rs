@@ -141,6 +141,7 @@ fn every_integer_key_has_a_range_test() {
         .chain([
             "cloudwatch_alarm_threshold",
             "lambda_starting_position_timestamp",
+            "aggregate_window_seconds",
         ])
         .collect();
     for spec in KEYS {
@@ -148,6 +149,42 @@ fn every_integer_key_has_a_range_test() {
             assert!(tested.contains(spec.key), "add {} to RANGES", spec.key);
         }
     }
+}
+
+/// Tumbling windows: 0 turns them off, Lambda takes 1 to 900 seconds; anything else is
+/// refused naming the key, both and the value.
+#[test]
+fn the_aggregate_window_is_off_or_one_to_900_seconds() {
+    for good in [0, 1, 60, 900] {
+        let config = with_sets(&[&format!("aggregate_window_seconds={good}")])
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert_eq!(config.aggregate_window_seconds, good);
+        assert_eq!(config.aggregate_window(), (good > 0).then_some(good));
+    }
+    for bad in [901, -1, -60, 3600] {
+        let message = error_of(with_sets(&[&format!("aggregate_window_seconds={bad}")]));
+        assert_eq!(
+            message,
+            format!(
+                "aggregate_window_seconds must be 0 (off) or between 1 and 900, got {bad} \
+                 (from --set aggregate_window_seconds={bad})"
+            )
+        );
+    }
+    let message = error_of(with_sets(&["aggregate_window_seconds=1m"]));
+    assert!(
+        message.starts_with("aggregate_window_seconds must be an integer, got \"1m\""),
+        "{message}"
+    );
+    let (result, file) = load_file("aggregate_window_seconds = 1000\n", &[]);
+    assert_eq!(
+        error_of(result),
+        format!(
+            "aggregate_window_seconds must be 0 (off) or between 1 and 900, got 1000 (from {}, \
+             line 1)",
+            file.0.display()
+        )
+    );
 }
 
 #[test]
@@ -771,6 +808,12 @@ fn presets_differ_from_dev_where_the_recipe_says_they_do() {
 
     let cheap = Config::from_preset("cost-optimized").expect("cost-optimized");
     assert_eq!(cheap.lambda_memory_size, 128);
+    // Aggregates from one-minute windows everywhere but where cost comes first.
+    for name in PRESETS {
+        let config = Config::from_preset(name).expect("preset");
+        let expected = if *name == "cost-optimized" { 0 } else { 60 };
+        assert_eq!(config.aggregate_window_seconds, expected, "{name}");
+    }
     assert_eq!(cheap.lambda_timeout, 60);
     assert_eq!(cheap.cloudwatch_log_retention_days, 7);
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::stack::aggregates::AGGREGATE_TABLE_ID;
 use crate::stack::buckets::{ARCHIVE_BUCKET_ID, FAILURE_BUCKET_ID};
 use crate::stack::dashboard::{METRICS_NAMESPACE, ON_FAILURE_DELIVERED_GROUP};
 
@@ -31,8 +32,8 @@ pub struct Inventory {
     pub dashboards: usize,
     /// Customer managed KMS keys.
     pub kms_keys: usize,
-    /// Distinct (metric, dimensions) pairs of the processor's EMF namespace that the
-    /// dashboards chart; each is one custom metric.
+    /// Distinct (metric, dimensions with their values) of the processor's EMF namespace that
+    /// the dashboards chart; each is one custom metric (`WindowEvents` once per event type).
     pub emf_metrics: usize,
     /// Kinesis enhanced (shard-level) metrics enabled on the stream, per shard.
     pub shard_level_metrics: usize,
@@ -57,6 +58,10 @@ pub struct Inventory {
     /// The stack has the archive bucket, encrypted with a customer managed key (S3 asks KMS
     /// for its bucket key while the processor writes).
     pub archive_bucket_cmk: bool,
+    /// The stack has the aggregate table (tumbling windows).
+    pub aggregate_table: bool,
+    /// The aggregate table is encrypted with a customer managed key.
+    pub aggregate_table_cmk: bool,
 }
 
 impl Inventory {
@@ -97,7 +102,17 @@ impl Inventory {
                 .and_then(|r| r.get("Properties"))
         };
         let stream = first("AWS::Kinesis::Stream");
-        let table = first("AWS::DynamoDB::Table");
+        // The events table: the first table that is not the aggregate table.
+        let table = section("Resources")
+            .iter()
+            .filter(|(id, r)| {
+                id.as_str() != AGGREGATE_TABLE_ID
+                    && r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table")
+                    && conditions.holds_for(r)
+            })
+            .find_map(|(_, r)| r.get("Properties"))
+            .unwrap_or(&Value::Null);
+        let aggregates = resource(AGGREGATE_TABLE_ID);
         let queue = first("AWS::SQS::Queue");
         Inventory {
             alarm_periods: of_type("AWS::CloudWatch::Alarm")
@@ -116,8 +131,7 @@ impl Inventory {
                 .and_then(Value::as_str)
                 == Some("KMS")
                 && !is_aws_managed(stream.pointer("/StreamEncryption/KeyId")),
-            table_cmk: table.pointer("/SSESpecification/SSEEnabled") == Some(&Value::Bool(true))
-                && table.pointer("/SSESpecification/KMSMasterKeyId").is_some(),
+            table_cmk: customer_key(table),
             queue_cmk: queue.get("KmsMasterKeyId").is_some()
                 && !is_aws_managed(queue.get("KmsMasterKeyId")),
             queue_data_key_reuse_seconds: queue
@@ -140,6 +154,8 @@ impl Inventory {
                     .pointer("/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm")
                     == Some(&Value::from("aws:kms"))
             }),
+            aggregate_table: aggregates.is_some(),
+            aggregate_table_cmk: aggregates.is_some_and(customer_key),
         }
     }
 
@@ -152,6 +168,12 @@ impl Inventory {
     pub fn high_resolution_alarms(&self) -> usize {
         self.alarm_periods.len() - self.standard_alarms()
     }
+}
+
+/// A table's SSE uses a customer managed key.
+fn customer_key(table: &Value) -> bool {
+    table.pointer("/SSESpecification/SSEEnabled") == Some(&Value::Bool(true))
+        && table.pointer("/SSESpecification/KMSMasterKeyId").is_some()
 }
 
 /// `alias/aws/...`: a key AWS manages and does not bill per month.
@@ -174,8 +196,10 @@ fn shard_level_metrics(stream: &Value) -> usize {
     }
 }
 
-/// Distinct (metric, dimension names) pairs in the processor's namespace across the
-/// dashboards' widgets: `[namespace, metric, dim, value, dim, value, ..., {options}]`.
+/// Distinct (metric, dimensions and values) in the processor's namespace across the
+/// dashboards' widgets: `[namespace, metric, dim, value, dim, value, ..., {options}]`. A
+/// dimension value makes a metric of its own (each `EventType` of `WindowEvents`); the
+/// function's name is the same on every line.
 fn emf_metrics<'v>(dashboards: impl Iterator<Item = &'v Value>) -> usize {
     let mut found = BTreeSet::new();
     for properties in dashboards {
@@ -200,8 +224,7 @@ fn emf_metrics<'v>(dashboards: impl Iterator<Item = &'v Value>) -> usize {
                 if texts.first() != Some(&METRICS_NAMESPACE) || texts.len() < 2 {
                     continue;
                 }
-                let dimensions: Vec<&str> = texts[2..].iter().step_by(2).copied().collect();
-                found.insert((texts[1].to_owned(), dimensions.join(",")));
+                found.insert((texts[1].to_owned(), texts[2..].join(",")));
             }
         }
     }
@@ -286,9 +309,11 @@ mod tests {
         // The alert topic's key exists only with an alert address.
         assert_eq!(found.kms_keys, 1);
         assert_eq!(
-            found.emf_metrics, 5,
-            "ProcessedEvents, FailedEvents, SuccessRate, ProcessingDuration, BatchSize"
+            found.emf_metrics, 13,
+            "ProcessedEvents, FailedEvents, SuccessRate, ProcessingDuration, BatchSize; \
+             Revenue, Purchases and WindowEvents of six event types"
         );
+        assert!(found.aggregate_table && found.aggregate_table_cmk);
         assert_eq!(found.shard_level_metrics, 2);
         assert_eq!(found.global_secondary_indexes, 2);
         assert!(found.stream_cmk && found.table_cmk && found.queue_cmk && found.log_group_cmk);
@@ -297,6 +322,9 @@ mod tests {
         assert!(found.failure_bucket && !found.archive_bucket_cmk);
         let prod = inventory(&Config::from_preset("prod").unwrap());
         assert!(prod.failure_bucket && prod.archive_bucket_cmk);
+        let cheap = inventory(&Config::from_preset("cost-optimized").unwrap());
+        assert_eq!(cheap.emf_metrics, 5);
+        assert!(!cheap.aggregate_table && !cheap.aggregate_table_cmk);
     }
 
     #[test]
@@ -314,5 +342,6 @@ mod tests {
         assert_eq!(found.high_resolution_alarms(), 1);
         assert_eq!(found.shard_level_metrics, 7);
         assert!(!found.table_cmk);
+        assert!(found.aggregate_table && !found.aggregate_table_cmk);
     }
 }

@@ -75,6 +75,12 @@ impl ServiceCost {
         self
     }
 
+    /// Adds each of the assumptions (none, for a part the stack does not have).
+    pub fn assume_all(mut self, assumptions: impl IntoIterator<Item = String>) -> Self {
+        self.assumptions.extend(assumptions);
+        self
+    }
+
     /// The service's monthly total in USD.
     pub fn monthly_usd(&self) -> f64 {
         self.line_items.iter().map(|i| i.monthly_usd).sum()
@@ -322,6 +328,71 @@ mod tests {
             assumptions.iter().any(|a| a.contains("steady state")),
             "{assumptions:?}"
         );
+    }
+
+    /// Tumbling windows add their window-end invocations to Lambda and the aggregate table
+    /// to DynamoDB, and say how a day is read back; without them, none of it.
+    #[test]
+    fn windows_price_their_invocations_and_the_aggregate_table() {
+        let prod = estimate(&Config::from_preset("prod").unwrap(), DEFAULT_LOAD).unwrap();
+        let lambda = prod.service("Lambda").unwrap();
+        let items: Vec<&str> = lambda.line_items.iter().map(|i| i.item.as_str()).collect();
+        assert_eq!(
+            items[2..],
+            [
+                "Requests, window ends (3 shard(s) × 86,400 / 60 s a day)",
+                "Compute, window ends (arm64, 256 MB, 20 ms each)"
+            ]
+        );
+        // 3 shards × 43,800 minutes of the month.
+        assert!((lambda.line_items[2].quantity - 0.1314).abs() < 1e-9);
+        assert!((lambda.line_items[3].quantity - 131_400.0 * 0.02 * 0.25).abs() < 1e-6);
+        let dynamodb = prod.service("DynamoDB").unwrap();
+        let aggregate: Vec<&LineItem> = dynamodb
+            .line_items
+            .iter()
+            .filter(|i| i.item.starts_with("Aggregate table"))
+            .collect();
+        assert_eq!(
+            aggregate.len(),
+            3,
+            "writes, storage, point-in-time recovery"
+        );
+        assert_eq!(
+            aggregate[0].item,
+            "Aggregate table writes (2 items a shard and window, 6 WRU each)"
+        );
+        // 131,400 window ends × 2 items × 6 WRU.
+        assert!((aggregate[0].quantity - 1.5768).abs() < 1e-9);
+        let gb = 262_800.0 * (6144.0 + 100.0) / 1_073_741_824.0;
+        assert!((aggregate[1].quantity - gb).abs() < 1e-9);
+        assert!(
+            dynamodb.assumptions.iter().any(|a| a.starts_with(
+                "Reading a day of aggregates back (query aggregates, one partition, day): \
+                 4,320 window ends × 2 items = 8,640 items of up to 6 KB, 50.6 MB: 51 Query \
+                 pages of 1 MB"
+            )),
+            "{:#?}",
+            dynamodb.assumptions
+        );
+        assert!(lambda
+            .assumptions
+            .iter()
+            .any(|a| a.starts_with("Tumbling windows (aggregate_window_seconds = 60)")));
+
+        let off = Config {
+            aggregate_window_seconds: 0,
+            ..Config::from_preset("prod").unwrap()
+        };
+        let off = estimate(&off, DEFAULT_LOAD).unwrap();
+        assert_eq!(off.service("Lambda").unwrap().line_items.len(), 2);
+        assert!(off
+            .services
+            .iter()
+            .flat_map(|s| s.line_items.iter().map(|i| &i.item))
+            .all(|item| !item.contains("window ends") && !item.starts_with("Aggregate")));
+        assert!(off.total_usd() < prod.total_usd());
+        assert_eq!(off.workload.window_end_invocations, 0.0);
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct Prices {
     // https://aws.amazon.com/dynamodb/pricing/on-demand/ and .../provisioned/
     /// On-demand: one million write request units (one per 1 KB written).
     pub dynamodb_million_write_request_units: f64,
+    /// On-demand: one million read request units (one per 4 KB read strongly consistent,
+    /// half that eventually consistent).
+    pub dynamodb_million_read_request_units: f64,
     /// Provisioned: one write capacity unit for one hour.
     pub dynamodb_wcu_hour: f64,
     /// Provisioned: one read capacity unit for one hour.
@@ -133,6 +136,7 @@ pub const US_EAST_1: Prices = Prices {
     lambda_gb_second_x86_64: 0.000_016_666_7,
 
     dynamodb_million_write_request_units: 0.625,
+    dynamodb_million_read_request_units: 0.125,
     dynamodb_wcu_hour: 0.000_65,
     dynamodb_rcu_hour: 0.000_13,
     dynamodb_storage_gb_month: 0.25,

@@ -135,6 +135,7 @@ pub fn json(estimate: &Estimate) -> Value {
             "records_per_invocation": w.records_per_invocation,
             "invocations_per_month": w.invocations,
             "billed_ms_per_invocation": w.billed_ms_per_invocation,
+            "window_end_invocations_per_month": w.window_end_invocations,
         },
         "services": services,
         "total_usd": round(estimate.total_usd()),

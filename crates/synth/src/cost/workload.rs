@@ -127,6 +127,9 @@ pub struct Workload {
     pub invocations: f64,
     /// Billed duration of an average invocation, in whole milliseconds.
     pub billed_ms_per_invocation: f64,
+    /// Tumbling windows' end invocations in the month (no records, one per shard and
+    /// window; see `services::aggregates`); 0 without windows.
+    pub window_end_invocations: f64,
 }
 
 impl Workload {
@@ -155,6 +158,12 @@ impl Workload {
             records_per_invocation: records,
             invocations: delivered / records,
             billed_ms_per_invocation: invocation_ms(records, load.invalid_ratio).ceil(),
+            window_end_invocations: super::services::aggregates::Windows::of(config, shards)
+                .map_or(0.0, |windows| {
+                    windows
+                        .at_rate(load.events_per_second * share)
+                        .ends_per_month()
+                }),
         }
     }
 

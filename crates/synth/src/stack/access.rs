@@ -10,6 +10,7 @@
 use cfn::resources::iam::ManagedPolicy;
 use cfn::{Handle, Template};
 
+use super::aggregates::AggregateTable;
 use super::buckets::Buckets;
 use super::function::{self, Processor};
 use super::iam::{self, Grants, Layout};
@@ -24,6 +25,8 @@ pub struct Granted<'a> {
     pub stream: &'a EventStream,
     /// The events table.
     pub table: &'a EventTable,
+    /// The aggregate table, with tumbling windows.
+    pub aggregates: Option<&'a AggregateTable>,
     /// The dead-letter queue.
     pub queue: &'a DeadLetterQueue,
     /// The processor function.
@@ -105,21 +108,35 @@ pub fn dead_letter_reader(granted: &Granted) -> Grants {
     grants
 }
 
-/// An analytics or query application: reads of the table and its indexes, decrypted
-/// through DynamoDB.
+/// An analytics or query application: reads of the table and its indexes, and of the
+/// aggregate table when there is one (`query aggregates`), decrypted through DynamoDB.
 pub fn event_reader(granted: &Granted) -> Grants {
     let mut grants = Grants::new();
     granted.table.grant_read(&mut grants);
+    if let Some(aggregates) = granted.aggregates {
+        aggregates.grant_read(&mut grants);
+    }
     grants
+}
+
+/// Whoever replaces aggregates after a redrive or a replay (`query aggregates --rebuild`),
+/// when the stack has them: the events of a time range from the event table (and its
+/// indexes), and the aggregate table's reads, puts and deletes.
+fn grant_rebuild(grants: &mut Grants, granted: &Granted) {
+    if let Some(aggregates) = granted.aggregates {
+        granted.table.grant_rebuild_read(grants);
+        aggregates.grant_rebuild(grants);
+    }
 }
 
 /// The `redrive` tool: find the stack's resources through its outputs, take messages off
 /// the queue (and put still-invalid records back), read on-failure ranges back from the
 /// stream, read the failure bucket's on-failure objects and claim checks and tag them
 /// handled, then either invoke the processor or (`--local`) write where the processor
-/// writes itself ([`function::grant_sinks`]). Its sends and writes are the processor role's
-/// own grants, so its key statements are too; the key use of reading the queue is part of
-/// sending to it, so one SQS statement remains.
+/// writes itself ([`function::grant_sinks`]); then, with aggregates, rebuild the minutes it
+/// changed (`grant_rebuild`). Its sends and writes are the processor role's own grants,
+/// so its key statements are too; the key use of reading the queue is part of sending to
+/// it, so one SQS statement remains.
 pub fn redrive(granted: &Granted) -> Grants {
     let mut grants = Grants::new();
     grants.allow(iam::describe_own_stack());
@@ -130,13 +147,15 @@ pub fn redrive(granted: &Granted) -> Grants {
     }
     granted.function.grant_invoke(&mut grants);
     function::grant_sinks(&mut grants, granted.table, granted.queue, granted.buckets);
+    grant_rebuild(&mut grants, granted);
     grants
 }
 
 /// The `replay` tool: find the stack's resources through its outputs, read a time range's
 /// batches from the event archive (when the stack has one) or the stream (`--source
 /// stream`: its shards from a timestamp on), then either invoke the processor or
-/// (`--local`) write where the processor writes itself, as redrive does.
+/// (`--local`) write where the processor writes itself, as redrive does, and rebuild the
+/// aggregates of the range.
 pub fn replay(granted: &Granted) -> Grants {
     let mut grants = Grants::new();
     grants.allow(iam::describe_own_stack());
@@ -146,6 +165,7 @@ pub fn replay(granted: &Granted) -> Grants {
     granted.stream.grant_range_read(&mut grants);
     granted.function.grant_invoke(&mut grants);
     function::grant_sinks(&mut grants, granted.table, granted.queue, granted.buckets);
+    grant_rebuild(&mut grants, granted);
     grants
 }
 
@@ -263,7 +283,7 @@ mod tests {
     #[test]
     fn the_event_reader_policy_reads_this_table_and_its_indexes_only() {
         let doc = document();
-        let indexes = json!({"Fn::Sub": ["${Table}/index/*", {"Table": arn_of("EventTable")}]});
+        let indexes = indexes();
         assert_eq!(
             summary(&doc, "EventReaderPolicy"),
             [
@@ -283,8 +303,55 @@ mod tests {
                     strings(&["kms:Decrypt"]),
                     vec![arn_of("DataKey")],
                 ),
+                (
+                    "ReadAggregateTable".to_owned(),
+                    strings(&[
+                        "dynamodb:GetItem",
+                        "dynamodb:Query",
+                        "dynamodb:Scan",
+                        "dynamodb:DescribeTable",
+                    ]),
+                    vec![arn_of("AggregateTable")],
+                ),
             ]
         );
+        // Without windows, the events table alone, as before the aggregates.
+        let config = Config {
+            aggregate_window_seconds: 0,
+            ..Config::default()
+        };
+        let doc = crate::stack::build(&config).to_document().unwrap();
+        let sids: Vec<String> = summary(&doc, "EventReaderPolicy")
+            .into_iter()
+            .map(|(sid, _, _)| sid)
+            .collect();
+        assert_eq!(sids, ["ReadEventTable", "DecryptEventTable"]);
+    }
+
+    fn indexes() -> Value {
+        json!({"Fn::Sub": ["${Table}/index/*", {"Table": arn_of("EventTable")}]})
+    }
+
+    /// What redrive and replay may do to rebuild the aggregates they change: read the
+    /// events of a range, and replace the aggregate table's minutes.
+    fn rebuild() -> Vec<(String, Vec<Value>, Vec<Value>)> {
+        vec![
+            (
+                "ReadEventTableForRebuild".to_owned(),
+                strings(&["dynamodb:Query", "dynamodb:Scan"]),
+                vec![arn_of("EventTable"), indexes()],
+            ),
+            (
+                "RebuildAggregates".to_owned(),
+                strings(&[
+                    "dynamodb:Query",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                ]),
+                vec![arn_of("AggregateTable")],
+            ),
+        ]
     }
 
     fn sub(text: &str) -> Value {
@@ -389,6 +456,7 @@ mod tests {
             ),
         ];
         expected.extend(sinks());
+        expected.extend(rebuild());
         expected.extend([
             key("DecryptArchiveObjects", &["kms:Decrypt"]),
             key("DecryptEventStream", &["kms:Decrypt"]),
@@ -434,6 +502,8 @@ mod tests {
                 "InvokeProcessor",
                 "WriteEventTable",
                 "SendDeadLetters",
+                "ReadEventTableForRebuild",
+                "RebuildAggregates",
                 "DecryptEventStream",
                 "EncryptDeadLetters",
                 "EncryptEventTable",
@@ -466,6 +536,7 @@ mod tests {
         let doc = document();
         let mut expected = vec![describe.clone(), read_stream.clone(), invoke.clone()];
         expected.extend(sinks());
+        expected.extend(rebuild());
         expected.extend([
             key("DecryptEventStream", &["kms:Decrypt"]),
             key("EncryptArchiveObjects", &["kms:GenerateDataKey"]),
@@ -498,12 +569,13 @@ mod tests {
             invoke,
         ];
         expected.extend(sinks());
+        expected.extend([(
+            "WriteEventArchive".to_owned(),
+            strings(&["s3:PutObject"]),
+            vec![sub("${ArchiveBucket.Arn}/events/*")],
+        )]);
+        expected.extend(rebuild());
         expected.extend([
-            (
-                "WriteEventArchive".to_owned(),
-                strings(&["s3:PutObject"]),
-                vec![sub("${ArchiveBucket.Arn}/events/*")],
-            ),
             key("DecryptArchiveObjects", &["kms:Decrypt"]),
             key("DecryptEventStream", &["kms:Decrypt"]),
             key("EncryptArchiveObjects", &["kms:GenerateDataKey"]),
@@ -599,7 +671,8 @@ mod tests {
         .map(|id| arn_of(id))
         .chain([
             json!({"Ref": "AWS::StackId"}),
-            json!({"Fn::Sub": ["${Table}/index/*", {"Table": arn_of("EventTable")}]}),
+            indexes(),
+            arn_of("AggregateTable"),
             arn_of("FailureBucket"),
             arn_of("ArchiveBucket"),
             sub("${FailureBucket.Arn}/aws/lambda/*"),

@@ -1,9 +1,12 @@
 //! The CloudWatch dashboard body: one row per question an on-call engineer asks
 //! (what is coming in, is it keeping up, is it failing, is it throttled, is data piling up in
-//! the DLQ, did Lambda give up on batches or lose them).
+//! the DLQ, did Lambda give up on batches or lose them), and with tumbling windows a last
+//! row of business figures (revenue, purchases, events by type), indicative only: the
+//! aggregate table is the record.
 
 use contract::metrics::{
-    BATCH_SIZE, DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS, PROCESSING_DURATION, SUCCESS_RATE,
+    BATCH_SIZE, DIMENSION, EVENT_TYPE_DIMENSION, FAILED_EVENTS, PROCESSED_EVENTS,
+    PROCESSING_DURATION, PURCHASES, REVENUE, SUCCESS_RATE, WINDOW_EVENTS,
 };
 use serde_json::{json, Value};
 
@@ -167,17 +170,83 @@ pub fn body(config: &Config, names: &Names, mapping: &str) -> String {
             )],
         ),
     ];
-    let placed: Vec<Value> = widgets
+    let rows = widgets.len().div_ceil(2);
+    let mut placed: Vec<Value> = widgets
         .into_iter()
         .enumerate()
         .map(|(i, w)| place(w, i))
         .collect();
+    if let Some(window) = config.aggregate_window() {
+        placed.extend(business(names, window, rows * 6));
+    }
     // One widget per line: the template shows a literal block a reviewer can read and a
     // diff names the widget that changed, while the body stays small enough to keep every
     // preset's template under CloudFormation's 51,200-byte inline limit (pretty-printed
     // JSON, indented again by YAML, cost a fifth of the template).
     let lines: Vec<String> = placed.iter().map(Value::to_string).collect();
     format!("{{\"widgets\": [\n{}\n]}}", lines.join(",\n"))
+}
+
+/// The note above the business widgets.
+pub const BUSINESS_NOTE: &str = "**Business figures** from the processor's EMF lines at each \
+    tumbling window's end: indicative only (a line may be delivered twice, or lost with a \
+    failed window end). The aggregate table is the record: `query aggregates`.";
+
+/// The event types whose `WindowEvents` the dashboard graphs: the recipe's (its generator's
+/// weights), each a metric of its own (dimensions FunctionName and EventType).
+pub fn graphed_event_types() -> impl Iterator<Item = &'static str> {
+    events::EVENT_WEIGHTS.iter().map(|(name, _)| *name)
+}
+
+/// The business row, from `y` down: a note across the grid, then revenue, purchases and
+/// events by type, a third of the grid each, summed over the window rounded up to a period
+/// CloudWatch takes (a multiple of 60 s), since each shard emits them once a window.
+fn business(names: &Names, window: u32, y: usize) -> Vec<Value> {
+    let period = window.div_ceil(60) * 60;
+    let emitted = [DIMENSION, names.function.as_str()];
+    let by_type = graphed_event_types()
+        .map(|event_type| {
+            json!([
+                METRICS_NAMESPACE,
+                WINDOW_EVENTS,
+                DIMENSION,
+                names.function,
+                EVENT_TYPE_DIMENSION,
+                event_type
+            ])
+        })
+        .collect();
+    let note = json!({
+        "type": "text",
+        "x": 0, "y": y, "width": 24, "height": 2,
+        "properties": { "markdown": BUSINESS_NOTE },
+    });
+    let graphs = [
+        widget(
+            "Revenue (USD, indicative)",
+            "Sum",
+            period,
+            vec![emf(REVENUE, &emitted)],
+        ),
+        widget(
+            "Purchases (indicative)",
+            "Sum",
+            period,
+            vec![emf(PURCHASES, &emitted)],
+        ),
+        widget("Events by type (indicative)", "Sum", period, by_type),
+    ];
+    std::iter::once(note)
+        .chain(graphs.into_iter().enumerate().map(|(i, mut graph)| {
+            if let Some(object) = graph.as_object_mut() {
+                object.insert("x".into(), json!(i * 8));
+                object.insert("y".into(), json!(y + 2));
+                object.insert("width".into(), json!(8));
+                object.insert("height".into(), json!(6));
+            }
+            graph
+        }))
+        .collect()
 }
 
 fn emf(name: &str, dimension: &[&str; 2]) -> Value {
@@ -265,7 +334,8 @@ mod tests {
         let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
         let widgets = parsed["widgets"].as_array().expect("widgets");
-        assert_eq!(widgets.len(), 14);
+        // 14, and with dev's tumbling windows a note and three business widgets.
+        assert_eq!(widgets.len(), 18);
         let mut variables = cfn_sub_variables(&text);
         variables.sort_unstable();
         variables.dedup();
@@ -299,11 +369,101 @@ mod tests {
         };
         let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
-        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 14);
+        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 18);
         assert!(!text.contains("GetRecords.IteratorAgeMilliseconds"));
         assert!(text.contains(
             r#"["AWS/Kinesis","SubscribeToShardEvent.MillisBehindLatest","StreamName","retail-events-dev-events","ConsumerName","retail-events-dev-processor"]"#
         ), "{text}");
+    }
+
+    fn widgets(config: &Config) -> Vec<Value> {
+        let text = body(config, &Names::new(config), "StreamMapping");
+        let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
+        parsed["widgets"].as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn windows_add_the_business_figures_under_a_note_that_they_are_indicative() {
+        let all = widgets(&Config::default());
+        let business = &all[14..];
+        assert_eq!(business[0]["type"], "text");
+        let note = business[0]["properties"]["markdown"].as_str().unwrap();
+        assert!(note.contains("indicative") && note.contains("aggregate table is the record"));
+        let titles: Vec<&str> = business[1..]
+            .iter()
+            .map(|w| w["properties"]["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Revenue (USD, indicative)",
+                "Purchases (indicative)",
+                "Events by type (indicative)"
+            ]
+        );
+        for graph in &business[1..] {
+            assert_eq!(graph["properties"]["stat"], "Sum");
+            assert_eq!(graph["properties"]["period"], 60);
+        }
+        let f = "retail-events-dev-processor";
+        assert_eq!(
+            business[1]["properties"]["metrics"],
+            json!([[METRICS_NAMESPACE, "Revenue", "FunctionName", f]])
+        );
+        assert_eq!(
+            business[2]["properties"]["metrics"],
+            json!([[METRICS_NAMESPACE, "Purchases", "FunctionName", f]])
+        );
+        let by_type = business[3]["properties"]["metrics"].as_array().unwrap();
+        let types: Vec<&str> = by_type.iter().map(|m| m[5].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            [
+                "view",
+                "add_to_cart",
+                "purchase",
+                "wishlist",
+                "share",
+                "review"
+            ]
+        );
+        for line in by_type {
+            assert_eq!(
+                line.as_array().unwrap()[..5],
+                json!([
+                    METRICS_NAMESPACE,
+                    "WindowEvents",
+                    "FunctionName",
+                    f,
+                    "EventType"
+                ])
+                .as_array()
+                .unwrap()[..]
+            );
+        }
+        // Below the last row of the operational widgets, across the grid, none overlapping.
+        assert_eq!(business[0]["y"], 42);
+        let placed: Vec<(u64, u64, u64)> = business[1..]
+            .iter()
+            .map(|w| {
+                let n = |k: &str| w[k].as_u64().unwrap();
+                (n("x"), n("y"), n("width"))
+            })
+            .collect();
+        assert_eq!(placed, [(0, 44, 8), (8, 44, 8), (16, 44, 8)]);
+        // A five-minute window sums over five minutes; a 90 s one over two.
+        for (window, period) in [(300, 300), (90, 120), (1, 60)] {
+            let config = Config {
+                aggregate_window_seconds: window,
+                ..Config::default()
+            };
+            assert_eq!(widgets(&config)[15]["properties"]["period"], period);
+        }
+        let off = Config {
+            aggregate_window_seconds: 0,
+            ..Config::default()
+        };
+        assert_eq!(widgets(&off).len(), 14);
     }
 
     fn cfn_sub_variables(text: &str) -> Vec<&str> {

@@ -14,6 +14,7 @@ use cfn::resources::logs::LogGroup;
 use cfn::{Handle, Template, Val};
 use serde_json::json;
 
+use super::aggregates::AggregateTable;
 use super::buckets::Buckets;
 use super::consumer::FanOutConsumer;
 use super::dashboard::METRICS_NAMESPACE;
@@ -37,6 +38,8 @@ pub struct Wiring<'a> {
     pub placement: Option<&'a Placement>,
     /// The table it writes.
     pub table: &'a EventTable,
+    /// The aggregate table it writes at a window's end, with tumbling windows.
+    pub aggregates: Option<&'a AggregateTable>,
     /// The dead-letter queue.
     pub queue: &'a DeadLetterQueue,
     /// The failure bucket and the event archive, when configured.
@@ -96,7 +99,7 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
 /// What the processor's role is granted: the stream it reads (and the consumer it reads
 /// through), the on-failure destination the mapping delivers to with the role (the failure
 /// bucket; the queue's send is the processor's own), where the processor writes (its sinks:
-/// [`grant_sinks`]), its own log streams, X-Ray, and in a VPC its network interfaces, each
+/// [`grant_sinks`], and the aggregate table at a window's end), its own log streams, X-Ray, and in a VPC its network interfaces, each
 /// with its key's statement. Nothing for the environment's key: Lambda decrypts the
 /// environment through the grant it creates on the key when the function is deployed, not
 /// with the execution role.
@@ -110,6 +113,9 @@ pub fn grants(wiring: &Wiring, log_group: &Handle<LogGroup>) -> Grants {
         failure.grant_on_failure_delivery(&mut grants);
     }
     grant_sinks(&mut grants, wiring.table, wiring.queue, wiring.buckets);
+    if let Some(aggregates) = wiring.aggregates {
+        aggregates.grant_write(&mut grants);
+    }
     grants
         .allow(Statement::allow(
             "WriteOwnLogs",
@@ -215,12 +221,12 @@ fn add_function(
 /// The processor's environment: where it writes (the failure bucket and the archive only
 /// when they exist), the metrics namespace the alarms and the dashboard watch, when items
 /// expire, whether `FailedEvents` is high-resolution (its alarm's period is under a minute),
-/// and over how many write shards the index keys are spread (only when more than one, so the
-/// recipe's keys need no variable).
+/// over how many write shards the index keys are spread (only when more than one, so the
+/// recipe's keys need no variable), and the aggregate table with tumbling windows.
 fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     use contract::env::{
-        ARCHIVE_BUCKET, DLQ_URL, FAILED_EVENTS_RESOLUTION, FAILURE_BUCKET, INDEX_WRITE_SHARDS,
-        ITEM_TTL_DAYS, LOG_LEVEL, METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
+        AGGREGATE_TABLE, ARCHIVE_BUCKET, DLQ_URL, FAILED_EVENTS_RESOLUTION, FAILURE_BUCKET,
+        INDEX_WRITE_SHARDS, ITEM_TTL_DAYS, LOG_LEVEL, METRICS_NAMESPACE as NAMESPACE, TABLE_NAME,
     };
     let mut variables = json!({
         TABLE_NAME: wiring.table.resource.to_ref().to_json(),
@@ -242,6 +248,9 @@ fn environment(config: &Config, wiring: &Wiring) -> serde_json::Value {
     }
     if let Some(archive) = &wiring.buckets.archive {
         variables[ARCHIVE_BUCKET] = archive.resource().to_ref().to_json();
+    }
+    if let Some(aggregates) = wiring.aggregates {
+        variables[AGGREGATE_TABLE] = aggregates.resource.to_ref().to_json();
     }
     variables
 }
@@ -278,6 +287,10 @@ fn add_mapping(
         ),
         parallelization_factor: Some(i64::from(config.lambda_parallelization_factor).into()),
         bisect_batch_on_function_error: Some(config.lambda_bisect_batch_on_function_error.into()),
+        // The window's end is when the processor writes the aggregates (AGGREGATE_TABLE).
+        tumbling_window_in_seconds: config
+            .aggregate_window()
+            .map(|seconds| i64::from(seconds).into()),
         maximum_retry_attempts: Some(i64::from(config.lambda_maximum_retry_attempts).into()),
         maximum_record_age_in_seconds: Some(
             i64::from(config.lambda_maximum_record_age_in_seconds).into(),

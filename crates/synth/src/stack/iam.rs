@@ -191,6 +191,32 @@ pub const NETWORK_MANAGE_ACTIONS: &[&str] = &[
 /// The table actions the processor calls: it writes in batches and nothing else.
 pub const TABLE_WRITE_ACTIONS: &[&str] = &["dynamodb:BatchWriteItem"];
 
+/// The aggregate table actions the processor calls at a window's end: one item per minute
+/// and window part, put alone or in batches.
+pub const AGGREGATE_WRITE_ACTIONS: &[&str] = &["dynamodb:PutItem", "dynamodb:BatchWriteItem"];
+
+/// Reading the aggregate table (`query aggregates`): a day is one partition, so a Query;
+/// an item by key; a scan over days; and the table's description.
+pub const AGGREGATE_READ_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+];
+
+/// Rebuilding aggregates (`query aggregates --rebuild`): read a day's parts, put the rebuilt
+/// minutes, delete the window parts they replace.
+pub const AGGREGATE_REBUILD_ACTIONS: &[&str] = &[
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+];
+
+/// Reading the events a rebuild counts: queries of the table and its indexes over a time
+/// range, or a scan.
+pub const TABLE_REBUILD_READ_ACTIONS: &[&str] = &["dynamodb:Query", "dynamodb:Scan"];
+
 /// `SendMessage` also authorizes `SendMessageBatch`, which the processor and the
 /// mapping's on-failure destination use.
 pub const QUEUE_SEND_ACTIONS: &[&str] = &["sqs:SendMessage"];

@@ -5,6 +5,7 @@
 //! below and a reference can only point at something already added.
 
 pub mod access;
+pub mod aggregates;
 pub mod alarms;
 pub mod alerts;
 pub mod autoscaling;
@@ -47,6 +48,7 @@ pub fn build(config: &Config) -> Template {
     producers::add(&mut template, config, &stream.resource);
     let table = table::add(&mut template, config, &names, key);
     autoscaling::add(&mut template, config, &names, &table);
+    let aggregates = aggregates::add(&mut template, config, &names, key);
     let queue = queue::add(&mut template, config, &names, key);
     let buckets = buckets::add(&mut template, config, key);
     let actions = alerts::add(&mut template, config, &names, &params);
@@ -57,6 +59,7 @@ pub fn build(config: &Config) -> Template {
         consumer: consumer.as_ref(),
         placement: placement.as_ref(),
         table: &table,
+        aggregates: aggregates.as_ref(),
         queue: &queue,
         buckets: &buckets,
         key,
@@ -87,6 +90,7 @@ pub fn build(config: &Config) -> Template {
     let granted = access::Granted {
         stream: &stream,
         table: &table,
+        aggregates: aggregates.as_ref(),
         queue: &queue,
         function: &processor,
         buckets: &buckets,
@@ -213,6 +217,13 @@ pub fn build(config: &Config) -> Template {
                 contract::outputs::ARCHIVE_BUCKET_NAME,
                 "S3 bucket archiving every batch the processor was invoked with",
                 archive.resource().to_ref(),
+            )
+        }))
+        .chain(aggregates.as_ref().map(|aggregates| {
+            (
+                contract::outputs::AGGREGATE_TABLE_NAME,
+                "DynamoDB table of the per-minute aggregates the tumbling windows write",
+                aggregates.resource.to_ref(),
             )
         }))
         .collect(),

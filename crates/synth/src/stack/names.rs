@@ -14,6 +14,8 @@ pub struct Names {
     pub stream: String,
     /// DynamoDB table.
     pub table: String,
+    /// The per-minute aggregate table (only with `aggregate_window_seconds`).
+    pub aggregate_table: String,
     /// Lambda function.
     pub function: String,
     /// The function's log group: Lambda's default name, so nothing else is created.
@@ -40,6 +42,7 @@ impl Names {
         Names {
             stream: format!("{prefix}-events"),
             table: format!("{prefix}-events"),
+            aggregate_table: format!("{prefix}-aggregates"),
             log_group: format!("/aws/lambda/{function}"),
             consumer: function.clone(),
             function,

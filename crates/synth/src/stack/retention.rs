@@ -1,21 +1,22 @@
 //! What happens to resources when the stack is deleted or they are replaced.
 //!
 //! `retain_data_on_delete` keeps exactly what holds the pipeline's data once the pipeline is
-//! gone: the table, the failure bucket (batches not yet redriven), the event archive, and
-//! the key they are encrypted with (without the key a kept table or bucket cannot be read).
+//! gone: the tables (the events and the aggregates), the failure bucket (batches not yet
+//! redriven), the event archive, and the key they are encrypted with (without the key a kept
+//! table or bucket cannot be read).
 //! Everything else goes with the stack: the stream only buffers records for the function,
 //! the queue's dead letters are guarded by `make destroy` (it refuses while any wait, as it
 //! does while the failure bucket holds batches not yet redriven), the log group and the
 //! alert topic's key are the pipeline's own. Kept resources with fixed names would also stop
-//! the stack from being created again; the table's name is the one that does, and `make
-//! deploy` says what to do about it (the buckets' names are generated, so a new stack gets
+//! the stack from being created again; the tables' names are the ones that do, and `make
+//! deploy` says what to do about them (the buckets' names are generated, so a new stack gets
 //! new ones).
 
 use cfn::{Policy, ResourceOptions};
 
 use crate::config::Config;
 
-/// For the resources that hold data (the table, the buckets, their key): `Retain` when the configuration
+/// For the resources that hold data (the tables, the buckets, their key): `Retain` when the configuration
 /// keeps data on delete (prod), else `Delete`. Either way the policy is written out, so a
 /// reviewer never has to remember the default.
 pub fn data(config: &Config) -> ResourceOptions {

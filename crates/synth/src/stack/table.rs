@@ -91,6 +91,21 @@ impl EventTable {
         );
     }
 
+    /// What `query aggregates --rebuild` reads of it: the events of a time range, through
+    /// the table or its indexes, decrypted through DynamoDB.
+    pub fn grant_rebuild_read(&self, grants: &mut Grants) {
+        let arn = self.resource.attr_arn();
+        let indexes = Expr::sub_with("${Table}/index/*", vec![("Table", arn.to_json())]);
+        grants.add(
+            Statement::allow(
+                "ReadEventTableForRebuild",
+                iam::TABLE_REBUILD_READ_ACTIONS,
+                vec![arn.to_json(), indexes.to_json()],
+            ),
+            self.key_use("DecryptEventTable", iam::KEY_TABLE_READ),
+        );
+    }
+
     fn key_use(&self, sid: &str, actions: &[&'static str]) -> Option<Statement> {
         let key = self.key.as_ref()?;
         Some(iam::key_via(sid, key, actions, "dynamodb"))
@@ -161,7 +176,8 @@ fn attribute_definitions(config: &Config) -> Vec<AttributeDefinition> {
     definitions
 }
 
-fn key_schema(hash: &str, range: &str) -> Vec<KeySchema> {
+/// A key schema of a partition (`HASH`) and a sort (`RANGE`) key.
+pub fn key_schema(hash: &str, range: &str) -> Vec<KeySchema> {
     vec![KeySchema::new("HASH", hash), KeySchema::new("RANGE", range)]
 }
 
@@ -220,7 +236,7 @@ fn provisioned_throughput(config: &Config) -> Option<ProvisionedThroughput> {
 
 /// With encryption on, a customer-managed key; off means DynamoDB's default AWS-owned key
 /// (a table is always encrypted at rest).
-fn sse(key: Option<&Handle<Key>>) -> SSESpecification {
+pub fn sse(key: Option<&Handle<Key>>) -> SSESpecification {
     let Some(key) = key else {
         return SSESpecification::new(false);
     };

@@ -263,6 +263,33 @@ mod tests {
         );
     }
 
+    /// What deleting a prod stack leaves: both tables, the buckets and their key.
+    #[test]
+    fn a_prod_stack_keeps_both_tables_the_buckets_and_the_key() {
+        let config = synth::config::Config::from_preset("prod").expect("prod loads");
+        let template = synth::stack::build(&config).to_document().expect("valid");
+        let physical: HashMap<String, Option<String>> = template["Resources"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|id| (id.clone(), Some(format!("{id}-physical"))))
+            .collect();
+        let logical: Vec<String> = kept(&template, &physical)
+            .into_iter()
+            .map(|k| k.logical)
+            .collect();
+        assert_eq!(
+            logical,
+            [
+                "DataKey",
+                "EventTable",
+                "AggregateTable",
+                "FailureBucket",
+                "ArchiveBucket"
+            ]
+        );
+    }
+
     #[test]
     fn bad_bodies_say_what_is_wrong() {
         let cases = [

@@ -110,7 +110,7 @@ pub fn taken_refusal(stack: &str, taken: &[&RetainedName]) -> String {
          of this name kept them when it was deleted (retain_data_on_delete):\n"
     );
     for r in taken {
-        text += &format!("  {:<12} {:<22} {}\n", r.logical, r.kind, r.name);
+        text += &format!("  {:<14} {:<22} {}\n", r.logical, r.kind, r.name);
     }
     text += "CloudFormation cannot create a resource whose name is taken. Nothing was uploaded or\n\
              deployed. Either:\n  \
@@ -248,7 +248,7 @@ mod tests {
             text,
             "stack retail-events-prod does not exist, but resources it would create do: an \
              earlier stack\nof this name kept them when it was deleted (retain_data_on_delete):\n  \
-             EventTable   AWS::DynamoDB::Table   retail-events-prod-events\n\
+             EventTable     AWS::DynamoDB::Table   retail-events-prod-events\n\
              CloudFormation cannot create a resource whose name is taken. Nothing was uploaded \
              or\ndeployed. Either:\n  \
              - keep that data and deploy under another name: SET=environment=<new> (or \
@@ -307,6 +307,46 @@ mod tests {
             .map(|r| r.protected)
             .collect();
         assert_eq!(protected, [true, true, false]);
+    }
+
+    /// prod keeps both tables, each under its fixed name and deletion protection: a new
+    /// stack of the same name finds both taken, and the refusal says how to delete each.
+    #[test]
+    fn the_prod_stack_names_its_retained_tables_and_refuses_over_both() {
+        let config = synth::config::Config::load(Some("prod"), None, &[]).expect("prod loads");
+        let template = synth::stack::build(&config).to_document().expect("valid");
+        let retained = retained_names(&template);
+        let tables: Vec<(&str, &str, bool)> = retained
+            .iter()
+            .filter(|r| r.kind == "AWS::DynamoDB::Table")
+            .map(|r| (r.logical.as_str(), r.name.as_str(), r.protected))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("EventTable", "retail-events-prod-events", true),
+                ("AggregateTable", "retail-events-prod-aggregates", true),
+            ]
+        );
+        let taken: Vec<&RetainedName> = retained
+            .iter()
+            .filter(|r| r.kind == "AWS::DynamoDB::Table")
+            .collect();
+        let text = taken_refusal("retail-events-prod", &taken);
+        assert!(text
+            .contains("\n  AggregateTable AWS::DynamoDB::Table   retail-events-prod-aggregates\n"));
+        assert!(text.ends_with(
+            "aws dynamodb update-table --table-name retail-events-prod-aggregates \
+             --no-deletion-protection-enabled\n      \
+             aws dynamodb delete-table --table-name retail-events-prod-aggregates"
+        ));
+        // Without windows there is no aggregate table to keep.
+        let sets = ["aggregate_window_seconds=0".to_owned()];
+        let config = synth::config::Config::load(Some("prod"), None, &sets).unwrap();
+        let template = synth::stack::build(&config).to_document().unwrap();
+        assert!(retained_names(&template)
+            .iter()
+            .all(|r| r.logical != "AggregateTable"));
     }
 
     #[test]

@@ -20,6 +20,14 @@ pub const STORED_LOG_BYTES: f64 = 250.0;
 pub const SUCCESS_LOG_SAMPLE: f64 = 100.0;
 /// One "record dead-lettered" warning per invalid record.
 pub const DEAD_LETTER_LOG_BYTES: f64 = 250.0;
+/// A tumbling window's end: the business EMF lines (Revenue and Purchases, and WindowEvents
+/// once per event type, each line one EventType).
+pub const WINDOW_END_EMF_BYTES: f64 = 2000.0;
+
+/// Log bytes per window-end invocation: Lambda's lines, the business EMF lines, the summary.
+pub fn log_bytes_per_window_end() -> f64 {
+    PLATFORM_LOG_BYTES + WINDOW_END_EMF_BYTES + SUMMARY_LOG_BYTES
+}
 
 /// Log bytes per invocation, whatever its records.
 pub fn log_bytes_per_invocation() -> f64 {
@@ -32,6 +40,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     let p = ctx.prices;
     let inv = ctx.inventory;
     let log_bytes = w.invocations * log_bytes_per_invocation()
+        + w.window_end_invocations * log_bytes_per_window_end()
         + w.valid_events / SUCCESS_LOG_SAMPLE * STORED_LOG_BYTES
         + w.invalid_events * DEAD_LETTER_LOG_BYTES;
     let log_gb = log_bytes / BYTES_PER_GB;
@@ -98,8 +107,10 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             "CloudWatch logs: {} bytes per invocation (platform {PLATFORM_LOG_BYTES}, EMF \
              {EMF_LINE_BYTES}, summary {SUMMARY_LOG_BYTES}), {STORED_LOG_BYTES} bytes per \
              {SUCCESS_LOG_SAMPLE}th stored record, {DEAD_LETTER_LOG_BYTES} bytes per dead \
-             letter; storage billed at ingested size (CloudWatch compresses, so this is high)",
-            log_bytes_per_invocation()
+             letter, {} bytes per tumbling window's end (platform, business EMF lines \
+             {WINDOW_END_EMF_BYTES}, summary); storage billed at ingested size (CloudWatch compresses, so this is high)",
+            log_bytes_per_invocation(),
+            log_bytes_per_window_end()
         ))
         .assume(
             "CloudWatch: metric, alarm and dashboard counts come from the synthesized \

@@ -8,7 +8,7 @@
 
 use super::super::workload::{BYTES_PER_GB, DAYS_PER_MONTH, HOURS_PER_MONTH, SECONDS_PER_MONTH};
 use super::super::{LineItem, ServiceCost};
-use super::Context;
+use super::{aggregates, Context};
 use crate::config::{BillingMode, Config, GsiProjection, TableClass};
 use crate::cost::Prices;
 
@@ -263,6 +263,15 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             p.dynamodb_pitr_gb_month,
         ));
     }
+    let windows = aggregates::Windows::of_workload(config, w);
+    if let Some(windows) = &windows {
+        items.extend(aggregates::dynamodb_items(
+            windows,
+            config,
+            (retained.month_one, &stored),
+            p,
+        ));
+    }
     let pitr = if config.dynamodb_point_in_time_recovery_enabled {
         p.dynamodb_pitr_gb_month
     } else {
@@ -312,6 +321,12 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             }
         ))
         .assume(steady_state)
+        .assume_all(windows.iter().flat_map(|windows| {
+            [
+                aggregates::dynamodb_assumption(windows),
+                windows.day_read(p),
+            ]
+        }))
 }
 
 /// Write units per stored event: the table's and each index's.

@@ -14,7 +14,7 @@ pub const REFRESHES_PER_MONTH: f64 = HOURS_PER_MONTH * 12.0;
 pub const COLD_STARTS_PER_LANE_PER_MONTH: f64 = HOURS_PER_MONTH;
 
 /// Requests in a month: Kinesis (a producer and a consumer per shard), DynamoDB (the
-/// writer), CloudWatch Logs (the log group), SQS (the sender, while dead letters flow), S3
+/// writer of each table: the events, and the aggregates with windows), CloudWatch Logs (the log group), SQS (the sender, while dead letters flow), S3
 /// (the archive bucket's bucket key, while the processor writes batches) and Lambda
 /// (environment decryption at cold starts), for each that uses a customer key.
 pub fn requests(ctx: &Context) -> f64 {
@@ -25,6 +25,9 @@ pub fn requests(ctx: &Context) -> f64 {
         total += 2.0 * f64::from(w.shards) * REFRESHES_PER_MONTH;
     }
     if inv.table_cmk {
+        total += REFRESHES_PER_MONTH;
+    }
+    if inv.aggregate_table_cmk && w.window_end_invocations > 0.0 {
         total += REFRESHES_PER_MONTH;
     }
     if inv.log_group_cmk {
@@ -61,7 +64,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     ];
     ServiceCost::new("KMS", items).assume(
         "KMS requests: one per 5 minutes per Kinesis shard for the producer and for the \
-         consumer, one per 5 minutes for DynamoDB and for CloudWatch Logs, one per data-key \
+         consumer, one per 5 minutes for DynamoDB (each table written) and for CloudWatch Logs, one per data-key \
          reuse period for SQS while dead letters flow, one per 5 minutes for the archive \
          bucket's S3 Bucket Key, one per lane-hour for the function's environment; the \
          failure bucket's rare writes and key rotation's added key versions (after a year) \

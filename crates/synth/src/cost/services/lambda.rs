@@ -4,7 +4,7 @@
 
 use super::super::workload::{CPU_MS_PER_RECORD, INVOCATION_OVERHEAD_MS, WRITE_ROUND_TRIP_MS};
 use super::super::{LineItem, ServiceCost};
-use super::Context;
+use super::{aggregates, Context};
 use crate::config::Architecture;
 
 /// The processor's line items.
@@ -18,7 +18,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         Architecture::Arm64 => ("arm64", p.lambda_gb_second_arm64),
         Architecture::X86_64 => ("x86_64", p.lambda_gb_second_x86_64),
     };
-    let items = vec![
+    let mut items = vec![
         LineItem::new(
             format!(
                 "Requests ({} records per invocation)",
@@ -38,6 +38,16 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
             price,
         ),
     ];
+    let windows = aggregates::Windows::of_workload(config, w);
+    if let Some(windows) = &windows {
+        items.extend(aggregates::lambda_items(
+            windows,
+            w,
+            config,
+            (arch, price),
+            p,
+        ));
+    }
     let mut cost = ServiceCost::new("Lambda", items);
     if let Some(filters) = filter_assumption(ctx) {
         cost = cost.assume(filters);
@@ -60,6 +70,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
              memory does not change it in this model"
     ))
     .assume("Lambda free tier (1 M requests, 400,000 GB-s a month) not applied")
+    .assume_all(windows.as_ref().map(aggregates::lambda_assumption))
 }
 
 /// What the event source mapping's filters are assumed to pass, when there are any.

@@ -1,6 +1,7 @@
 //! One module per billed service, each turning the month's [`Context`] into line items and
 //! the assumptions behind them.
 
+pub mod aggregates;
 pub mod cloudwatch;
 pub mod dynamodb;
 pub mod kinesis;
