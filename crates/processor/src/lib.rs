@@ -21,6 +21,7 @@ pub fn redrive_count(custom: &std::collections::HashMap<String, String>) -> u32 
 }
 
 pub mod archive;
+pub mod concurrency;
 pub mod config;
 pub mod dead_letter;
 pub mod handler;

@@ -1,13 +1,17 @@
-//! Drives the sinks: splits the work into requests, keeps several in flight, and retries
-//! what failed with backoff until it is written or the deadline says stop. Objects (claim
+//! Drives the sinks: splits the work into requests, keeps as many in flight as the adaptive
+//! window allows ([`crate::concurrency`]: growing while calls succeed, cut on throttling),
+//! and retries what failed until it is written or the deadline says stop: a throttled
+//! request at once while the window can still shrink, anything else with backoff. Objects (claim
 //! checks, the archive's batch) are retried the same way, one request per object.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
 
 use aggregates::AggregateItem;
 use events::Item;
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use crate::concurrency::{Answer, Ticket, Window};
 use crate::dead_letter::{DeadLetter, CLAIM_CHECK_CONTENT_TYPE, SQS_MAX_MESSAGE_BYTES};
 use crate::sinks::aggregates::AggregateStore;
 use crate::sinks::{ObjectStore, QueueSender, SinkError, TableWriter};
@@ -25,9 +29,16 @@ pub struct Delivery {
     pub failed: BTreeSet<usize>,
     /// Requests made, retries included.
     pub requests: usize,
+    /// Requests answered with throttling, or with items unprocessed or entries failed.
+    pub throttled: usize,
+    /// The most requests that were in flight at once.
+    pub peak_concurrency: usize,
+    /// The window's size at the end ([`crate::concurrency`]).
+    pub final_window: usize,
 }
 
-/// Writes every item (keys must be distinct), `concurrency` requests at a time.
+/// Writes every item (keys must be distinct), starting with `concurrency` requests in
+/// flight and adapting from there ([`crate::concurrency`]).
 pub async fn write_items<W: TableWriter>(
     writer: &W,
     items: &[Item],
@@ -40,7 +51,14 @@ pub async fn write_items<W: TableWriter>(
         let batch: Vec<&Item> = pending.iter().map(|&i| &items[i]).collect();
         async move { writer.batch_write(&batch).await }
     };
-    deliver(groups, concurrency, backoff, deadline, &send).await
+    deliver(
+        groups,
+        Window::for_function(concurrency),
+        backoff,
+        deadline,
+        &send,
+    )
+    .await
 }
 
 /// Writes a window's aggregate items (distinct keys), a few requests at a time, retried
@@ -56,7 +74,14 @@ pub async fn write_aggregates(
         let batch: Vec<&AggregateItem> = pending.iter().map(|&i| &items[i]).collect();
         async move { store.batch_put(&batch).await }
     };
-    deliver(groups, AGGREGATE_CONCURRENCY, backoff, deadline, &send).await
+    deliver(
+        groups,
+        Window::for_function(AGGREGATE_CONCURRENCY),
+        backoff,
+        deadline,
+        &send,
+    )
+    .await
 }
 
 /// The indices of `count` items in BatchWriteItem's groups of [`MAX_BATCH_WRITE`].
@@ -121,7 +146,8 @@ pub async fn deliver_letters<Q: QueueSender>(
                             .map(|()| Vec::new())
                     }
                 };
-                stored = deliver(claimed, concurrency, backoff, deadline, &put).await;
+                let window = Window::for_function(concurrency);
+                stored = deliver(claimed, window, backoff, deadline, &put).await;
             }
         }
     }
@@ -132,6 +158,9 @@ pub async fn deliver_letters<Q: QueueSender>(
     Delivery {
         failed: stored.failed.union(&sent.failed).copied().collect(),
         requests: stored.requests + sent.requests,
+        throttled: stored.throttled + sent.throttled,
+        peak_concurrency: stored.peak_concurrency.max(sent.peak_concurrency),
+        final_window: sent.final_window,
     }
 }
 
@@ -149,7 +178,14 @@ async fn send_some<Q: QueueSender>(
         async move { sender.send_batch(&batch).await }
     };
     let groups = send_groups(letters, indices);
-    deliver(groups, concurrency, backoff, deadline, &send).await
+    deliver(
+        groups,
+        Window::for_function(concurrency),
+        backoff,
+        deadline,
+        &send,
+    )
+    .await
 }
 
 /// Stores one object at `key`, retried until stored or the deadline says stop; with
@@ -175,13 +211,16 @@ pub async fn put_object(
                 .map(|()| Vec::new())
         }
     };
-    deliver(vec![vec![0]], 1, backoff, deadline, &put).await
+    deliver(vec![vec![0]], Window::fixed(1), backoff, deadline, &put).await
 }
 
-/// Runs the groups `concurrency` at a time, each with its own retries.
+/// Runs the groups through `window`: as many calls in flight as it allows, a group that
+/// comes back throttled (or with items unprocessed) queued again at once while the window
+/// can still shrink (the cut paces it), else after its backoff; every retry only while the
+/// deadline allows it.
 async fn deliver<F, Fut>(
     groups: Vec<Vec<usize>>,
-    concurrency: usize,
+    mut window: Window,
     backoff: Backoff,
     deadline: Deadline,
     send: &F,
@@ -190,12 +229,118 @@ where
     F: Fn(&[usize]) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<usize>, SinkError>>,
 {
-    let results: Vec<(Vec<usize>, usize)> = stream::iter(groups)
-        .map(|group| retry_group(group, backoff, deadline, send))
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    collect(results)
+    let mut delivery = Delivery::default();
+    let mut queue: VecDeque<Pending> = groups
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .map(|indices| Pending {
+            indices,
+            backoffs: 0,
+        })
+        .collect();
+    let call = |pending: Pending, ticket: Ticket| {
+        let answer = send(&pending.indices);
+        async move { (pending, ticket, answer.await) }
+    };
+    let wait = |pending: Pending, delay: Duration| async move {
+        tokio::time::sleep(delay).await;
+        pending
+    };
+    let mut in_flight = FuturesUnordered::new();
+    let mut waiting = FuturesUnordered::new();
+    loop {
+        while window.has_room() {
+            let Some(pending) = queue.pop_front() else {
+                break;
+            };
+            delivery.requests += 1;
+            in_flight.push(call(pending, window.issue()));
+        }
+        if in_flight.is_empty() && waiting.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((pending, ticket, answer)) = in_flight.next(), if !in_flight.is_empty() => {
+                let retry = match answer {
+                    Ok(unprocessed) if unprocessed.is_empty() => {
+                        window.answered(ticket, Answer::Done, !queue.is_empty());
+                        None
+                    }
+                    Ok(unprocessed) => {
+                        window.answered(ticket, Answer::Throttled, !queue.is_empty());
+                        let indices = unprocessed
+                            .into_iter()
+                            .filter_map(|i| pending.indices.get(i).copied())
+                            .collect();
+                        Some((Pending { indices, ..pending }, true))
+                    }
+                    Err(SinkError::Throttled(reason)) => {
+                        window.answered(ticket, Answer::Throttled, !queue.is_empty());
+                        tracing::debug!(%reason, pending = pending.indices.len(), "throttled");
+                        Some((pending, true))
+                    }
+                    Err(SinkError::Retryable(reason)) => {
+                        window.answered(ticket, Answer::Failed, !queue.is_empty());
+                        tracing::warn!(%reason, pending = pending.indices.len(), "retrying");
+                        Some((pending, false))
+                    }
+                    Err(SinkError::Fatal(reason)) => {
+                        window.answered(ticket, Answer::Refused, !queue.is_empty());
+                        tracing::error!(%reason, failed = pending.indices.len(), "request failed; records stay unhandled");
+                        delivery.failed.extend(pending.indices);
+                        None
+                    }
+                };
+                let Some((mut pending, throttled)) = retry else {
+                    continue;
+                };
+                if pending.indices.is_empty() {
+                    continue;
+                }
+                delivery.throttled += usize::from(throttled);
+                // Throttling is paced by the window while it can still shrink; an error, or
+                // throttling at a window of 1, waits its backoff.
+                let delay = if throttled && window.can_shrink() {
+                    Duration::ZERO
+                } else {
+                    pending.backoffs += 1;
+                    backoff.delay(pending.backoffs)
+                };
+                if !deadline.allows(delay) {
+                    tracing::warn!(
+                        failed = pending.indices.len(),
+                        backoffs = pending.backoffs,
+                        "out of time; reporting as failed"
+                    );
+                    delivery.failed.extend(pending.indices);
+                } else if delay.is_zero() {
+                    queue.push_front(pending);
+                } else {
+                    waiting.push(wait(pending, delay));
+                }
+            }
+            Some(pending) = waiting.next(), if !waiting.is_empty() => queue.push_front(pending),
+        }
+    }
+    delivery.peak_concurrency = window.peak();
+    delivery.final_window = window.size();
+    if delivery.throttled > 0 {
+        tracing::info!(
+            requests = delivery.requests,
+            throttled = delivery.throttled,
+            cuts = window.cuts(),
+            peak = window.peak(),
+            window = window.size(),
+            "throttled requests retried"
+        );
+    }
+    delivery
+}
+
+/// A group still to be delivered, and how often it has waited a backoff.
+struct Pending {
+    indices: Vec<usize>,
+    backoffs: u32,
 }
 
 /// Groups of at most 10 of the letters at `indices` whose bodies fit one request (SQS's
@@ -221,70 +366,13 @@ fn send_groups(letters: &[DeadLetter], indices: &[usize]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// One group's retry loop; returns the indices still failed and the requests made.
-async fn retry_group<F, Fut>(
-    group: Vec<usize>,
-    backoff: Backoff,
-    deadline: Deadline,
-    send: &F,
-) -> (Vec<usize>, usize)
-where
-    F: Fn(&[usize]) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<usize>, SinkError>>,
-{
-    let mut pending = group;
-    let mut requests = 0;
-    let mut attempt = 0;
-    loop {
-        requests += 1;
-        match send(&pending).await {
-            Ok(unprocessed) => {
-                pending = unprocessed
-                    .into_iter()
-                    .filter_map(|i| pending.get(i).copied())
-                    .collect()
-            }
-            Err(SinkError::Retryable(reason)) => {
-                tracing::warn!(%reason, pending = pending.len(), "retrying")
-            }
-            Err(SinkError::Fatal(reason)) => {
-                tracing::error!(%reason, failed = pending.len(), "request failed; records stay unhandled");
-                return (pending, requests);
-            }
-        }
-        if pending.is_empty() {
-            return (pending, requests);
-        }
-        attempt += 1;
-        let delay = backoff.delay(attempt);
-        if !deadline.allows(delay) {
-            tracing::warn!(
-                failed = pending.len(),
-                attempts = attempt,
-                "out of time; reporting as failed"
-            );
-            return (pending, requests);
-        }
-        tokio::time::sleep(delay).await;
-    }
-}
-
-fn collect(results: Vec<(Vec<usize>, usize)>) -> Delivery {
-    let mut delivery = Delivery::default();
-    for (failed, requests) in results {
-        delivery.failed.extend(failed);
-        delivery.requests += requests;
-    }
-    delivery
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
     use crate::dead_letter::ClaimCheck;
-    use crate::sinks::memory::{MemoryBucket, MemoryQueue};
+    use crate::sinks::memory::{MemoryBucket, MemoryQueue, MemoryTable, Throttle};
 
     fn letter(size: usize) -> DeadLetter {
         DeadLetter {
@@ -366,6 +454,109 @@ mod tests {
         let delivery = deliver_letters(&queue, None, &letters, 2, FAST, deadline(1_000)).await;
         assert_eq!(delivery.failed, [1, 2].into());
         assert_eq!(queue.messages().len(), 1);
+    }
+
+    fn items(count: usize) -> Vec<Item> {
+        (0..count)
+            .map(|i| {
+                crate::test_support::item(&format!(
+                    r#"{{"userId":"u{}","eventType":"view","eventId":"e{i}","timestamp":1764000000000}}"#,
+                    i % 7
+                ))
+            })
+            .collect()
+    }
+
+    const TEN_MS: Duration = Duration::from_millis(10);
+
+    #[tokio::test]
+    async fn unthrottled_writes_grow_the_window_to_its_cap() {
+        let items = items(64 * 25 * 3);
+        let table = MemoryTable::default().with_latency(TEN_MS);
+        let delivery = write_items(&table, &items, 8, FAST, deadline(60_000)).await;
+        assert!(delivery.failed.is_empty());
+        // 8, 16, 32, then 64 a round: 6 rounds of 10 ms, where a fixed 8 takes 24.
+        assert_eq!(delivery.requests, 192);
+        assert_eq!(delivery.peak_concurrency, 64);
+        assert_eq!(table.call_stats().peak_in_flight, 64);
+        assert_eq!(table.snapshot().len(), items.len());
+    }
+
+    #[tokio::test]
+    async fn a_throttled_share_of_writes_is_retried_and_nothing_fails() {
+        let items = items(10_000);
+        let table = MemoryTable::default()
+            .with_latency(TEN_MS)
+            .throttling(Throttle::Rate {
+                share: 0.3,
+                seed: 7,
+            });
+        let delivery = write_items(&table, &items, 8, FAST, deadline(60_000)).await;
+        assert!(delivery.failed.is_empty(), "{:?}", delivery.failed.len());
+        assert_eq!(table.snapshot().len(), items.len());
+        let stats = table.call_stats();
+        assert_eq!(stats.calls, delivery.requests);
+        assert_eq!(stats.throttled, delivery.throttled);
+        assert!(
+            (100..=250).contains(&stats.throttled),
+            "30 % of about 571 calls: {stats:?}"
+        );
+        assert!(delivery.peak_concurrency > 40, "{delivery:?}");
+    }
+
+    #[tokio::test]
+    async fn a_service_that_takes_twelve_at_once_holds_the_window_down() {
+        let items = items(5_000);
+        let table = MemoryTable::default()
+            .with_latency(TEN_MS)
+            .throttling(Throttle::Above(12));
+        let delivery = write_items(&table, &items, 8, FAST, deadline(60_000)).await;
+        assert!(delivery.failed.is_empty());
+        assert_eq!(table.snapshot().len(), items.len());
+        let stats = table.call_stats();
+        // 200 calls succeed; the window keeps the throttled ones to a fraction of that.
+        assert_eq!(stats.calls - stats.throttled, 200);
+        assert!(stats.throttled < 200, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn unprocessed_items_cut_the_window_and_are_written_again() {
+        let items = items(2_500);
+        let table = MemoryTable::unprocessing_every(3).with_latency(TEN_MS);
+        let delivery = write_items(&table, &items, 8, FAST, deadline(60_000)).await;
+        assert!(delivery.failed.is_empty());
+        assert_eq!(table.snapshot().len(), items.len());
+        assert!(delivery.throttled > 30, "{delivery:?}");
+        assert!(delivery.final_window < 64, "{delivery:?}");
+    }
+
+    #[tokio::test]
+    async fn a_table_that_throttles_everything_fails_only_at_the_deadline() {
+        let items = items(100);
+        let table = MemoryTable::default()
+            .with_latency(TEN_MS)
+            .throttling(Throttle::Every(1));
+        let started = std::time::Instant::now();
+        let delivery = write_items(&table, &items, 8, FAST, deadline(500)).await;
+        assert_eq!(delivery.failed.len(), 100);
+        assert_eq!(delivery.final_window, 1);
+        assert!(started.elapsed() >= Duration::from_millis(480));
+    }
+
+    #[tokio::test]
+    async fn throttled_dead_letters_are_all_sent() {
+        let letters: Vec<DeadLetter> = (0..500).map(|_| letter(100)).collect();
+        let queue = MemoryQueue::default()
+            .with_latency(TEN_MS)
+            .throttling(Throttle::Rate {
+                share: 0.3,
+                seed: 3,
+            });
+        let delivery = send_letters(&queue, &letters, 8, FAST, deadline(60_000)).await;
+        assert!(delivery.failed.is_empty());
+        assert_eq!(queue.messages().len(), 500);
+        assert!(queue.call_stats().throttled > 0);
+        assert_eq!(delivery.throttled, queue.call_stats().throttled);
     }
 
     #[tokio::test]

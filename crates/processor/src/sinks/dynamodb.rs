@@ -50,7 +50,7 @@ impl TableWriter for DynamoTable {
             .request_items(&self.table_name, requests)
             .send()
             .await
-            .map_err(super::classify_sdk_error)?;
+            .map_err(super::classify_batch_write_error)?;
         let unprocessed = output
             .unprocessed_items
             .unwrap_or_default()

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use events::Item;
 use futures_util::future::BoxFuture;
@@ -13,6 +14,103 @@ use super::{ObjectStore, QueueSender, SinkError, TableWriter};
 use crate::dead_letter::DeadLetter;
 use crate::index_shards::IndexShards;
 
+/// Which calls a throttling sink refuses with [`SinkError::Throttled`]. Deterministic: the
+/// same calls, by their 1-based number, on every run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Throttle {
+    /// None.
+    #[default]
+    Never,
+    /// Every n-th call.
+    Every(usize),
+    /// A share of the calls (0 to 1), drawn from `seed` by the call's number.
+    Rate {
+        /// The share throttled.
+        share: f64,
+        /// The seed of the draw.
+        seed: u64,
+    },
+    /// Every call that would make more than this many calls in flight at once, as a service
+    /// with a fixed capacity throttles.
+    Above(usize),
+}
+
+impl Throttle {
+    /// Whether call `n` (1-based), made with `in_flight` calls in flight including it, is
+    /// throttled.
+    fn applies(&self, n: usize, in_flight: usize) -> bool {
+        match *self {
+            Throttle::Never => false,
+            Throttle::Every(every) => every > 0 && n % every == 0,
+            Throttle::Rate { share, seed } => {
+                let draw = splitmix64(seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                (draw >> 11) as f64 / (1u64 << 53) as f64 <= share
+            }
+            Throttle::Above(limit) => in_flight > limit,
+        }
+    }
+}
+
+/// SplitMix64: a well-spread 64-bit hash of `x`, for [`Throttle::Rate`].
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What a sink that takes time and throttles does to each call, and what it counted.
+#[derive(Debug, Default)]
+struct Service {
+    /// How long each call takes (a tokio sleep), throttled ones included.
+    latency: Duration,
+    throttle: Throttle,
+    calls: AtomicUsize,
+    throttled: AtomicUsize,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Service {
+    /// Makes one call: waits the latency with the call counted in flight, then says whether
+    /// it was throttled.
+    async fn call(&self) -> bool {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let in_flight = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(in_flight, Ordering::Relaxed);
+        let throttled = self.throttle.applies(n, in_flight);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if throttled {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        throttled
+    }
+}
+
+/// What a sink with latency or throttling counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// Calls received, throttled ones included.
+    pub calls: usize,
+    /// Calls refused with throttling.
+    pub throttled: usize,
+    /// The most calls in flight at once.
+    pub peak_in_flight: usize,
+}
+
+impl Service {
+    fn stats(&self) -> CallStats {
+        CallStats {
+            calls: self.calls.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            peak_in_flight: self.peak.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// A table keyed like the real one.
 #[derive(Debug, Default)]
 pub struct MemoryTable {
@@ -20,6 +118,7 @@ pub struct MemoryTable {
     requests: AtomicUsize,
     unprocess_every: usize,
     index_shards: IndexShards,
+    service: Service,
 }
 
 impl MemoryTable {
@@ -41,12 +140,41 @@ impl MemoryTable {
         }
     }
 
+    /// The same table taking `latency` to answer each call (a tokio sleep, so calls overlap
+    /// as they do over the network).
+    pub fn with_latency(self, latency: Duration) -> MemoryTable {
+        MemoryTable {
+            service: Service {
+                latency,
+                ..self.service
+            },
+            ..self
+        }
+    }
+
+    /// The same table answering the calls `throttle` picks with a throttling error
+    /// (`ProvisionedThroughputExceededException`), writing nothing of them.
+    pub fn throttling(self, throttle: Throttle) -> MemoryTable {
+        MemoryTable {
+            service: Service {
+                throttle,
+                ..self.service
+            },
+            ..self
+        }
+    }
+
+    /// Calls, throttled calls and the most in flight at once.
+    pub fn call_stats(&self) -> CallStats {
+        self.service.stats()
+    }
+
     /// The stored items, by (partition key, sort key).
     pub fn snapshot(&self) -> HashMap<(String, String), Item> {
         self.items.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
-    /// BatchWriteItem requests received.
+    /// BatchWriteItem requests received, throttled ones included.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
     }
@@ -55,6 +183,11 @@ impl MemoryTable {
 impl TableWriter for MemoryTable {
     async fn batch_write(&self, items: &[&Item]) -> Result<Vec<usize>, SinkError> {
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.service.call().await {
+            return Err(SinkError::Throttled(
+                "ProvisionedThroughputExceededException: injected by the test".into(),
+            ));
+        }
         if self.unprocess_every > 0 && n % self.unprocess_every == 0 {
             return Ok((0..items.len()).collect());
         }
@@ -81,6 +214,7 @@ pub struct MemoryQueue {
     requests: AtomicUsize,
     fail_every: usize,
     entries: AtomicUsize,
+    service: Service,
 }
 
 impl MemoryQueue {
@@ -92,12 +226,40 @@ impl MemoryQueue {
         }
     }
 
+    /// The same queue taking `latency` to answer each call.
+    pub fn with_latency(self, latency: Duration) -> MemoryQueue {
+        MemoryQueue {
+            service: Service {
+                latency,
+                ..self.service
+            },
+            ..self
+        }
+    }
+
+    /// The same queue answering the calls `throttle` picks with a throttling error
+    /// (`RequestThrottled`), sending nothing of them.
+    pub fn throttling(self, throttle: Throttle) -> MemoryQueue {
+        MemoryQueue {
+            service: Service {
+                throttle,
+                ..self.service
+            },
+            ..self
+        }
+    }
+
+    /// Calls, throttled calls and the most in flight at once.
+    pub fn call_stats(&self) -> CallStats {
+        self.service.stats()
+    }
+
     /// The messages received.
     pub fn messages(&self) -> Vec<DeadLetter> {
         self.messages.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
-    /// SendMessageBatch requests received.
+    /// SendMessageBatch requests received, throttled ones included.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
     }
@@ -106,6 +268,11 @@ impl MemoryQueue {
 impl QueueSender for MemoryQueue {
     async fn send_batch(&self, letters: &[&DeadLetter]) -> Result<Vec<usize>, SinkError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if self.service.call().await {
+            return Err(SinkError::Throttled(
+                "AWS.SimpleQueueService.RequestThrottled: injected by the test".into(),
+            ));
+        }
         let mut failed = Vec::new();
         let mut queue = self
             .messages

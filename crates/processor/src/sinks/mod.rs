@@ -31,6 +31,22 @@ pub enum SinkError {
     /// cannot help; the records stay unhandled and Lambda's retry policy takes over.
     #[error("{0}")]
     Fatal(String),
+    /// The service asked the caller to slow down (DynamoDB's
+    /// `ProvisionedThroughputExceededException`, `RequestLimitExceeded`,
+    /// `ThrottlingException`, SQS's `RequestThrottled`): retryable, and a signal to keep
+    /// fewer requests in flight ([`crate::concurrency`]). Sinks that cannot tell throttling
+    /// apart answer [`SinkError::Retryable`], which the store retries and paces the same way,
+    /// with a backoff in time.
+    #[error("{0} (throttled)")]
+    Throttled(String),
+}
+
+impl SinkError {
+    /// Whether the same request may succeed later ([`SinkError::Retryable`] or
+    /// [`SinkError::Throttled`]).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, SinkError::Fatal(_))
+    }
 }
 
 /// Sorts an SDK error into retryable (throttling, 5xx, timeouts, dropped connections) and
@@ -44,6 +60,62 @@ where
         SinkError::Retryable(message)
     } else {
         SinkError::Fatal(message)
+    }
+}
+
+/// [`classify_sdk_error`], telling throttling apart: an error `aws_edge` classifies as
+/// [`Failure::Throttled`](aws_edge::error::Failure::Throttled) (by its error code) is
+/// [`SinkError::Throttled`], so the store paces on it. For sinks whose service throttles by
+/// request rate (SQS); the table's sink has [`classify_batch_write_error`], which also reads
+/// DynamoDB's `ThrottlingReasons`.
+pub fn classify_sdk_error_throttling<E>(err: SdkError<E, HttpResponse>) -> SinkError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if aws_edge::error::Failure::of(&err) == aws_edge::error::Failure::Throttled {
+        let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+        SinkError::Throttled(message)
+    } else {
+        classify_sdk_error(err)
+    }
+}
+
+/// A `BatchWriteItem` error as the store needs it: DynamoDB's three throttling answers
+/// (`ProvisionedThroughputExceededException`, `RequestLimitExceeded`, `ThrottlingException`)
+/// are [`SinkError::Throttled`], their `ThrottlingReasons` (`TableWriteKeyRangeThroughputExceeded`,
+/// `IndexWriteProvisionedThroughputExceeded`, `TableWriteMaxOnDemandThroughputExceeded`, ...,
+/// with the resource's ARN) appended to the text so the log says which table or index and
+/// which limit; everything else as [`classify_sdk_error`].
+pub fn classify_batch_write_error(
+    err: SdkError<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError, HttpResponse>,
+) -> SinkError {
+    use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError as E;
+    let reasons = match err.as_service_error() {
+        Some(E::ProvisionedThroughputExceededException(e)) => Some(e.throttling_reasons()),
+        Some(E::RequestLimitExceeded(e)) => Some(e.throttling_reasons()),
+        Some(E::ThrottlingException(e)) => Some(e.throttling_reasons()),
+        _ => None,
+    };
+    match reasons {
+        Some(reasons) => {
+            let said: Vec<String> = reasons
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} on {}",
+                        r.reason().unwrap_or("unspecified"),
+                        r.resource().unwrap_or("the table")
+                    )
+                })
+                .collect();
+            let message = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+            if said.is_empty() {
+                SinkError::Throttled(message)
+            } else {
+                SinkError::Throttled(format!("{message}; ThrottlingReasons: {}", said.join(", ")))
+            }
+        }
+        None => classify_sdk_error_throttling(err),
     }
 }
 

@@ -34,7 +34,7 @@ impl QueueSender for SqsQueue {
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(super::classify_sdk_error)?;
+            .map_err(super::classify_sdk_error_throttling)?;
         // Entry IDs are our indices, so a failed entry names the letter to retry.
         Ok(output
             .failed

@@ -7,9 +7,11 @@
 //! indexes ([`dynamodb`], from what the synthesized template sets, read by [`template`]). The ceiling is the lowest; the bottleneck is the stage that has it
 //! (the earliest in the pipeline on a tie). The event mix ([`mix`]) and the generator's
 //! spread over users and products ([`traffic`]) decide how hot the hottest partition key
-//! value gets. docs/capacity.md writes the formulas out with their sources.
+//! value gets. How fast a shard's backlog drains, with the processor's adaptive write window,
+//! is [`backlog`]'s. docs/capacity.md writes the formulas out with their sources.
 
 pub mod archive;
+pub mod backlog;
 pub mod docs;
 pub mod dynamodb;
 pub mod lambda;
@@ -126,6 +128,8 @@ pub struct Report {
     pub stages: Vec<Stage>,
     /// Report-wide assumptions.
     pub assumptions: Vec<String>,
+    /// How fast one shard's backlog drains (`None` for a report without stages).
+    pub backlog: Option<backlog::Backlog>,
 }
 
 /// Two figures this close are a tie (floating point makes 3,000 / 0.6 and 5,000 differ).
@@ -231,12 +235,23 @@ pub fn assess(config: &Config, options: &Options) -> Result<Report, CapacityErro
                 .to_string(),
         );
     }
-    Ok(Report {
+    let mut report = Report {
         stack: config.name_prefix(),
         options: options.clone(),
         stages,
         assumptions,
-    })
+        backlog: None,
+    };
+    if let Some(ceiling) = report.ceiling() {
+        let downstream = report
+            .stages
+            .iter()
+            .filter(|s| s.name != stream::NAME && s.name != lambda::NAME)
+            .map(|s| s.events_per_second)
+            .fold(f64::INFINITY, f64::min);
+        report.backlog = Some(backlog::assess(config, bytes, ceiling, downstream));
+    }
+    Ok(report)
 }
 
 /// What the mapping's `lambda_filter_event_types` deliver of `mix`; `None` when every event
@@ -351,6 +366,7 @@ mod tests {
                 Stage::new("C", 4999.0 + 1.0, String::new()),
             ],
             assumptions: Vec::new(),
+            backlog: None,
         };
         assert_eq!(report.bottleneck().unwrap().name, "A");
         let empty = Report {

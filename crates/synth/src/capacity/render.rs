@@ -59,6 +59,9 @@ pub fn table(report: &Report) -> String {
             bottleneck.name
         );
     }
+    if let Some(backlog) = &report.backlog {
+        let _ = writeln!(out, "\nBacklog: {}.", super::backlog::describe(backlog));
+    }
     let notes: Vec<String> = report
         .stages
         .iter()
@@ -113,6 +116,21 @@ pub fn json(report: &Report) -> Value {
         "event_mix": mix,
         "stages": stages,
         "assumptions": report.assumptions,
+        "backlog": report.backlog.as_ref().map(|b| {
+            let inputs: Map<String, Value> = b
+                .inputs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect();
+            json!({
+                "drain_events_per_second_per_shard": round(b.events_per_second),
+                "drain_events_per_second_per_shard_throttled": round(b.throttled_events_per_second),
+                "arriving_events_per_second_per_shard": round(b.arriving_per_shard),
+                "hour_backlog_drain_minutes": b.drain_minutes(3600.0, false).map(round),
+                "hour_backlog_drain_minutes_throttled": b.drain_minutes(3600.0, true).map(round),
+                "inputs": inputs,
+            })
+        }),
     })
 }
 
