@@ -62,8 +62,9 @@ lint: venv ## cfn-lint, checkov and the YAML/JSON check on every preset's templa
 	tools/lint-templates.sh target/debug/synth
 	tools/lint-workflows.sh target/debug/synth
 
-check: ## Formatting and clippy, warnings as errors
+check: ## Formatting, clippy (warnings as errors), one feature set for the workspace (workspace-hack)
 	$(CARGO) fmt --all -- --check
+	python3 tools/check_features.py --cargo $(CARGO)
 	$(CARGO) clippy -q -j$(JOBS) --workspace --all-targets -- -D warnings
 
 quick: check ## The inner loop: formatting, clippy and the tests that need only Rust (no moto, no .venv)
@@ -84,13 +85,13 @@ local: build ## The whole pipeline on moto: stack, producer, local-runner, repor
 	$(CARGO) build -q -j$(JOBS) -p synth -p producer -p local-runner
 	tools/local.sh cfn-out/processor.zip target/debug/synth target/debug/producer target/debug/local-runner $(SYNTH_ARGS)
 
-package: config venv synth-bin $(ZIP) ## Upload cfn-out/processor.zip to S3 as processor/<sha256>.zip (ARTIFACT_BUCKET or a new one)
+package: config $(ZIP) venv synth-bin ## Upload cfn-out/processor.zip to S3 as processor/<sha256>.zip (ARTIFACT_BUCKET or a new one)
 	tools/stack.sh package $(SYNTH_BIN) $(SYNTH_ARGS)
 
-deploy: config venv synth-bin $(ZIP) ## Synth, package, aws cloudformation deploy (STACK, ALERT_EMAIL), print the outputs
+deploy: config $(ZIP) venv synth-bin ## Synth, package, aws cloudformation deploy (STACK, ALERT_EMAIL), print the outputs
 	tools/stack.sh deploy $(SYNTH_BIN) $(SYNTH_ARGS)
 
-changeset: config venv synth-bin $(ZIP) ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
+changeset: config $(ZIP) venv synth-bin ## Synth, package, create a change set and write cfn-out/changeset.md; not executed
 	tools/stack.sh changeset $(SYNTH_BIN) $(SYNTH_ARGS)
 
 destroy: config venv synth-bin ## Delete the stack, name what its DeletionPolicy keeps; refused while dead letters wait (FORCE=1: no prompt, delete them)
@@ -107,8 +108,15 @@ verify: config synth-bin ## Send a marked batch to the deployed stack; check tab
 	tools/stack.sh verify $(SYNTH_BIN) $(SYNTH_ARGS)
 
 # The deploy targets take the zip as it is: `make build` makes it, they never rebuild it.
+# Without it they stop before installing the ~1 GB venv: a fresh clone has neither, and the
+# zip is what to make first. The zip is listed before venv (make builds prerequisites in
+# order), and with make -j the venv waits for the check too.
 $(ZIP):
 	@echo "error: $(ZIP) not found; run make build" >&2; exit 1
+
+ifneq ($(filter package deploy changeset,$(MAKECMDGOALS)),)
+$(VENV)/.installed: | $(ZIP)
+endif
 
 synth-bin:
 	@$(CARGO) build -q -j$(JOBS) -p synth
@@ -118,7 +126,7 @@ synth-bin:
 config: synth-bin
 	@$(SYNTH_BIN) $(SYNTH_ARGS) --get lambda_architecture >/dev/null
 
-bench: ## Time the release synth binary over repeated runs (needs hyperfine)
+bench: ## Time the release synth binary over repeated runs (hyperfine when installed, else a shell loop)
 	$(CARGO) build -q -j$(JOBS) --release -p synth
 	tools/bench-synth.sh target/release/synth
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks that the Makefile stops on a bad configuration before it builds, uploads or deploys
-# anything, with synth's exit status (2) and its message once; and that the deploy targets
-# refuse a zip built for another architecture. No AWS is contacted: AWS_ENDPOINT_URL points
-# at a closed loopback port, and every case must stop before the first AWS call.
+# anything, with synth's exit status (2) and its message once; that the deploy targets
+# refuse a zip built for another architecture, and say that a missing zip needs make build
+# before they install the venv; and that make help says what make bench needs. No AWS is
+# contacted: AWS_ENDPOINT_URL points at a closed loopback port, and every case must stop
+# before the first AWS call.
 #
 # Usage: tools/check-make-config.sh   (needs cfn-out/processor.zip from make build, arm64)
 set -euo pipefail
@@ -34,6 +36,9 @@ expect() {
   if grep -qE 'cargo lambda|rustup target|package: upload|Compiling processor' "$work/out"; then
     bad "$name: built or uploaded something"; return
   fi
+  if grep -q "tools/venv.sh $work/fresh/venv" "$work/out"; then
+    bad "$name: started installing the venv"; return
+  fi
   [ "$(sha256sum "$zip")" = "$before" ] || { bad "$name: the zip changed"; return; }
   ok "$name"
 }
@@ -50,6 +55,46 @@ expect "make verify SET=kinesis_shard_count=0" 2 'kinesis_shard_count must be be
 expect "make deploy SET=lambda_architecture=x86_64 with an arm64 zip" 2 \
   'holds an arm64 bootstrap but the configuration.s lambda_architecture is x86_64' 1 \
   deploy SET=lambda_architecture=x86_64
+
+# A fresh clone has no zip (and no venv): the deploy targets say to run make build before
+# they install the ~1 GB venv. ZIP and VENV point into the scratch directory, so the real
+# ones are untouched; PYTHON=false makes tools/venv.sh fail at once if it is started at all
+# (make echoes its command line, which expect looks for).
+for target in deploy changeset package; do
+  expect "make $target without the zip, before the venv" 2 \
+    "$work/fresh/processor.zip not found; run make build" 1 \
+    "$target" ZIP="$work/fresh/processor.zip" VENV="$work/fresh/venv" PYTHON=false
+  if [ -e "$work/fresh/venv" ]; then
+    bad "make $target without the zip: created $work/fresh/venv"
+  fi
+  # make -j starts the prerequisites at once: the venv still waits for the zip's check.
+  expect "make -j4 $target without the zip, before the venv" 2 \
+    "$work/fresh/processor.zip not found; run make build" 1 \
+    -j4 "$target" ZIP="$work/fresh/processor.zip" VENV="$work/fresh/venv" PYTHON=false
+  if [ -e "$work/fresh/venv" ]; then
+    bad "make -j4 $target without the zip: created $work/fresh/venv"
+  fi
+done
+
+# make help says what make bench needs: tools/bench-synth.sh times with hyperfine when it is
+# installed and with a shell loop otherwise, so hyperfine is not a requirement.
+make --no-print-directory help >"$work/out" 2>&1
+if ! grep -qE '^  make bench ' "$work/out"; then
+  bad "make help lists make bench"
+elif grep -E '^  make bench ' "$work/out" | grep -qi 'needs hyperfine'; then
+  bad "make help says make bench needs hyperfine, but tools/bench-synth.sh runs without it"
+else
+  ok "make help: make bench does not need hyperfine"
+fi
+if ! command -v hyperfine >/dev/null; then
+  # Without hyperfine the bench still runs (a quick one, on the debug binary).
+  if RUNS=2 tools/bench-synth.sh target/debug/synth >"$work/out" 2>&1 &&
+    grep -q 'mean wall time over 2 runs' "$work/out"; then
+    ok "tools/bench-synth.sh without hyperfine"
+  else
+    bad "tools/bench-synth.sh without hyperfine"
+  fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,6 +54,11 @@ vpc_given_groups=("${subnets[@]}" --set 'vpc_security_group_ids=["sg-0123456789a
 vpc_endpoints=("${vpc_own_group[@]}" --set 'vpc_route_table_ids=["rtb-0123456789abcdef0"]'
   --set vpc_create_endpoints=true)
 "$synth" "${filters[@]}" >"$work/dev-filters.yaml"
+# Filters encrypted with the data key (issue 22), which dev-filters has by default: said
+# explicitly with enhanced fan-out (the key policy names the consumer), and turned off.
+"$synth" "${filters[@]}" "${efo[@]}" --set lambda_filter_encryption=true --format json \
+  >"$work/dev-filters-encrypted-efo.json"
+"$synth" "${filters[@]}" --set lambda_filter_encryption=false >"$work/dev-filters-plain.yaml"
 "$synth" "${efo[@]}" >"$work/dev-efo.yaml"
 "$synth" "${at_timestamp[@]}" >"$work/dev-at-timestamp.yaml"
 "$synth" "${vpc_own_group[@]}" >"$work/dev-vpc.yaml"
@@ -78,6 +83,16 @@ done
   >"$work/cost-optimized-windows.json"
 "$synth" --preset high-throughput --set aggregate_window_seconds=900 "${efo[@]}" \
   --set lambda_parallelization_factor=10 >"$work/high-throughput-windows-efo.yaml"
+# DynamoDB's recovery period, on-demand caps and Contributor Insights (issue 22): a week of
+# recovery, both caps and every key followed on dev (caps and insights on the table and each
+# index); throttled keys with a write cap alone; prod's throttled keys on a provisioned table.
+"$synth" --set dynamodb_pitr_recovery_days=7 --set dynamodb_max_on_demand_write_units=1000 \
+  --set dynamodb_max_on_demand_read_units=2000 --set dynamodb_contributor_insights=all \
+  >"$work/dev-recovery-caps-insights.yaml"
+"$synth" --set dynamodb_contributor_insights=throttled-keys \
+  --set dynamodb_max_on_demand_write_units=1 --format json >"$work/dev-throttled-keys.json"
+"$synth" --preset prod --set dynamodb_billing_mode=PROVISIONED --set dynamodb_pitr_recovery_days=1 \
+  >"$work/prod-provisioned-insights.yaml"
 # ... and all together, on the preset with the most resources.
 "$synth" --preset prod "${filters[@]}" "${efo[@]}" "${at_timestamp[@]}" "${vpc_endpoints[@]}" \
   --format json >"$work/prod-consumer-options.json"

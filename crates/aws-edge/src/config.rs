@@ -1,6 +1,13 @@
 //! SDK configurations for the tools: the endpoint (moto's, or AWS's), the region, and
 //! timeouts that turn an endpoint that does not answer into an error instead of a hang.
+//!
+//! Whether the endpoint is AWS decides what a refused call's message advises ([`Endpoint`]):
+//! on AWS a refusal is worth checking against the caller's permissions, on moto it more
+//! often means the emulator does not implement the call. [`sdk_config`] records the endpoint
+//! it configures ([`in_use`]) so that every [`crate::error::CallError`] of the process can
+//! say the right thing without each call site passing the configuration along.
 
+use std::sync::RwLock;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -28,7 +35,97 @@ pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>, attempts: 
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    let config = loader.load().await;
+    // AWS_ENDPOINT_URL counts as much as --endpoint-url: the loader has read it by now.
+    note_in_use(Endpoint::of(&config));
+    config
+}
+
+/// Where a configuration's calls go: AWS itself, or another endpoint given by
+/// `--endpoint-url` or `AWS_ENDPOINT_URL` (an emulator such as moto or LocalStack, a proxy).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Endpoint {
+    /// AWS's own endpoints: no URL given, or a URL on one of AWS's domains (a FIPS,
+    /// dual-stack or VPC endpoint is still AWS).
+    #[default]
+    Aws,
+    /// Another endpoint, by its URL.
+    Other(String),
+}
+
+/// The domains of AWS's endpoints (the commercial, China, and the `api.aws` dual-stack
+/// partitions, and the isolated ones).
+const AWS_DOMAINS: &[&str] = &[
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "api.aws",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+];
+
+impl Endpoint {
+    /// The endpoint of an endpoint URL override, `None` for none: AWS when the URL's host is
+    /// on one of AWS's domains, else [`Endpoint::Other`] (a loopback address, any other
+    /// host, a URL that cannot be read).
+    pub fn of_url(url: Option<&str>) -> Endpoint {
+        let Some(url) = url else {
+            return Endpoint::Aws;
+        };
+        let host = host_of(url).to_ascii_lowercase();
+        let on_aws = AWS_DOMAINS.iter().any(|domain| {
+            host == *domain
+                || host
+                    .strip_suffix(domain)
+                    .is_some_and(|sub| sub.ends_with('.'))
+        });
+        if on_aws {
+            Endpoint::Aws
+        } else {
+            Endpoint::Other(url.to_owned())
+        }
+    }
+
+    /// The endpoint `config` talks to.
+    pub fn of(config: &SdkConfig) -> Endpoint {
+        Endpoint::of_url(config.endpoint_url())
+    }
+
+    /// Whether this is AWS itself.
+    pub fn is_aws(&self) -> bool {
+        *self == Endpoint::Aws
+    }
+}
+
+/// The host of `url`: between the scheme and the path, without credentials or port.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(bracketed) = host_port.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:5000`.
+        return bracketed.split(']').next().unwrap_or_default();
+    }
+    host_port.split(':').next().unwrap_or_default()
+}
+
+/// The endpoint the process's last [`sdk_config`] configured.
+static IN_USE: RwLock<Endpoint> = RwLock::new(Endpoint::Aws);
+
+/// The endpoint this process's tool talks to: the last one [`sdk_config`] (or
+/// [`bounded_config`]) configured, AWS before any. The tools build their configuration
+/// once, so this is the endpoint of every call they make.
+pub fn in_use() -> Endpoint {
+    IN_USE
+        .read()
+        .map(|e| e.clone())
+        .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+}
+
+fn note_in_use(endpoint: Endpoint) {
+    match IN_USE.write() {
+        Ok(mut in_use) => *in_use = endpoint,
+        Err(poisoned) => *poisoned.into_inner() = endpoint,
+    }
 }
 
 /// Bounds for a tool that must notice quickly when an endpoint goes away.
@@ -92,5 +189,38 @@ mod tests {
         let timeouts = bounded.timeout_config().unwrap();
         assert_eq!(timeouts.operation_timeout(), Some(RUNNER_BOUNDS.call));
         assert_eq!(timeouts.connect_timeout(), Some(RUNNER_BOUNDS.connect));
+        // The only test that configures an endpoint: the process now talks to it.
+        assert_eq!(in_use(), Endpoint::Other("http://127.0.0.1:9".into()));
+        assert_eq!(Endpoint::of(&config), in_use());
+    }
+
+    #[test]
+    fn an_endpoint_is_aws_only_on_an_aws_domain() {
+        for aws in [
+            None,
+            Some("https://dynamodb.us-east-1.amazonaws.com"),
+            Some("https://kinesis-fips.us-gov-west-1.amazonaws.com/"),
+            Some("https://lambda.cn-north-1.amazonaws.com.cn"),
+            Some("https://dynamodb.us-east-1.api.aws"),
+            Some("https://vpce-0a1b-x.sqs.eu-west-1.vpce.amazonaws.com:443/path"),
+            Some("HTTPS://S3.AMAZONAWS.COM"),
+        ] {
+            assert!(Endpoint::of_url(aws).is_aws(), "{aws:?}");
+        }
+        for other in [
+            "http://127.0.0.1:5000",
+            "http://localhost:4566",
+            "http://[::1]:5000",
+            "http://moto.internal:5000",
+            "https://amazonaws.com.evil.example",
+            "https://notamazonaws.com",
+            "http://user@127.0.0.1:5000/x",
+        ] {
+            assert_eq!(
+                Endpoint::of_url(Some(other)),
+                Endpoint::Other(other.into()),
+                "{other}"
+            );
+        }
     }
 }

@@ -6,6 +6,12 @@
 //! The single exception is CloudFormation's answer for a stack that does not exist: its code
 //! is the generic `ValidationError`, and only its message (`Stack with id X does not exist`)
 //! tells it from a malformed request, so [`Failure::of_service`] reads that message.
+//!
+//! What to check also depends on where the call went ([`Endpoint`]): a request AWS refuses
+//! is worth checking against the caller's permissions and the call's parameters, but an
+//! emulator such as moto refuses calls it does not implement (with an HTML page, an HTTP 500
+//! or 404, or its own error code), and no IAM policy changes that. So on an endpoint that
+//! is not AWS, a refusal says the emulator may not support the call instead.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -14,6 +20,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::ErrorMetadata;
+
+pub use crate::config::Endpoint;
 
 /// What kind of failure a call had.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +212,24 @@ impl Failure {
             Failure::Service { .. } => "the service refused the request",
         }
     }
+
+    /// What to check when nothing more specific is known, for a call to `endpoint`: the
+    /// [`default_hint`](Failure::default_hint), except that a refusal by an endpoint that is
+    /// not AWS says the emulator may not support the call.
+    pub fn hint_at(&self, endpoint: &Endpoint) -> String {
+        match (self, endpoint) {
+            (Failure::Service { .. }, Endpoint::Other(url)) => emulator_hint(url),
+            _ => self.default_hint().to_owned(),
+        }
+    }
+}
+
+/// What a refusal by `url`, an endpoint that is not AWS, most likely means.
+fn emulator_hint(url: &str) -> String {
+    format!(
+        "{url} is not AWS: the emulator there may not implement or support this call (or \
+         one of its parameters); docs/moto.md lists what moto lacks"
+    )
 }
 
 /// What to do when no credentials were found: the SDK's own text names only the last place
@@ -266,6 +292,9 @@ fn io_cause(err: &(dyn StdError + 'static)) -> Option<&'static str> {
 /// said, and what to check. Its text is one line:
 /// `CloudFormation DescribeStacks(demo) failed: ValidationError: Stack with id demo does not
 /// exist; check --stack-name and --region`.
+///
+/// The endpoint is the process's ([`crate::config::in_use`]) unless [`CallError::at`] says
+/// otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
     /// The service and call, e.g. `CloudFormation DescribeStacks(demo)`.
@@ -277,6 +306,9 @@ pub struct CallError {
     pub detail: String,
     /// What to check.
     pub hint: String,
+    /// Whether the call went to AWS itself (a `bool`, not the [`Endpoint`]: the error stays
+    /// small enough to return by value).
+    on_aws: bool,
 }
 
 impl fmt::Display for CallError {
@@ -294,7 +326,18 @@ impl CallError {
         E: ProvideErrorMetadata + StdError + 'static,
         R: fmt::Debug + 'static,
     {
-        CallError::with_failure(call, Failure::of(err), describe(err))
+        let detail = match err {
+            // A typed error of the operation (`DescribeTableError::ResourceNotFoundException`)
+            // does not carry its metadata in its chain of causes: read it from the error.
+            SdkError::ServiceError(service)
+                if service.err().meta().code().is_some()
+                    || service.err().meta().message().is_some() =>
+            {
+                service_answer(service.err().meta())
+            }
+            _ => describe(err),
+        };
+        CallError::with_failure(call, Failure::of(err), detail)
     }
 
     /// The error of `call` for an error whose SDK type is not known here.
@@ -308,12 +351,27 @@ impl CallError {
         failure: Failure,
         detail: impl Into<String>,
     ) -> CallError {
+        let endpoint = crate::config::in_use();
         CallError {
             call: call.into(),
-            hint: failure.default_hint().to_owned(),
+            hint: failure.hint_at(&endpoint),
             failure,
             detail: detail.into(),
+            on_aws: endpoint.is_aws(),
         }
+    }
+
+    /// The same error for a call that went to `endpoint`, with the hint that endpoint's
+    /// default is ([`Failure::hint_at`]); call it before the `when_*` methods.
+    pub fn at(mut self, endpoint: Endpoint) -> CallError {
+        self.hint = self.failure.hint_at(&endpoint);
+        self.on_aws = endpoint.is_aws();
+        self
+    }
+
+    /// Whether the call went to AWS itself rather than another endpoint (moto).
+    pub fn on_aws(&self) -> bool {
+        self.on_aws
     }
 
     /// Says `hint` instead when the thing named does not exist.
@@ -326,9 +384,13 @@ impl CallError {
         self.when(|f| *f == Failure::Denied, hint)
     }
 
-    /// Says `hint` instead for any answer of the service that is not one of the named kinds.
+    /// Says `hint` instead for any answer of the service that is not one of the named kinds,
+    /// when the endpoint is AWS. An endpoint that is not AWS keeps saying that the emulator
+    /// may not support the call: a permission or a parameter is rarely what an emulator
+    /// refuses.
     pub fn when_refused(self, hint: impl Into<String>) -> CallError {
-        self.when(|f| matches!(f, Failure::Service { .. }), hint)
+        let on_aws = self.on_aws;
+        self.when(|f| on_aws && matches!(f, Failure::Service { .. }), hint)
     }
 
     fn when(mut self, applies: impl Fn(&Failure) -> bool, hint: impl Into<String>) -> CallError {
@@ -519,10 +581,89 @@ mod tests {
             "SQS SendMessage(q)",
             &answer(400, "InvalidParameterValue", "x"),
         )
+        .at(Endpoint::Aws)
         .when_refused("the body is too large");
         assert!(refused_call
             .to_string()
             .ends_with("; the body is too large"));
+    }
+
+    #[test]
+    fn a_refusal_by_an_emulator_says_it_may_not_support_the_call_not_to_check_permissions() {
+        let moto = Endpoint::Other("http://127.0.0.1:5000".into());
+        let permissions = "the caller needs logs:FilterLogEvents (attach the stack's policy)";
+        // moto answers a call it does not implement with an HTML page and HTTP 500.
+        for refusal in [
+            answer(500, "", "<html>Internal Server Error</html>"),
+            answer(400, "InvalidAction", "not implemented"),
+        ] {
+            let err = CallError::new("CloudWatchLogs FilterLogEvents(g)", &refusal)
+                .at(moto.clone())
+                .when_refused(permissions);
+            let text = err.to_string();
+            assert!(
+                text.ends_with(
+                    "; http://127.0.0.1:5000 is not AWS: the emulator there may not implement \
+                     or support this call (or one of its parameters); docs/moto.md lists what \
+                     moto lacks"
+                ),
+                "{text}"
+            );
+            assert!(!text.contains("the caller needs"), "{text}");
+            assert!(!text.contains("refused the request"), "{text}");
+            // On AWS the same refusal keeps the caller's advice.
+            let on_aws = CallError::new("CloudWatchLogs FilterLogEvents(g)", &refusal)
+                .at(Endpoint::Aws)
+                .when_refused(permissions);
+            assert!(on_aws.to_string().ends_with(permissions), "{on_aws}");
+        }
+        // Other kinds of failure keep their hints on an emulator too.
+        let missing = CallError::new(
+            "CloudFormation DescribeStacks(nope)",
+            &answer(400, "ValidationError", "Stack with id nope does not exist"),
+        )
+        .at(moto.clone())
+        .when_not_found("check --stack-name");
+        assert!(missing.to_string().ends_with("; check --stack-name"));
+        assert_eq!(
+            Failure::of(&refused()).hint_at(&moto),
+            Failure::of(&refused()).default_hint()
+        );
+    }
+
+    /// An operation error of a modeled type (`ResourceNotFoundException`): its metadata is
+    /// not among its causes.
+    #[derive(Debug)]
+    struct Modeled(ErrorMetadata);
+
+    impl fmt::Display for Modeled {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("ResourceNotFoundException")
+        }
+    }
+
+    impl StdError for Modeled {}
+
+    impl ProvideErrorMetadata for Modeled {
+        fn meta(&self) -> &ErrorMetadata {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_modeled_answer_is_said_as_code_and_message() {
+        let meta = ErrorMetadata::builder()
+            .code("ResourceNotFoundException")
+            .message("Requested resource not found")
+            .build();
+        let raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        let err: SdkError<Modeled, HttpResponse> = SdkError::service_error(Modeled(meta), raw);
+        let call = CallError::new("DynamoDB DescribeTable(t)", &err);
+        assert_eq!(
+            call.detail,
+            "ResourceNotFoundException: Requested resource not found"
+        );
+        assert_eq!(call.failure, Failure::NotFound);
     }
 
     #[test]

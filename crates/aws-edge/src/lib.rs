@@ -4,10 +4,11 @@
 //! - [`args`]: `--stack-name`, `--endpoint-url` and `--region`, checked by shape before any
 //!   call, as clap value parsers and as one flattenable struct.
 //! - [`config`]: SDK configurations with timeouts, so an unreachable endpoint is an error
-//!   in seconds instead of a hang.
+//!   in seconds instead of a hang, and whether the endpoint is AWS or a stand-in such as
+//!   moto ([`config::Endpoint`]).
 //! - [`error`]: one classifier of SDK errors by variant and error code
 //!   ([`error::Failure`]), and one error type for a failed call ([`error::CallError`]) whose
-//!   text ends with what to check.
+//!   text ends with what to check, for the endpoint the call went to.
 //! - [`health`]: an SDK interceptor that notices a service that stopped answering.
 //! - [`retry`]: backoff with full jitter, bounded by a deadline.
 //! - [`time`]: `--from` and `--to` as epoch milliseconds (epoch ms or RFC 3339), and a

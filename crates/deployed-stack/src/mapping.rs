@@ -1,11 +1,25 @@
 //! The event source mapping from the stack's stream to the processor, as the Lambda API
-//! reports it (-1 = unlimited), completed from the stack's template where the API is
-//! silent: moto keeps a mapping's FilterCriteria and StartingPosition but not its
+//! reports it (-1 = unlimited), read with GetEventSourceMapping.
+//!
+//! GetEventSourceMapping, not ListEventSourceMappings: a mapping's filters encrypted with a
+//! customer managed key (`lambda_filter_encryption`) come back from the list as null, and
+//! only GetEventSourceMapping returns them, decrypted, to a caller allowed kms:Decrypt on
+//! the key through Lambda; one who is not gets a `FilterCriteriaError` in their place
+//! ([`Mapping::filter_error`]), which a reader that needs the filters must refuse rather
+//! than read as "no filters". GetEventSourceMapping can also be granted on the one mapping,
+//! which a list cannot (docs/access.md, "Encrypted filters"). The mapping is the one the
+//! stack's output `EventSourceMappingId` names; a stack without it has its function's
+//! mappings listed for their UUIDs, each then read the same way.
+//!
+//! Where the API is silent the stack's template completes it: moto drops a mapping's
 //! StartingPositionTimestamp, so for an AT_TIMESTAMP mapping without one the timestamp is
-//! read from the template ([`from_template`]).
+//! read from the template ([`from_template`]). The filters never are: the API's answer is
+//! what the deployed mapping does, and the template may be newer than the mapping.
 
 use aws_config::SdkConfig;
 use aws_edge::error::CallError;
+use aws_sdk_lambda::operation::get_event_source_mapping::GetEventSourceMappingOutput;
+use contract::outputs;
 use serde_json::Value;
 
 use crate::{Stack, StackError};
@@ -35,8 +49,13 @@ pub struct Mapping {
     pub starting_position: Option<String>,
     /// StartingPositionTimestamp, epoch seconds.
     pub starting_position_timestamp: Option<f64>,
-    /// FilterCriteria.Filters[].Pattern.
+    /// FilterCriteria.Filters[].Pattern, decrypted when they are encrypted.
     pub filter_patterns: Vec<String>,
+    /// KMSKeyArn: the customer managed key the filters are encrypted with, if any.
+    pub kms_key_arn: Option<String>,
+    /// FilterCriteriaError: why Lambda could not decrypt the filters for the caller
+    /// (`ErrorCode: Message`); `filter_patterns` is then empty but the mapping filters.
+    pub filter_error: Option<String>,
     /// TumblingWindowInSeconds, as the API reports it (`None`: no tumbling window).
     pub tumbling_window_secs: Option<i32>,
 }
@@ -47,6 +66,48 @@ impl Mapping {
         self.starting_position.as_deref() == Some("AT_TIMESTAMP")
             && self.starting_position_timestamp.is_none()
     }
+
+    /// The mapping as GetEventSourceMapping reports it.
+    pub fn from_output(m: &GetEventSourceMappingOutput) -> Mapping {
+        Mapping {
+            uuid: m.uuid().unwrap_or_default().to_owned(),
+            event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+            batch_size: m.batch_size().unwrap_or(100),
+            window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
+            bisect: m.bisect_batch_on_function_error().unwrap_or(false),
+            max_retries: m.maximum_retry_attempts().unwrap_or(-1),
+            max_record_age_secs: m.maximum_record_age_in_seconds().unwrap_or(-1),
+            report_item_failures: m
+                .function_response_types()
+                .iter()
+                .any(|t| t.as_str() == "ReportBatchItemFailures"),
+            on_failure: m
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_owned),
+            starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
+            starting_position_timestamp: m.starting_position_timestamp().map(|t| t.as_secs_f64()),
+            filter_patterns: m
+                .filter_criteria()
+                .map(|c| {
+                    c.filters()
+                        .iter()
+                        .filter_map(|f| f.pattern().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            kms_key_arn: m.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
+            filter_error: m.filter_criteria_error().map(|e| {
+                format!(
+                    "{}: {}",
+                    e.error_code().unwrap_or("KMS error"),
+                    e.message().unwrap_or("no message")
+                )
+            }),
+            tumbling_window_secs: m.tumbling_window_in_seconds(),
+        }
+    }
 }
 
 /// What the stack's template says of a mapping where the Lambda API (moto's) is silent.
@@ -54,8 +115,6 @@ impl Mapping {
 pub struct TemplateMapping {
     /// Properties.StartingPositionTimestamp.
     pub starting_position_timestamp: Option<f64>,
-    /// Properties.FilterCriteria.Filters[].Pattern, when the template has them.
-    pub filter_patterns: Option<Vec<String>>,
 }
 
 /// Reads mapping `logical_id` from `template` (the stack's template body, YAML or JSON
@@ -98,43 +157,33 @@ pub fn from_template(template: &str, logical_id: Option<&str>) -> Result<Templat
             ))
         }
     };
-    let filters = properties
-        .and_then(|p| p.get("FilterCriteria"))
-        .and_then(|c| c.get("Filters"))
-        .and_then(Value::as_array);
-    let filter_patterns = match filters {
-        None => None,
-        Some(filters) => Some(
-            filters
-                .iter()
-                .map(|f| match f.get("Pattern") {
-                    Some(Value::String(pattern)) => Ok(pattern.clone()),
-                    other => Err(format!(
-                        "a filter Pattern in the stack's template is not a string: {}",
-                        other.cloned().unwrap_or(Value::Null)
-                    )),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
     Ok(TemplateMapping {
         starting_position_timestamp,
-        filter_patterns,
     })
 }
 
 impl Stack {
-    /// The event source mappings of function `function` (ListEventSourceMappings), each
-    /// completed from the stack's template where the API left its starting timestamp or
-    /// filters out.
+    /// The stack's event source mapping (output `EventSourceMappingId`), or, for a stack
+    /// without that output, every mapping of function `function` (ListEventSourceMappings,
+    /// for their UUIDs); each read with GetEventSourceMapping and completed from the
+    /// stack's template where the API left its starting timestamp out.
     pub async fn mappings(
         &self,
         config: &SdkConfig,
         function: &str,
     ) -> Result<Vec<Mapping>, StackError> {
-        let mut mappings = list(config, function).await?;
-        for mapping in mappings.iter_mut().filter(|m| m.lacks_timestamp()) {
-            self.complete_from_template(config, mapping).await?;
+        let lambda = aws_sdk_lambda::Client::new(config);
+        let uuids = match self.optional(outputs::EVENT_SOURCE_MAPPING_ID) {
+            Some(uuid) => vec![uuid.to_owned()],
+            None => list(&lambda, function).await?,
+        };
+        let mut mappings = Vec::with_capacity(uuids.len());
+        for uuid in uuids {
+            let mut mapping = get(&lambda, &uuid).await?;
+            if mapping.lacks_timestamp() {
+                self.complete_from_template(config, &mut mapping).await?;
+            }
+            mappings.push(mapping);
         }
         Ok(mappings)
     }
@@ -190,55 +239,50 @@ impl Stack {
         if mapping.starting_position_timestamp.is_none() {
             mapping.starting_position_timestamp = found.starting_position_timestamp;
         }
-        if mapping.filter_patterns.is_empty() {
-            mapping.filter_patterns = found.filter_patterns.unwrap_or_default();
-        }
         Ok(())
     }
 }
 
-async fn list(config: &SdkConfig, function: &str) -> Result<Vec<Mapping>, CallError> {
-    let lambda = aws_sdk_lambda::Client::new(config);
+/// The UUIDs of function `function`'s mappings (ListEventSourceMappings; its filters are
+/// not read from here: encrypted ones are null).
+async fn list(lambda: &aws_sdk_lambda::Client, function: &str) -> Result<Vec<String>, CallError> {
     let listed = lambda
         .list_event_source_mappings()
         .function_name(function)
         .send()
         .await
-        .map_err(|e| CallError::new(format!("Lambda ListEventSourceMappings({function})"), &e))?;
+        .map_err(|e| {
+            CallError::new(format!("Lambda ListEventSourceMappings({function})"), &e).when_denied(
+                "the caller needs lambda:ListEventSourceMappings (Resource \"*\"), or a stack \
+                 with the output EventSourceMappingId",
+            )
+        })?;
     Ok(listed
         .event_source_mappings()
         .iter()
-        .map(|m| Mapping {
-            uuid: m.uuid().unwrap_or_default().to_owned(),
-            event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
-            batch_size: m.batch_size().unwrap_or(100),
-            window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
-            bisect: m.bisect_batch_on_function_error().unwrap_or(false),
-            max_retries: m.maximum_retry_attempts().unwrap_or(-1),
-            max_record_age_secs: m.maximum_record_age_in_seconds().unwrap_or(-1),
-            report_item_failures: m
-                .function_response_types()
-                .iter()
-                .any(|t| t.as_str() == "ReportBatchItemFailures"),
-            on_failure: m
-                .destination_config()
-                .and_then(|d| d.on_failure())
-                .and_then(|f| f.destination())
-                .map(str::to_owned),
-            starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
-            starting_position_timestamp: m.starting_position_timestamp().map(|t| t.as_secs_f64()),
-            filter_patterns: m
-                .filter_criteria()
-                .map(|c| {
-                    c.filters()
-                        .iter()
-                        .filter_map(|f| f.pattern().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            tumbling_window_secs: m.tumbling_window_in_seconds(),
-        })
+        .filter_map(|m| m.uuid().map(str::to_owned))
         .collect())
+}
+
+/// Mapping `uuid` as GetEventSourceMapping reports it.
+async fn get(lambda: &aws_sdk_lambda::Client, uuid: &str) -> Result<Mapping, CallError> {
+    let got = lambda
+        .get_event_source_mapping()
+        .uuid(uuid)
+        .send()
+        .await
+        .map_err(|e| {
+            CallError::new(format!("Lambda GetEventSourceMapping({uuid})"), &e)
+                .when_not_found(
+                    "the stack's output EventSourceMappingId names a mapping that does not \
+                     exist; is the stack's update complete?",
+                )
+                .when_denied(
+                    "the caller needs lambda:GetEventSourceMapping on the mapping, which the \
+                     stack's RedrivePolicy and ReplayPolicy grant (docs/access.md)",
+                )
+        })?;
+    Ok(Mapping::from_output(&got))
 }
 
 #[cfg(test)]
@@ -270,9 +314,6 @@ Resources:
     fn the_template_gives_what_the_api_does_not() {
         let expected = TemplateMapping {
             starting_position_timestamp: Some(1_764_000_000.0),
-            filter_patterns: Some(vec![
-                r#"{"data":{"eventType":["purchase","add_to_cart"]}}"#.into()
-            ]),
         };
         assert_eq!(
             from_template(TEMPLATE, Some("StreamMapping")),
@@ -285,8 +326,65 @@ Resources:
             from_template(json, None),
             Ok(TemplateMapping {
                 starting_position_timestamp: Some(1_764_000_000.25),
-                filter_patterns: None,
             })
+        );
+    }
+
+    fn output() -> aws_sdk_lambda::operation::get_event_source_mapping::builders::GetEventSourceMappingOutputBuilder{
+        GetEventSourceMappingOutput::builder()
+            .uuid("e40edd69")
+            .event_source_arn("arn:aws:kinesis:us-east-1:123456789012:stream/s")
+            .batch_size(100)
+    }
+
+    /// GetEventSourceMapping returns encrypted filters decrypted to a caller who may
+    /// decrypt them: they are read, with the key they are encrypted with.
+    #[test]
+    fn decrypted_filters_are_read_with_their_key() {
+        use aws_sdk_lambda::types::{Filter, FilterCriteria};
+        let pattern = r#"{"data":{"eventType":["purchase"]}}"#;
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let got = output()
+            .filter_criteria(
+                FilterCriteria::builder()
+                    .filters(Filter::builder().pattern(pattern).build())
+                    .build(),
+            )
+            .kms_key_arn(key)
+            .build();
+        let mapping = Mapping::from_output(&got);
+        assert_eq!(mapping.filter_patterns, [pattern]);
+        assert_eq!(mapping.kms_key_arn.as_deref(), Some(key));
+        assert_eq!(mapping.filter_error, None);
+        assert_eq!(
+            (mapping.uuid.as_str(), mapping.batch_size),
+            ("e40edd69", 100)
+        );
+        // An empty KMSKeyArn is Lambda's way of saying "AWS's own key".
+        let plain = Mapping::from_output(&output().kms_key_arn("").build());
+        assert_eq!(plain.kms_key_arn, None);
+        assert!(plain.filter_patterns.is_empty());
+    }
+
+    /// A caller who may not decrypt them gets no filters and the KMS error instead, which
+    /// must not read as "no filters".
+    #[test]
+    fn undecryptable_filters_keep_the_reason() {
+        use aws_sdk_lambda::types::FilterCriteriaError;
+        let got = output()
+            .kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/k")
+            .filter_criteria_error(
+                FilterCriteriaError::builder()
+                    .error_code("KMSAccessDeniedException")
+                    .message("not authorized to perform kms:Decrypt")
+                    .build(),
+            )
+            .build();
+        let mapping = Mapping::from_output(&got);
+        assert!(mapping.filter_patterns.is_empty());
+        assert_eq!(
+            mapping.filter_error.as_deref(),
+            Some("KMSAccessDeniedException: not authorized to perform kms:Decrypt")
         );
     }
 

@@ -5,10 +5,11 @@
 //! part of the stack is missing).
 //!
 //! The stack is read through `deployed_stack` (outputs, the function's configuration, the
-//! mapping completed from the template where moto leaves fields out); this module decides
-//! what the emulator plays from it. `deployed_stack`'s mapping has no
-//! `TumblingWindowInSeconds`, so [`discover`] asks Lambda's GetEventSourceMapping for it
-//! (moto keeps it from the template).
+//! mapping as GetEventSourceMapping reports it, completed from the template where moto
+//! leaves the starting timestamp out); this module decides what the emulator plays from it.
+//! Filters encrypted with a customer managed key (`lambda_filter_encryption`) are read
+//! decrypted; when Lambda could not decrypt them for the caller the runner refuses to start
+//! rather than play the mapping unfiltered.
 
 use std::time::Duration;
 
@@ -127,8 +128,8 @@ pub enum DiscoveryError {
     /// An AWS call failed.
     #[error(transparent)]
     Call(#[from] CallError),
-    /// The mapping says something the runner cannot play (a bad filter pattern, an
-    /// AT_TIMESTAMP without a timestamp).
+    /// The mapping says something the runner cannot play (a bad filter pattern, encrypted
+    /// filters it could not read, an AT_TIMESTAMP without a timestamp).
     #[error("event source mapping {mapping}: {reason}")]
     Mapping {
         /// The mapping's UUID.
@@ -157,13 +158,22 @@ pub enum DiscoveryError {
 }
 
 /// The runner's settings from the mapping's numbers as the API reports them. A filter
-/// pattern the runner cannot apply, or AT_TIMESTAMP without a timestamp, is an error
-/// naming the mapping.
+/// pattern the runner cannot apply, encrypted filters Lambda did not decrypt, or
+/// AT_TIMESTAMP without a timestamp, is an error naming the mapping.
 pub fn settings(mapping: &Mapping) -> Result<Settings, DiscoveryError> {
     let refuse = |reason: String| DiscoveryError::Mapping {
         mapping: mapping.uuid.clone(),
         reason,
     };
+    if let Some(error) = &mapping.filter_error {
+        return Err(refuse(format!(
+            "its FilterCriteria are encrypted with KMS key {} and Lambda did not decrypt them \
+             for this caller ({error}); the caller needs kms:Decrypt on the key through Lambda \
+             (kms:ViaService lambda.<region>.amazonaws.com), as the stack's RedrivePolicy and \
+             ReplayPolicy grant it (docs/access.md)",
+            mapping.kms_key_arn.as_deref().unwrap_or("(not named)")
+        )));
+    }
     let filter =
         FilterCriteria::parse(&mapping.filter_patterns).map_err(|e| refuse(e.to_string()))?;
     let start = match (
@@ -593,6 +603,35 @@ mod tests {
             ..mapping()
         };
         assert_eq!(settings(&latest).unwrap().start, ShardStart::TrimHorizon);
+    }
+
+    /// Encrypted filters are played once decrypted; filters Lambda did not decrypt for the
+    /// caller stop the runner, naming the key and the permission, instead of playing the
+    /// mapping unfiltered.
+    #[test]
+    fn encrypted_filters_are_played_decrypted_or_not_at_all() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let decrypted = Mapping {
+            filter_patterns: vec![r#"{"data": {"eventType": ["purchase"]}}"#.into()],
+            kms_key_arn: Some(key.into()),
+            ..mapping()
+        };
+        assert_eq!(settings(&decrypted).unwrap().filter.len(), 1);
+        let undecrypted = Mapping {
+            kms_key_arn: Some(key.into()),
+            filter_error: Some("KMSAccessDeniedException: not authorized".into()),
+            ..mapping()
+        };
+        assert_eq!(
+            target_err(&[undecrypted]),
+            format!(
+                "event source mapping e40edd69: its FilterCriteria are encrypted with KMS key \
+                 {key} and Lambda did not decrypt them for this caller \
+                 (KMSAccessDeniedException: not authorized); the caller needs kms:Decrypt on \
+                 the key through Lambda (kms:ViaService lambda.<region>.amazonaws.com), as the \
+                 stack's RedrivePolicy and ReplayPolicy grant it (docs/access.md)"
+            )
+        );
     }
 
     #[test]

@@ -27,6 +27,14 @@ use local_runner::shards::StreamReader;
 use processor::handler::{Handler, SinkClients};
 use processor::sinks::{QueueSender, TableWriter};
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
 ///
 /// Finds the stream, table, queue, the function's environment and timeout and the
@@ -42,7 +50,7 @@ use processor::sinks::{QueueSender, TableWriter};
 /// answering for 10 s it stops with one line naming it (exit 1), whatever the function's
 /// timeout.
 #[derive(Debug, Parser)]
-#[command(name = "local-runner", version, about, after_help = AFTER_HELP)]
+#[command(name = "local-runner", version = VERSION, about, after_help = AFTER_HELP)]
 struct Cli {
     /// Endpoint of the local AWS (moto), e.g. http://127.0.0.1:5000.
     #[arg(long, value_name = "URL", value_parser = args::endpoint_url)]
@@ -327,6 +335,13 @@ fn progress_line(summary: &Summary, activity: Activity<'_>, idle_exit: Duration)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     /// Bad arguments are refused by clap, naming the flag, with exit status 2, before any
     /// AWS call.

@@ -3,72 +3,27 @@
 //! timeout), it stops within 30 s with exit 1 and one plain `error:` line naming the
 //! service that stopped answering and what to check. Progress lines come while it works.
 
-// testkit's moto starter, compiled in: local-runner has no dev-dependency on testkit.
-#[path = "../../testkit/src/moto.rs"]
-#[allow(dead_code)]
-mod moto;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudformation::types::{Capability, StackStatus};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use common::{moto, sdk_config};
 
 const STACK: &str = "runner-unreachable";
+const FIXTURE: &str = include_str!("fixtures/stack.json");
 const EVENTS: usize = 2_000;
 
-async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await
-}
-
 /// Creates tests/fixtures/stack.json on moto and returns its stream's name.
-async fn create_stack(moto: &moto::Moto, config: &aws_config::SdkConfig) -> String {
-    // moto keeps the function's code; local-runner runs the processor in-process.
-    moto::put_object(moto.port, "code", "processor.zip", b"PK\x05\x06placeholder")
-        .expect("upload the code");
-    let cfn = aws_sdk_cloudformation::Client::new(config);
-    cfn.create_stack()
-        .stack_name(STACK)
-        .template_body(include_str!("fixtures/stack.json"))
-        .capabilities(Capability::CapabilityIam)
-        .send()
+async fn stream_of(moto: &moto::Moto, config: &aws_config::SdkConfig) -> String {
+    common::create_stack(moto, config, STACK, FIXTURE)
         .await
-        .expect("create-stack");
-    for _ in 0..120 {
-        let described = cfn
-            .describe_stacks()
-            .stack_name(STACK)
-            .send()
-            .await
-            .expect("describe-stacks");
-        let stack = &described.stacks()[0];
-        match stack.stack_status() {
-            Some(StackStatus::CreateComplete) => {
-                return stack
-                    .outputs()
-                    .iter()
-                    .find(|o| o.output_key() == Some("StreamName"))
-                    .and_then(|o| o.output_value())
-                    .expect("the StreamName output")
-                    .to_owned()
-            }
-            Some(StackStatus::CreateInProgress) => {
-                tokio::time::sleep(Duration::from_millis(250)).await
-            }
-            other => panic!("stack {STACK} ended {other:?}"),
-        }
-    }
-    panic!("stack {STACK} was not created within 30 s");
+        .remove("StreamName")
+        .expect("the StreamName output")
 }
 
 /// Puts `count` small valid events on `stream`.
@@ -241,7 +196,7 @@ async fn moto_killed_under_the_processors_writes_ends_the_run_naming_the_table()
     let moto = moto::Moto::start();
     let sinks = moto::Moto::start();
     let config = sdk_config(&moto.endpoint).await;
-    let stream = create_stack(&moto, &config).await;
+    let stream = stream_of(&moto, &config).await;
     create_sinks(&sdk_config(&sinks.endpoint).await, &config).await;
     put_events(&config, &stream, EVENTS).await;
     let sink_endpoint = sinks.endpoint.clone();
@@ -259,7 +214,7 @@ async fn moto_killed_under_the_processors_writes_ends_the_run_naming_the_table()
 async fn moto_killed_while_the_runner_waits_for_records_ends_the_run_naming_the_stream() {
     let moto = moto::Moto::start();
     let config = sdk_config(&moto.endpoint).await;
-    let stream = create_stack(&moto, &config).await;
+    let stream = stream_of(&moto, &config).await;
     put_events(&config, &stream, 10).await;
     let (runner, stderr) = start_runner(&moto.endpoint, &[]);
     // A progress line says it is waiting: the stream is drained and quiet.

@@ -22,7 +22,7 @@ use producer::kinesis::Stream;
 use producer::progress::Silent;
 use producer::run::{self, Input, Options, Packing, Stop};
 use producer::schedule::Schedule;
-use producer::send::{CallError, EntryResult, PutRecords, RetryPolicy};
+use producer::send::{EntryResult, PutError, PutRecords, RetryPolicy};
 use producer::source::{Generated, Record};
 use testkit::moto::Moto;
 
@@ -34,7 +34,7 @@ struct Counted {
 }
 
 impl PutRecords for Counted {
-    async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+    async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
         let started = Instant::now();
         let answer = self.stream.put_records(records).await;
         self.calls.fetch_add(1, Ordering::Relaxed);

@@ -1,14 +1,18 @@
 //! [`PutRecords`] on Amazon Kinesis (or anything speaking its API, such as moto).
+//!
+//! A call that gets no answer is told apart by whether its request may have reached
+//! Kinesis ([`reach`]): only a request that never left (it could not be built, or no
+//! connection was made) certainly did not put its records on the stream.
 
 use std::time::Duration;
 
 use aws_edge::error::Failure;
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::{ConnectorError, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
-use crate::send::{CallError, EntryResult, Placement, PutRecords};
+use crate::send::{CallError, EntryResult, Placement, PutError, PutRecords, Reach};
 use crate::source::Record;
 
 /// Where to connect.
@@ -125,10 +129,66 @@ impl Stream {
             _ => CallError::Fatal(call.to_string()),
         }
     }
+
+    /// A failed PutRecords call as [`PutRecords`] reports it.
+    fn put_error<E, R>(&self, err: SdkError<E, R>) -> PutError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let reach = reach(&err);
+        match self.classify(err) {
+            CallError::Transient(detail) => PutError::Transient(detail),
+            CallError::NoAnswer(detail) => PutError::NoAnswer { detail, reach },
+            CallError::Fatal(detail) => PutError::Fatal(detail),
+        }
+    }
+}
+
+/// Whether the request of a call that failed with `err` may have reached the service,
+/// decided from the `SdkError` variant and the connector error's types, never from text.
+///
+/// Never sent: the SDK could not build the request (`ConstructionFailure`), or the
+/// dispatch failed while connecting (`DispatchFailure` whose cause is the HTTP client's
+/// connect error, which covers a refused connection, a name not resolved, the connect
+/// timeout and the TLS handshake; or an I/O `ConnectionRefused`, which only a connect
+/// gives). Everything else may have been sent: the attempt timed out (`TimeoutError`), the
+/// answer was cut or unreadable (`ResponseError`), the connection was reset or closed after
+/// it was made (`DispatchFailure` of I/O or timeout), or a kind this function does not know.
+/// Only "may have" matters for counting, so any doubt counts as [`Reach::InDoubt`].
+pub fn reach<E, R>(err: &SdkError<E, R>) -> Reach {
+    match err {
+        SdkError::ConstructionFailure(_) => Reach::NotSent,
+        SdkError::DispatchFailure(dispatch)
+            if dispatch.as_connector_error().is_some_and(never_connected) =>
+        {
+            Reach::NotSent
+        }
+        _ => Reach::InDoubt,
+    }
+}
+
+/// Whether a connector error happened before a connection was made.
+fn never_connected(err: &ConnectorError) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = next {
+        if let Some(client) = current.downcast_ref::<hyper_util::client::legacy::Error>() {
+            if client.is_connect() {
+                return true;
+            }
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        next = current.source();
+    }
+    false
 }
 
 impl PutRecords for Stream {
-    async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+    async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
         let entries = records
             .iter()
             .map(|record| {
@@ -136,7 +196,7 @@ impl PutRecords for Stream {
                     .partition_key(&record.partition_key)
                     .data(Blob::new(record.data.clone()))
                     .build()
-                    .map_err(|e| CallError::Fatal(format!("bad record: {e}")))
+                    .map_err(|e| PutError::Fatal(format!("bad record: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // The SDK does not retry PutRecords: our loop does, entry by entry with its own
@@ -151,7 +211,7 @@ impl PutRecords for Stream {
                 aws_sdk_kinesis::config::Builder::default()
                     .retry_config(aws_config::retry::RetryConfig::disabled()),
             );
-        let output = request.send().await.map_err(|e| self.classify(e))?;
+        let output = request.send().await.map_err(|e| self.put_error(e))?;
         Ok(output
             .records()
             .iter()
@@ -168,5 +228,52 @@ impl PutRecords for Stream {
                 )),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    type Failed = SdkError<aws_sdk_kinesis::operation::put_records::PutRecordsError, ()>;
+
+    fn dispatch(err: ConnectorError) -> Failed {
+        SdkError::dispatch_failure(err)
+    }
+
+    fn io(kind: ErrorKind) -> ConnectorError {
+        ConnectorError::io(Box::new(IoError::new(kind, "x")))
+    }
+
+    #[test]
+    fn only_a_request_that_never_left_is_not_in_doubt() {
+        assert_eq!(
+            reach(&Failed::construction_failure("no stream name")),
+            Reach::NotSent
+        );
+        assert_eq!(
+            reach(&dispatch(io(ErrorKind::ConnectionRefused))),
+            Reach::NotSent
+        );
+        for kind in [
+            ErrorKind::ConnectionReset,
+            ErrorKind::BrokenPipe,
+            ErrorKind::UnexpectedEof,
+        ] {
+            assert_eq!(reach(&dispatch(io(kind))), Reach::InDoubt, "{kind:?}");
+        }
+        let slow = ConnectorError::timeout(Box::new(IoError::new(ErrorKind::TimedOut, "x")));
+        assert_eq!(reach(&dispatch(slow)), Reach::InDoubt);
+        assert_eq!(
+            reach(&Failed::timeout_error("attempt timeout")),
+            Reach::InDoubt
+        );
+        assert_eq!(
+            reach(&Failed::response_error("connection closed", ())),
+            Reach::InDoubt
+        );
+        let other = ConnectorError::other("unknown".into(), None);
+        assert_eq!(reach(&dispatch(other)), Reach::InDoubt);
     }
 }

@@ -22,6 +22,14 @@ use producer::schedule::Schedule;
 use producer::send::{RetryPolicy, MAX_BATCH_RECORDS};
 use producer::source::{Generated, Lines};
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Put realistic retail events on a Kinesis stream (the recipe's test_data_producer).
 ///
 /// Sends COUNT events DELAY seconds apart, or a burst for --duration seconds, or the lines
@@ -30,7 +38,7 @@ use producer::source::{Generated, Lines};
 /// catalogue and 30-minute sessions; the partition key is the userId. Progress goes to
 /// stderr, the final summary line to stdout.
 #[derive(Debug, Parser)]
-#[command(name = "producer", version, about, after_help = AFTER_HELP)]
+#[command(name = "producer", version = VERSION, about, after_help = AFTER_HELP)]
 struct Cli {
     /// Name of the Kinesis stream (the stack's StreamName output).
     stream: String,
@@ -110,8 +118,10 @@ Each partition key's records reach the stream in the order produced: a record is
 after every earlier record of its key is acknowledged.
 
 The last line on stdout is always the summary, also after an error, SIGINT or SIGTERM:
-  summary: sent=N invalid=N retried=N failed=N unsent=N elapsed=Ss events_per_second=N
-sent counts the records Kinesis acknowledged; unsent those neither acknowledged nor given up on.
+  summary: sent=N invalid=N retried=N failed=N unsent=N in_doubt=N elapsed=Ss events_per_second=N
+sent counts the records Kinesis acknowledged; failed and unsent, records certainly not in the
+stream (given up on, or left); in_doubt, records never acknowledged that a call without an
+answer carried: the stream holds at least sent and at most sent + in_doubt distinct records.
 
 Exit status: 0 every record sent, 1 some not sent or the stream unreachable, 2 bad arguments,
 130 / 143 stopped by SIGINT / SIGTERM.";
@@ -268,7 +278,13 @@ fn finish(summary: &Summary, error: Option<&str>, signal: &AtomicI32) -> ExitCod
     println!("{summary}");
     let _ = std::io::stdout().flush();
     match signal.load(Ordering::SeqCst) {
-        0 if error.is_none() && summary.failed == 0 && summary.unsent == 0 => ExitCode::SUCCESS,
+        0 if error.is_none()
+            && summary.failed == 0
+            && summary.unsent == 0
+            && summary.in_doubt == 0 =>
+        {
+            ExitCode::SUCCESS
+        }
         0 => ExitCode::FAILURE,
         signo => ExitCode::from(128 + signo as u8),
     }
@@ -315,6 +331,13 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     /// Bad arguments are refused by clap, naming the flag, with exit status 2, before any
     /// AWS call.

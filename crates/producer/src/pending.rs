@@ -16,13 +16,19 @@
 //! rule holds for the aggregate and so for every record in it. A key with one record
 //! waiting sends it as it is.
 //!
+//! A call that gets no answer may still have put its records on the stream (the answer, not
+//! the request, was lost). Unless the request is known never to have left
+//! ([`Reach::NotSent`]), its records are marked *in doubt* until Kinesis acknowledges them:
+//! [`Pending::in_doubt`] counts the waiting ones and [`Settled::doubtful`] the ones given
+//! up on, so a run can say how many records the stream may hold beyond those acknowledged.
+//!
 //! [`Pending`] is pure bookkeeping with an explicit clock, so the rule is tested without
 //! AWS and without time passing.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use crate::send::{EntryResult, Placement, RetryPolicy, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use crate::send::{EntryResult, Placement, Reach, RetryPolicy, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 use crate::source::{Record, MAX_RECORD_BYTES};
 
 /// The largest aggregate, in bytes: the KPL's default (`AggregationMaxSize`), so a
@@ -37,6 +43,9 @@ struct Waiting {
     sends: u32,
     /// Times Kinesis answered and did not take it: what the retry budget counts.
     attempts: u32,
+    /// A call carrying it got no answer after it may have reached Kinesis: the stream may
+    /// hold it although it was never acknowledged.
+    in_doubt: bool,
 }
 
 /// The records of one partition key not yet settled, oldest first.
@@ -88,8 +97,12 @@ impl Call {
 pub struct Settled {
     /// Records now in the stream, in entry order.
     pub placed: Vec<(u64, Record, Placement)>,
-    /// Records given up on after the retry budget, with the last error.
+    /// Records given up on after the retry budget, with the last error, that no call left
+    /// in doubt: the stream does not hold them.
     pub given_up: Vec<(u64, Record, String)>,
+    /// Records given up on after the retry budget, with the last error, that an earlier
+    /// call without an answer left in doubt: the stream may hold them.
+    pub doubtful: Vec<(u64, Record, String)>,
     /// Records that will be tried again.
     pub rejected: usize,
 }
@@ -102,6 +115,8 @@ pub struct Pending {
     idle: BTreeMap<u64, String>,
     next_seq: u64,
     records: usize,
+    /// Of `records`, those marked in doubt.
+    in_doubt: usize,
     bytes: usize,
     /// Aggregate a key's waiting records up to this many bytes; `None` sends each alone.
     aggregate_max: Option<usize>,
@@ -132,6 +147,12 @@ impl Pending {
         self.records == 0
     }
 
+    /// Records waiting that a call without an answer left in doubt: the stream may hold
+    /// them, although Kinesis never acknowledged them.
+    pub fn in_doubt(&self) -> usize {
+        self.in_doubt
+    }
+
     /// Bytes of the records waiting.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -147,6 +168,7 @@ impl Pending {
             record,
             sends: 0,
             attempts: 0,
+            in_doubt: false,
         };
         match self.keys.get_mut(&waiting.record.partition_key) {
             Some(key) => {
@@ -278,7 +300,7 @@ impl Pending {
             match outcome {
                 Ok(placement) => {
                     for n in 0..entry.count {
-                        let (seq, record) = self.pop(&entry.key);
+                        let (seq, record, _) = self.pop(&entry.key);
                         let placement = Placement {
                             sub_sequence_number: aggregated.then_some(n as u64),
                             ..placement.clone()
@@ -299,8 +321,12 @@ impl Pending {
                     }
                     settled.rejected += entry.count - spent;
                     for _ in 0..spent {
-                        let (seq, record) = self.pop(&entry.key);
-                        settled.given_up.push((seq, record, error.clone()));
+                        let (seq, record, in_doubt) = self.pop(&entry.key);
+                        let list = match in_doubt {
+                            true => &mut settled.doubtful,
+                            false => &mut settled.given_up,
+                        };
+                        list.push((seq, record, error.clone()));
                     }
                 }
             }
@@ -309,18 +335,27 @@ impl Pending {
         settled
     }
 
-    /// Gives `call` up without an answer (the run is stopping): its records stay waiting.
+    /// Gives back `call` that was never sent (it was empty, or the run is ending on an
+    /// error the call was refused with): its records stay waiting as they were.
     pub fn abandon(&mut self, call: Call) {
-        self.postpone(call, None);
+        self.unanswered(call, Reach::NotSent);
     }
 
-    /// `call` got no answer (refused, dropped, timed out): its records stay waiting, may
-    /// go again from `ready_at`, and keep their retry budget, which counts Kinesis's
-    /// refusals only; how long an endpoint may stay silent is the caller's to bound.
-    pub fn postpone(&mut self, call: Call, ready_at: Option<Instant>) {
+    /// `call` got no answer (refused, dropped, timed out, or the run stopped waiting for
+    /// it): its records stay waiting, may go again at once, and keep their retry budget,
+    /// which counts Kinesis's refusals only; how long an endpoint may stay silent is the
+    /// caller's to bound. Unless the request never left (`reach` is [`Reach::NotSent`]),
+    /// its records are in doubt from now on, until acknowledged.
+    pub fn unanswered(&mut self, call: Call, reach: Reach) {
         for entry in call.entries {
             if let Some(key) = self.keys.get_mut(&entry.key) {
-                key.ready_at = ready_at;
+                if reach == Reach::InDoubt {
+                    for waiting in key.queue.iter_mut().take(entry.count) {
+                        self.in_doubt += usize::from(!waiting.in_doubt);
+                        waiting.in_doubt = true;
+                    }
+                }
+                key.ready_at = None;
                 self.idle.insert(key.seqs[0], entry.key);
             }
         }
@@ -351,8 +386,9 @@ impl Pending {
             .min()
     }
 
-    /// Removes the head of `name` (acknowledged or given up on).
-    fn pop(&mut self, name: &str) -> (u64, Record) {
+    /// Removes the head of `name` (acknowledged or given up on), with whether it was in
+    /// doubt.
+    fn pop(&mut self, name: &str) -> (u64, Record, bool) {
         let key = self.keys.get_mut(name).expect("settled keys are known");
         let head = key
             .queue
@@ -360,8 +396,9 @@ impl Pending {
             .expect("a settled entry's records are waiting");
         let seq = key.seqs.pop_front().expect("one number per record");
         self.records -= 1;
+        self.in_doubt -= usize::from(head.in_doubt);
         self.bytes -= head.record.size();
-        (seq, head.record)
+        (seq, head.record, head.in_doubt)
     }
 
     /// After an answer: `name` is free again, at once unless its head was refused before,
@@ -560,6 +597,41 @@ mod tests {
         assert_eq!(sizes.iter().sum::<usize>(), 100);
         assert!(sizes.contains(&1), "the 200 KB record alone: {sizes:?}");
         assert!(sizes[0] > 40, "{sizes:?}");
+    }
+
+    #[test]
+    fn records_of_a_call_without_an_answer_stay_in_doubt_until_acknowledged() {
+        let mut pending = Pending::new();
+        for (key, n) in [("a", 0), ("b", 1), ("a", 2)] {
+            pending.push(record(key, n));
+        }
+        let now = Instant::now();
+        // Refused before it left: nothing is in doubt.
+        let call = pending.next_call(now, 500);
+        pending.unanswered(call, Reach::NotSent);
+        assert_eq!(pending.in_doubt(), 0);
+        // Cut after it was sent: both records may be in the stream.
+        let call = pending.next_call(now, 500);
+        assert_eq!(data(&pending.records(&call)), ["a:0", "b:1"]);
+        pending.unanswered(call, Reach::InDoubt);
+        assert_eq!(pending.in_doubt(), 2);
+        // Sent again: "a:0" is acknowledged (sent, no longer in doubt), "b:1" refused.
+        let call = pending.next_call(now, 500);
+        assert_eq!(pending.retries_in(&call), 2);
+        let answers: Vec<EntryResult> = vec![Ok(placement(0)), Err("InternalFailure".into())];
+        let settled = pending.settle(call, Ok(&answers), now, &policy(1));
+        assert_eq!((settled.placed.len(), settled.rejected), (1, 1));
+        assert_eq!(pending.in_doubt(), 1, "a refusal does not undo the doubt");
+        // "b:1" runs out of retries: given up on, but the stream may hold it.
+        let later = now + Duration::from_secs(1);
+        let call = pending.next_call(later, 500);
+        assert_eq!(data(&pending.records(&call)), ["b:1", "a:2"]);
+        let answers: Vec<EntryResult> = vec![Err("InternalFailure".into()), Ok(placement(2))];
+        let settled = pending.settle(call, Ok(&answers), later, &policy(1));
+        assert!(settled.given_up.is_empty());
+        assert_eq!(settled.doubtful.len(), 1);
+        assert_eq!(settled.doubtful[0].0, 1);
+        assert_eq!((pending.in_doubt(), pending.len()), (0, 0));
     }
 
     #[test]

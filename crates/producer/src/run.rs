@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::pending::{Call, Pending, Settled, AGGREGATE_MAX_BYTES};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
-use crate::send::{CallError, Placement, PutRecords, RetryPolicy, Silence};
+use crate::send::{CallError, Placement, PutError, PutRecords, Reach, RetryPolicy, Silence};
 use crate::source::{Generated, Lines, Record};
 
 /// Records taken from the input ahead of sending, at most: enough for every key of a
@@ -77,21 +77,32 @@ pub enum Packing {
     Aggregate,
 }
 
-/// What a run did. `sent` is exact: the records Kinesis acknowledged with a sequence
-/// number.
+/// What a run did. Every record of the run (and unreadable input line) is counted in
+/// exactly one of `sent`, `in_doubt`, `failed` and `unsent`, so for a generated COUNT they
+/// add up to COUNT. Of the distinct records the stream holds from the run, there are at
+/// least `sent` and at most `sent + in_doubt` (a record sent again after a call without
+/// an answer may be there twice: distinct, not Kinesis records, are bounded).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Summary {
-    /// Records in the stream (acknowledged).
+    /// Records Kinesis acknowledged with a sequence number (once each, however often they
+    /// were sent): the stream holds each at least once.
     pub sent: u64,
     /// Of those, records made invalid on purpose.
     pub invalid: u64,
     /// Record attempts after the first.
     pub retried: u64,
-    /// Records given up on after the retry budget, or unreadable input lines.
+    /// Records never acknowledged and certainly not in the stream: given up on after the
+    /// retry budget with every call answered; and unreadable input lines.
     pub failed: u64,
-    /// Records of the run neither acknowledged nor given up on when it ended: waiting,
-    /// in a call without an answer, and (for a generated COUNT) the ones not yet made.
+    /// Records never acknowledged and certainly not in the stream, not given up on when the
+    /// run ended: waiting, in calls that never left, and (for a generated COUNT) not yet
+    /// made.
     pub unsent: u64,
+    /// Records never acknowledged that a call without an answer carried after it may have
+    /// reached Kinesis (the connection cut mid-call, a timeout, the run stopped waiting),
+    /// whether they were waiting or given up on when the run ended: the stream may hold
+    /// them; the producer cannot tell.
+    pub in_doubt: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -112,13 +123,14 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "summary: sent={} invalid={} retried={} failed={} unsent={} elapsed={:.2}s \
-             events_per_second={:.0}",
+            "summary: sent={} invalid={} retried={} failed={} unsent={} in_doubt={} \
+             elapsed={:.2}s events_per_second={:.0}",
             self.sent,
             self.invalid,
             self.retried,
             self.failed,
             self.unsent,
+            self.in_doubt,
             self.elapsed.as_secs_f64(),
             self.rate()
         )
@@ -213,7 +225,7 @@ pub async fn run<A: PutRecords>(
 }
 
 /// [`run`] with a choice of `packing`, ending early when `stop` asks. A stopped run is
-/// `Ok`: its summary counts what was left as `unsent`.
+/// `Ok`: its summary counts what was left as `unsent` (or `in_doubt`).
 pub async fn run_until<A: PutRecords>(
     api: &A,
     input: &mut Input,
@@ -326,10 +338,10 @@ impl Run {
         };
         let Some(answer) = answer else {
             let cut = call.records();
-            self.pending.abandon(call);
+            self.pending.unanswered(call, Reach::InDoubt);
             eprintln!(
                 "warning: stopped without the answer to a call of {cut} records; the stream \
-                 may hold some of them (counted as unsent)"
+                 may hold some of them (counted as in_doubt)"
             );
             return Ok(false);
         };
@@ -339,19 +351,19 @@ impl Run {
                 self.silence.answered();
                 self.pending.settle(call, Ok(&entries), now, &policy)
             }
-            Err(CallError::Transient(error)) => {
+            Err(PutError::Transient(error)) => {
                 self.silence.answered();
                 self.pending.settle(call, Err(&error), now, &policy)
             }
             // The endpoint, not a key, is the trouble: every key waits.
-            Err(CallError::NoAnswer(error)) => {
-                self.pending.postpone(call, None);
-                self.hold_until = Some(self.silence.no_answer(started, &error, &policy)?);
+            Err(PutError::NoAnswer { detail, reach }) => {
+                self.pending.unanswered(call, reach);
+                self.hold_until = Some(self.silence.no_answer(started, &detail, &policy)?);
                 return Ok(true);
             }
-            Err(fatal) => {
+            Err(PutError::Fatal(error)) => {
                 self.pending.abandon(call);
-                return Err(fatal);
+                return Err(CallError::Fatal(error));
             }
         };
         self.count(settled, on_placed);
@@ -401,17 +413,28 @@ impl Run {
                 record.partition_key, self.options.retry.max_retries
             );
         }
+        for (_, record, error) in &settled.doubtful {
+            eprintln!(
+                "warning: record for {} not acknowledged after {} retries: {error}; the stream \
+                 may hold it (a call got no answer; counted as in_doubt)",
+                record.partition_key, self.options.retry.max_retries
+            );
+        }
         self.summary.failed += settled.given_up.len() as u64;
+        self.summary.in_doubt += settled.doubtful.len() as u64;
     }
 
-    /// The summary, with what is left counted as unsent.
+    /// The summary, with what is left counted as unsent or, if a call without an answer
+    /// carried it, in doubt.
     fn finish(self, input: &Input) -> Summary {
         let not_taken = match input.planned(&self.options.schedule) {
             Some(planned) if !self.input_done => planned.saturating_sub(self.taken),
             _ => 0,
         };
+        let in_doubt = self.pending.in_doubt() as u64;
         Summary {
-            unsent: self.pending.len() as u64 + not_taken,
+            unsent: (self.pending.len() as u64 - in_doubt) + not_taken,
+            in_doubt: self.summary.in_doubt + in_doubt,
             elapsed: self.started.elapsed(),
             ..self.summary
         }
@@ -472,25 +495,30 @@ mod tests {
     }
 
     impl PutRecords for Recorder {
-        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
             let mut calls = self.calls.lock().unwrap();
             if self.fail_after.is_some_and(|n| calls.len() >= n) {
-                return Err(CallError::Fatal(
+                return Err(PutError::Fatal(
                     "cannot reach Kinesis at http://127.0.0.1:1".into(),
                 ));
             }
             calls.push(records.iter().map(|r| r.partition_key.clone()).collect());
-            Ok(records
-                .iter()
-                .map(|_| {
-                    Ok(Placement {
-                        shard_id: "shardId-000000000000".into(),
-                        sequence_number: "1".into(),
-                        sub_sequence_number: None,
-                    })
-                })
-                .collect())
+            Ok(accepted(records))
         }
+    }
+
+    /// Every record of a call accepted, on one shard.
+    fn accepted(records: &[&Record]) -> Vec<EntryResult> {
+        records
+            .iter()
+            .map(|_| {
+                Ok(Placement {
+                    shard_id: "shardId-000000000000".into(),
+                    sequence_number: "1".into(),
+                    sub_sequence_number: None,
+                })
+            })
+            .collect()
     }
 
     fn generated(seed: u64, invalid_ratio: f64) -> Input {
@@ -637,6 +665,112 @@ mod tests {
         assert_eq!(summary.sent + summary.unsent, 1_000);
     }
 
+    /// A stream behind an endpoint that dies in call `dies_at`: Kinesis takes that call's
+    /// records but the answer is lost (or, with `comes_back`, only that answer is lost).
+    /// Later calls never leave, or with `comes_back` are answered again.
+    struct Dying {
+        dies_at: usize,
+        comes_back: bool,
+        calls: Mutex<usize>,
+        /// Every record the stream took, repeats included.
+        stream: Mutex<Vec<Vec<u8>>>,
+    }
+
+    impl Dying {
+        fn new(dies_at: usize, comes_back: bool) -> Dying {
+            Dying {
+                dies_at,
+                comes_back,
+                calls: Mutex::default(),
+                stream: Mutex::default(),
+            }
+        }
+
+        fn distinct(&self) -> u64 {
+            let stream = self.stream.lock().unwrap();
+            stream.iter().collect::<HashSet<_>>().len() as u64
+        }
+    }
+
+    impl PutRecords for Dying {
+        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
+            let call = {
+                let mut calls = self.calls.lock().unwrap();
+                *calls += 1;
+                *calls - 1
+            };
+            let no_answer = |reach| PutError::NoAnswer {
+                detail: "cannot reach Kinesis at http://127.0.0.1:1".into(),
+                reach,
+            };
+            if call > self.dies_at && !self.comes_back {
+                return Err(no_answer(Reach::NotSent));
+            }
+            let mut stream = self.stream.lock().unwrap();
+            stream.extend(records.iter().map(|r| r.data.clone()));
+            if call == self.dies_at {
+                return Err(no_answer(Reach::InDoubt));
+            }
+            Ok(accepted(records))
+        }
+    }
+
+    fn short_silence() -> RetryPolicy {
+        RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            silence_limit: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn records_of_a_call_cut_by_a_dying_endpoint_are_in_doubt_not_unsent() {
+        let api = Dying::new(3, false);
+        let options = Options {
+            retry: short_silence(),
+            ..options(Schedule::count(200, Duration::from_millis(1)), 500)
+        };
+        let stopped = run(
+            &api,
+            &mut generated(5, 0.0),
+            options,
+            &mut Silent,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        let summary = stopped.summary;
+        let held = api.distinct();
+        assert!(summary.in_doubt > 0, "{summary}");
+        assert_eq!(held, summary.sent + summary.in_doubt, "{summary}");
+        assert_eq!(
+            summary.sent + summary.in_doubt + summary.failed + summary.unsent,
+            200
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_sent_again_after_a_lost_answer_is_counted_once() {
+        let api = Dying::new(2, true);
+        let summary = run(
+            &api,
+            &mut generated(6, 0.0),
+            options(Schedule::count(300, Duration::ZERO), 500),
+            &mut Silent,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (summary.sent, summary.in_doubt, summary.unsent),
+            (300, 0, 0)
+        );
+        // The lost answer's records are in the stream twice: distinct records are bounded.
+        assert!(api.stream.lock().unwrap().len() > 300);
+        assert_eq!(api.distinct(), 300);
+    }
+
     #[test]
     fn the_summary_line_names_every_count() {
         let summary = Summary {
@@ -645,12 +779,13 @@ mod tests {
             retried: 12,
             failed: 0,
             unsent: 3,
+            in_doubt: 5,
             elapsed: Duration::from_secs(4),
         };
         assert_eq!(
             summary.to_string(),
-            "summary: sent=2000 invalid=200 retried=12 failed=0 unsent=3 elapsed=4.00s \
-             events_per_second=500"
+            "summary: sent=2000 invalid=200 retried=12 failed=0 unsent=3 in_doubt=5 \
+             elapsed=4.00s events_per_second=500"
         );
     }
 }

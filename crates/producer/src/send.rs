@@ -30,19 +30,54 @@ pub struct Placement {
 /// One entry of a PutRecords answer.
 pub type EntryResult = Result<Placement, String>;
 
-/// A PutRecords call that failed as a whole.
+/// A call that failed as a whole, as a batch or a run ends with it (and as
+/// [`crate::kinesis::Stream::check`] fails).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     /// Kinesis answered and refused the call, but may take it later: throttling, a 5xx.
     #[error("{0}")]
     Transient(String),
-    /// No answer came: the connection was refused or dropped, or the call timed out. The
-    /// records may or may not be in the stream; the call is tried again until the endpoint
-    /// has been silent for [`RetryPolicy::silence_limit`].
+    /// No answer came: the connection was refused or dropped, or the call timed out.
     #[error("{0}")]
     NoAnswer(String),
     /// Not worth trying again: the stream does not exist, access denied, no credentials,
     /// or the endpoint stayed silent too long.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Whether a PutRecords call that got no answer may have put its records on the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The request never left: it could not be built, or no connection was made
+    /// (refused, name not resolved, connect timeout, TLS handshake). The stream does not
+    /// hold its records.
+    NotSent,
+    /// The request was sent, or may have been: the connection was reset or closed
+    /// mid-call, the call timed out, the answer was cut or unreadable. Kinesis may have
+    /// taken any of its records; the producer cannot tell which.
+    InDoubt,
+}
+
+/// A PutRecords call that failed as a whole, as [`PutRecords`] reports it: like
+/// [`CallError`], and for a call without an answer, whether it may have reached Kinesis.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PutError {
+    /// Kinesis answered and refused the call, but may take it later: throttling, a 5xx.
+    /// None of its records is in the stream.
+    #[error("{0}")]
+    Transient(String),
+    /// No answer came. The call is tried again until the endpoint has been silent for
+    /// [`RetryPolicy::silence_limit`]; `reach` says whether the stream may hold its records.
+    #[error("{detail}")]
+    NoAnswer {
+        /// What happened, on one line.
+        detail: String,
+        /// Whether the request may have reached Kinesis.
+        reach: Reach,
+    },
+    /// Not worth trying again: the stream does not exist, access denied, no credentials.
+    /// None of its records is in the stream.
     #[error("{0}")]
     Fatal(String),
 }
@@ -53,7 +88,7 @@ pub trait PutRecords {
     fn put_records(
         &self,
         records: &[&Record],
-    ) -> impl Future<Output = Result<Vec<EntryResult>, CallError>> + Send;
+    ) -> impl Future<Output = Result<Vec<EntryResult>, PutError>> + Send;
 }
 
 /// How hard to try.
@@ -136,6 +171,9 @@ pub struct BatchOutcome {
     pub placed: Vec<(usize, Placement)>,
     /// Records given up on, by index, with the last error.
     pub failed: Vec<(usize, String)>,
+    /// Of `failed`, how many an earlier call without an answer left in doubt: the stream
+    /// may hold them.
+    pub failed_in_doubt: usize,
     /// Record attempts after the first (a record retried twice counts 2).
     pub retries: usize,
 }
@@ -170,22 +208,23 @@ pub async fn put_batch<A: PutRecords>(
                 silence.answered();
                 pending.settle(call, Ok(&entries), Instant::now(), &policy)
             }
-            Err(CallError::Transient(error)) => {
+            Err(PutError::Transient(error)) => {
                 silence.answered();
                 pending.settle(call, Err(&error), Instant::now(), &policy)
             }
-            Err(CallError::NoAnswer(error)) => {
-                let again = silence.no_answer(started, &error, &policy)?;
-                pending.postpone(call, None);
+            Err(PutError::NoAnswer { detail, reach }) => {
+                pending.unanswered(call, reach);
+                let again = silence.no_answer(started, &detail, &policy)?;
                 tokio::time::sleep_until(again.into()).await;
                 continue;
             }
-            Err(fatal) => return Err(fatal),
+            Err(PutError::Fatal(error)) => return Err(CallError::Fatal(error)),
         };
         for (seq, _, placement) in settled.placed {
             outcome.placed.push((seq as usize, placement));
         }
-        for (seq, _, error) in settled.given_up {
+        outcome.failed_in_doubt += settled.doubtful.len();
+        for (seq, _, error) in settled.given_up.into_iter().chain(settled.doubtful) {
             outcome.failed.push((seq as usize, error));
         }
     }
@@ -244,13 +283,13 @@ mod tests {
     }
 
     impl PutRecords for Flaky {
-        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
             *self.calls.lock().unwrap() += 1;
             {
                 let mut left = self.call_errors.lock().unwrap();
                 if *left > 0 {
                     *left -= 1;
-                    return Err(CallError::Transient("ServiceUnavailable".into()));
+                    return Err(PutError::Transient("ServiceUnavailable".into()));
                 }
             }
             let mut seen = self.seen.lock().unwrap();
@@ -309,8 +348,8 @@ mod tests {
     async fn a_fatal_error_stops_at_once() {
         struct Missing;
         impl PutRecords for Missing {
-            async fn put_records(&self, _: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
-                Err(CallError::Fatal("stream s not found".into()))
+            async fn put_records(&self, _: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
+                Err(PutError::Fatal("stream s not found".into()))
             }
         }
         let err = put_batch(&Missing, &[record(0, 1)], fast())
@@ -328,10 +367,10 @@ mod tests {
     }
 
     impl PutRecords for Strict {
-        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+        async fn put_records(&self, records: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
             let mut rng = self.rng.lock().unwrap();
             if rng.f64() < 0.05 {
-                return Err(CallError::Transient("LimitExceededException".into()));
+                return Err(PutError::Transient("LimitExceededException".into()));
             }
             let mut keys = self.keys.lock().unwrap();
             let mut in_call = std::collections::HashSet::new();
@@ -396,11 +435,12 @@ mod tests {
     async fn an_endpoint_silent_past_the_limit_is_given_up() {
         struct Gone;
         impl PutRecords for Gone {
-            async fn put_records(&self, _: &[&Record]) -> Result<Vec<EntryResult>, CallError> {
+            async fn put_records(&self, _: &[&Record]) -> Result<Vec<EntryResult>, PutError> {
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                Err(CallError::NoAnswer(
-                    "cannot reach Kinesis at http://127.0.0.1:1: refused".into(),
-                ))
+                Err(PutError::NoAnswer {
+                    detail: "cannot reach Kinesis at http://127.0.0.1:1: refused".into(),
+                    reach: Reach::NotSent,
+                })
             }
         }
         let policy = RetryPolicy {

@@ -1,6 +1,7 @@
-//! However the producer binary ends, its last stdout line is the summary, and `sent` is
-//! exactly what the stream holds: when its endpoint dies mid-run, on SIGINT and SIGTERM, and
-//! when the endpoint cannot be reached at all.
+//! However the producer binary ends, its last stdout line is the summary, and the stream
+//! holds at least `sent` and at most `sent + in_doubt` of the run's events: when its
+//! endpoint dies mid-run, on SIGINT and SIGTERM, and when the endpoint cannot be reached at
+//! all. (`faults.rs` kills the endpoint at every point of a call.)
 
 mod common;
 
@@ -63,9 +64,13 @@ async fn a_killed_endpoint_ends_the_run_with_exit_1_and_a_summary_of_what_is_in_
     let summary = summary(&out.stdout);
     let held = prefixes_of(&client, "killed", &expected_paced(3, 0.0, 3_000, 1_000.0)).await;
     assert!(held > 0);
+    // The proxy died on reading the call, without forwarding it: the stream holds exactly
+    // what was acknowledged, and the call's records, never answered, are in doubt.
     assert_eq!(count(&summary, "sent"), held, "{summary:?}");
+    assert!(count(&summary, "in_doubt") > 0, "{summary:?}");
     assert_eq!(count(&summary, "failed"), 0);
-    assert_eq!(held + count(&summary, "unsent"), 3_000, "{summary:?}");
+    let (unsent, in_doubt) = (count(&summary, "unsent"), count(&summary, "in_doubt"));
+    assert_eq!(held + in_doubt + unsent, 3_000, "{summary:?}");
 }
 
 #[tokio::test]
@@ -103,7 +108,9 @@ async fn sigint_and_sigterm_end_the_run_with_a_summary() {
         let summary = summary(&out.stdout);
         let held = prefixes_of(&client, &stream, &expected_paced(4, 0.0, 2_000, 200.0)).await;
         assert!(held > 0 && held < 2_000, "SIG{signal}: {held}");
+        // The call in flight was answered before the run stopped: nothing is in doubt.
         assert_eq!(count(&summary, "sent"), held, "SIG{signal}: {summary:?}");
+        assert_eq!(count(&summary, "in_doubt"), 0, "SIG{signal}: {summary:?}");
         assert_eq!(
             held + count(&summary, "unsent"),
             2_000,
@@ -125,8 +132,13 @@ async fn an_unreachable_endpoint_is_said_once_and_the_summary_counts_everything_
         "{stderr}"
     );
     let summary = summary(&out.stdout);
+    // Refused connections: the requests never left, so nothing is in doubt.
     assert_eq!(
-        (count(&summary, "sent"), count(&summary, "unsent")),
-        (0, 100)
+        (
+            count(&summary, "sent"),
+            count(&summary, "unsent"),
+            count(&summary, "in_doubt")
+        ),
+        (0, 100, 0)
     );
 }

@@ -85,27 +85,21 @@ impl BatchGet for Table<'_> {
     }
 
     fn batch_get(&self, keys: &[Key]) -> impl Future<Output = Result<Answer, Error>> + Send {
-        let failed = |e: &(dyn std::error::Error + 'static)| {
-            error::call(
-                "DynamoDB",
-                format!("BatchGetItem({}, {} keys)", self.name, keys.len()),
-                e,
-                "dynamodb:BatchGetItem on the table",
-                "check the table exists in --region",
-            )
-        };
+        let operation = format!("BatchGetItem({}, {} keys)", self.name, keys.len());
+        const ACTION: &str = "dynamodb:BatchGetItem on the table";
+        const OTHERWISE: &str = "check the table exists in --region";
         // Eventually consistent, as the index itself is: half the read units.
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys.iter().map(key_item).collect()))
             .build()
-            .map_err(|e| failed(&e));
+            .map_err(|e| error::call_erased("DynamoDB", operation.clone(), &e, ACTION, OTHERWISE));
         let call = self.client.batch_get_item();
         async move {
             let output = call
                 .request_items(self.name, request?)
                 .send()
                 .await
-                .map_err(|e| failed(&e))?;
+                .map_err(|e| error::call("DynamoDB", operation, &e, ACTION, OTHERWISE))?;
             // One table asked, so every answer is of it, whatever name it is filed under.
             let items = output
                 .responses

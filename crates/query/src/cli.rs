@@ -11,6 +11,14 @@ use crate::layout::By;
 use crate::output::Format;
 use crate::{shards, time};
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Read the pipeline's processed events by event type or by product over a time window,
 /// oldest first.
 ///
@@ -24,7 +32,7 @@ use crate::{shards, time};
 ///
 /// Items go to stdout; notes and, last, a summary line go to stderr.
 #[derive(Debug, Parser)]
-#[command(name = "query", version, about, long_about, after_help = AFTER_HELP)]
+#[command(name = "query", version = VERSION, about, long_about, after_help = AFTER_HELP)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 #[command(group(ArgGroup::new("by").required(true).args(["event_type", "product_id"])))]
 #[command(group(ArgGroup::new("where").required(true).args(["stack_name", "table_name"])))]
@@ -214,6 +222,13 @@ fn page_size(text: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
         Cli::try_parse_from(std::iter::once("query").chain(args.iter().copied()))?.args()

@@ -3,6 +3,7 @@
 //! `aws_edge`'s [`CallError`], classified by the SDK error's kind.
 
 use aws_edge::error::CallError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use deployed_stack::StackError;
 
 use crate::layout::NoIndex;
@@ -83,21 +84,51 @@ impl Error {
 /// An [`Error::Call`] for an SDK error of `operation` on `service`. The hint says what to
 /// check: the endpoint when there was no answer, the permission `action` (and where it
 /// comes from) when access was denied, else `otherwise`.
-pub fn call(
+///
+/// The error is classified by its SDK type (the service's error code, the connector's
+/// error kind): an erased error would lose the code and read as no answer at all.
+pub fn call<E, R>(
+    service: &'static str,
+    operation: String,
+    err: &SdkError<E, R>,
+    action: &str,
+    otherwise: &str,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    hinted(
+        CallError::new(format!("{service} {operation}"), err),
+        action,
+        otherwise,
+    )
+}
+
+/// [`call`] for an error whose SDK type is not known here (a request the SDK's builder
+/// refused, an I/O error): read from the types in its chain of causes.
+pub fn call_erased(
     service: &'static str,
     operation: String,
     err: &(dyn std::error::Error + 'static),
     action: &str,
     otherwise: &str,
 ) -> Error {
+    hinted(
+        CallError::from_dyn(format!("{service} {operation}"), err),
+        action,
+        otherwise,
+    )
+}
+
+fn hinted(call: CallError, action: &str, otherwise: &str) -> Error {
     Error::Call(
-        CallError::from_dyn(format!("{service} {operation}"), err)
-            .when_denied(format!(
-                "the caller needs {action} (the stack's EventReaderPolicyArn grants the table; \
-                 see docs/query.md)"
-            ))
-            .when_not_found(otherwise)
-            .when_refused(otherwise),
+        call.when_denied(format!(
+            "the caller needs {action} (the stack's EventReaderPolicyArn grants the table; \
+             see docs/query.md)"
+        ))
+        .when_not_found(otherwise)
+        .when_refused(otherwise),
     )
 }
 
@@ -132,7 +163,7 @@ mod tests {
     #[test]
     fn an_erased_sdk_error_keeps_its_kind() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        let err = call("DynamoDB", "Query(t)".into(), &io, "dynamodb:Query", "else");
+        let err = call_erased("DynamoDB", "Query(t)".into(), &io, "dynamodb:Query", "else");
         let text = err.to_string();
         assert!(
             text.starts_with("DynamoDB Query(t) failed: refused;"),

@@ -407,3 +407,68 @@ async fn keys_only_indexes_and_query_prints_the_items_whole_from_the_table() {
 
     query_matches_the_oracle(&moto, &deployed, &items, 8, true);
 }
+
+/// What `query` printed for a stack or table that does not exist: exit status 1, nothing on
+/// stdout, and one line on stderr naming the call, what the service said and, once, what to
+/// check.
+fn refused(moto: &Moto, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_query"))
+        .args(args)
+        .args(["--endpoint-url", &moto.endpoint, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("query runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+    stderr
+}
+
+#[test]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+fn a_missing_stack_or_table_is_said_once_with_what_to_check() {
+    let moto = Moto::start();
+    let range = [
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-01T01:00:00Z",
+    ];
+    let events = refused(&moto, &["--stack-name", "nope", "--event-type", "view"]);
+    let figures = refused(
+        &moto,
+        &[&["aggregates", "--stack-name", "nope"][..], &range].concat(),
+    );
+    for stderr in [events, figures] {
+        assert_eq!(
+            stderr.trim_end(),
+            "error: CloudFormation DescribeStacks(nope) failed: ValidationError: Stack with id \
+             nope does not exist; check --stack-name and --region (make deploy creates the \
+             stack, make outputs shows it)"
+        );
+        assert_eq!(stderr.matches("check --stack-name").count(), 1, "{stderr}");
+    }
+    // A table that does not exist is the service's answer, not a silent endpoint.
+    let table = refused(&moto, &["--table-name", "nope", "--event-type", "view"]);
+    assert_eq!(
+        table.trim_end(),
+        "error: DynamoDB DescribeTable(nope) failed: ResourceNotFoundException: Requested \
+         resource not found: Table: nope not found; check the table's name (--stack-name or \
+         --table-name) and --region"
+    );
+    let aggregates = refused(
+        &moto,
+        &[&["aggregates", "--table-name", "nope"][..], &range].concat(),
+    );
+    assert!(
+        aggregates.trim_end().ends_with(
+            "ResourceNotFoundException: Requested resource not found; check the aggregate \
+             table exists in --region (AggregateTableName)"
+        ),
+        "{aggregates}"
+    );
+}

@@ -23,6 +23,7 @@ pub mod stack;
 pub mod stream;
 
 use aws_config::SdkConfig;
+use aws_edge::config::Endpoint;
 use contract::outputs::REDRIVE_POLICY_ARN;
 use reprocess::objects::S3Objects;
 use reprocess::{Deployed, InProcess};
@@ -39,6 +40,20 @@ pub enum Mode {
     Deployed,
     /// The processor's handler in this process with the caller's credentials (`--local`).
     Local,
+}
+
+/// What to say when the deployed function fails on `endpoint`: on an endpoint that is not
+/// AWS (moto, which runs no Lambda code), that `--local` processes the records in this
+/// process instead. `None` with `--local` or on AWS.
+pub fn local_hint(mode: Mode, endpoint: &Endpoint) -> Option<String> {
+    match (mode, endpoint) {
+        (Mode::Deployed, Endpoint::Other(url)) => Some(format!(
+            "{url} is not AWS, and an emulator such as moto runs no Lambda code: run redrive \
+             with --local to process the records in this process (docs/redrive.md, \"On \
+             moto\")"
+        )),
+        _ => None,
+    }
 }
 
 /// Why a redrive could not run to its end.
@@ -68,7 +83,9 @@ pub async fn redrive(
 
 /// Redrives the queue and failure archive of the stack `wiring` describes, through
 /// `config` (with `Mode::Local`, the processor's own calls make one attempt each: it
-/// retries within its deadline itself).
+/// retries within its deadline itself). When the deployed function cannot be invoked, or
+/// fails until the run stops, on an endpoint that is not AWS, the error says to use
+/// `--local` ([`local_hint`]).
 pub async fn redrive_on(
     config: &SdkConfig,
     wiring: &Wiring,
@@ -76,6 +93,13 @@ pub async fn redrive_on(
     mode: Mode,
     progress: &mut dyn FnMut(&Summary),
 ) -> Result<Summary, String> {
+    let options = &Options {
+        processor_hint: options
+            .processor_hint
+            .clone()
+            .or_else(|| local_hint(mode, &Endpoint::of(config))),
+        ..options.clone()
+    };
     let source = wiring.target.event_source(config);
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(config), wiring.queue_url.clone());
     let stream = KinesisSource::new(
@@ -115,5 +139,23 @@ pub async fn redrive_on(
             };
             run::run(parts!(&processor), options, progress).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_deployed_function_on_an_endpoint_that_is_not_aws_is_told_to_use_local() {
+        let moto = Endpoint::Other("http://127.0.0.1:5000".into());
+        let hint = local_hint(Mode::Deployed, &moto).expect("a hint on moto");
+        assert!(
+            hint.starts_with("http://127.0.0.1:5000 is not AWS, and an emulator such as moto"),
+            "{hint}"
+        );
+        assert!(hint.contains("run redrive with --local"), "{hint}");
+        assert_eq!(local_hint(Mode::Local, &moto), None);
+        assert_eq!(local_hint(Mode::Deployed, &Endpoint::Aws), None);
     }
 }

@@ -14,6 +14,14 @@ use aws_edge::config::sdk_config;
 use redrive::run::{Options, Summary};
 use redrive::{stack, Mode};
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Process the pipeline's dead-lettered records again, after a fix, with their original
 /// identity.
 ///
@@ -30,7 +38,7 @@ use redrive::{stack, Mode};
 /// still invalid becomes one new dead letter that counts its redrives, and later runs skip
 /// it (--max-redrives). Progress goes to stderr, the summary to stdout.
 #[derive(Debug, Parser)]
-#[command(name = "redrive", version, about, after_help = AFTER_HELP)]
+#[command(name = "redrive", version = VERSION, about, after_help = AFTER_HELP)]
 struct Cli {
     /// The pipeline's CloudFormation stack.
     #[arg(long, value_name = "NAME", value_parser = args::stack_name)]
@@ -230,11 +238,21 @@ fn report(summary: &Summary) {
     for problem in &summary.problems {
         eprintln!("  {problem}");
     }
+    if let Some(stopped) = &summary.stopped {
+        eprintln!("redrive {stopped}");
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     #[test]
     fn bad_arguments_are_refused_by_name() {

@@ -9,6 +9,13 @@
 //! land in the same queue; they are recognised by their `requestId` and left alone, so a run
 //! never chases its own output (the archive is read after the queue, so the dead letters
 //! its records become wait for the next run).
+//!
+//! A processor that fails every invocation the same way (a function that cannot run, such
+//! as one on moto, which runs no Lambda code; a table that is gone) fails every message the
+//! same way too: trying the rest of the queue only repeats the error. So when
+//! [`SAME_FAILURE_LIMIT`] messages or objects in a row had every invocation fail with the
+//! same error and none of their records handled, the run stops ([`Summary::stopped`]), and
+//! leaves the rest untouched. A repeated problem is reported once, with a count.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -18,7 +25,7 @@ use aws_edge::error::Failure;
 use contract::archive::ON_FAILURE_PREFIX;
 use kinesis_codec::kpl::{self, Deaggregated};
 use kinesis_codec::record::{EventSource, StreamRecord};
-use reprocess::batches::{self, Fate, Retry};
+use reprocess::batches::{self, Fate, Processed, Retry};
 use reprocess::objects::ObjectStore;
 use reprocess::{Identified, Reprocessor};
 
@@ -46,6 +53,9 @@ pub struct Options {
     pub attempts: u32,
     /// Pause between those invocations.
     pub retry_pause: Duration,
+    /// What to add when the processor cannot be invoked, or fails the same way until the
+    /// run stops (e.g. that `--local` is the way on an endpoint that runs no Lambda code).
+    pub processor_hint: Option<String>,
 }
 
 impl Default for Options {
@@ -59,6 +69,7 @@ impl Default for Options {
             batch_size: retry.batch_size,
             attempts: retry.attempts,
             retry_pause: retry.pause,
+            processor_hint: None,
         }
     }
 }
@@ -74,6 +85,14 @@ impl Options {
 
     fn wants(&self, error_type: &str) -> bool {
         self.error_types.is_empty() || self.error_types.iter().any(|t| t == error_type)
+    }
+
+    /// `text` followed by the processor hint, when there is one.
+    fn with_hint(&self, text: String) -> String {
+        match &self.processor_hint {
+            Some(hint) => format!("{text}; {hint}"),
+            None => text,
+        }
     }
 }
 
@@ -113,8 +132,12 @@ pub struct Summary {
     pub already_handled: u64,
     /// Claim checks (the S3 objects of oversize dead letters) tagged handled.
     pub claim_checks_tagged: u64,
-    /// Why records were not handled, one line each (the first few).
-    pub problems: Vec<String>,
+    /// Why records were not handled, one line each (the first few), each said once with how
+    /// often it happened.
+    pub problems: Vec<Problem>,
+    /// Why the run stopped before reading everything, when it did: the messages not read
+    /// stay in the queue, the objects not read stay untagged.
+    pub stopped: Option<String>,
     /// The event-time minutes of the records stored: no aggregate counts them.
     pub touched: Touched,
 }
@@ -125,9 +148,12 @@ impl Summary {
         self.expired == 0 && self.failed == 0
     }
 
+    /// Notes a problem; one said before counts once more instead of making another line.
     fn problem(&mut self, text: String) {
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(text);
+        if let Some(known) = self.problems.iter_mut().find(|p| p.text == text) {
+            known.times += 1;
+        } else if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem { text, times: 1 });
         }
     }
 
@@ -147,6 +173,84 @@ impl Summary {
 }
 
 const MAX_PROBLEMS: usize = 20;
+
+/// A problem of the run and how often it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What happened, on one line.
+    pub text: String,
+    /// How often.
+    pub times: u64,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if self.times > 1 {
+            write!(f, " ({} times)", self.times)?;
+        }
+        Ok(())
+    }
+}
+
+/// Messages or objects in a row whose every invocation failed with the same error, none of
+/// their records handled, after which a run stops: the first may have failed for its own
+/// records, the second failing the same way says the processor fails whatever it is sent.
+pub const SAME_FAILURE_LIMIT: u32 = 2;
+
+/// The messages and objects in a row that failed the same way.
+#[derive(Debug, Default)]
+struct Streak {
+    /// The error they failed with.
+    error: String,
+    /// How many.
+    units: u32,
+    /// Their invocations.
+    invocations: u64,
+}
+
+impl Streak {
+    /// Counts one message's or object's outcome, `done`; whether the run should stop.
+    fn count(&mut self, done: &Processed) -> bool {
+        let Some(error) = same_failure(done) else {
+            *self = Streak::default();
+            return false;
+        };
+        if self.units == 0 || self.error != error {
+            *self = Streak {
+                error: error.to_owned(),
+                ..Streak::default()
+            };
+        }
+        self.units += 1;
+        self.invocations += done.errors.len() as u64;
+        self.units >= SAME_FAILURE_LIMIT
+    }
+
+    /// Why the run stopped, for [`Summary::stopped`]: `what` failed, `rest` says what is
+    /// left. The error is named unless `summary` lists it already.
+    fn reason(&self, summary: &Summary, what: &str, rest: &str) -> String {
+        let error = if summary.problems.iter().any(|p| p.text == self.error) {
+            "the same error (above)".to_owned()
+        } else {
+            format!("the same error, {}", self.error)
+        };
+        format!(
+            "stopped after {} {what} in a row failed every invocation ({} in all) with \
+             {error}; {rest}",
+            self.units, self.invocations
+        )
+    }
+}
+
+/// The error every invocation of a message's or object's records failed with, when none of
+/// them was handled and the invocations all failed alike.
+fn same_failure(done: &Processed) -> Option<&str> {
+    let first = done.errors.first()?;
+    let alike = done.errors.iter().all(|e| e == first);
+    let none_handled = done.fates.iter().all(|f| *f == Fate::Failed);
+    (alike && none_handled).then_some(first.as_str())
+}
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -206,7 +310,8 @@ pub async fn run<Q: Queue, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     let mut ours: HashSet<String> = HashSet::new();
     let mut left: Vec<Message> = Vec::new();
     let mut taken: u64 = 0;
-    while options.limit.is_none_or(|limit| taken < limit) {
+    let mut streak = Streak::default();
+    while summary.stopped.is_none() && options.limit.is_none_or(|limit| taken < limit) {
         let batch = parts.queue.receive().await?;
         if batch.is_empty() {
             break;
@@ -227,12 +332,29 @@ pub async fn run<Q: Queue, S: RecordSource, O: ObjectStore, P: Reprocessor>(
                 Taken::Left(message) => left.push(message),
             }
         }
-        if !options.dry_run {
-            for w in work {
-                redrive(&parts, options, &mut summary, &mut ours, w, &mut left).await?;
-            }
-        } else {
+        if options.dry_run {
             left.extend(work.into_iter().map(|w| w.message));
+        } else {
+            let mut work = work.into_iter();
+            for w in work.by_ref() {
+                let done = redrive(&parts, options, &mut summary, &mut ours, w, &mut left).await?;
+                if streak.count(&done) {
+                    let rest = if parts.failure_bucket.is_some() {
+                        "the messages not tried stay in the queue and the failure archive was \
+                         not read"
+                    } else {
+                        "the messages not tried stay in the queue"
+                    };
+                    let reason = streak.reason(&summary, "messages", rest);
+                    summary.stopped = Some(options.with_hint(reason));
+                    break;
+                }
+            }
+            // Taken but not tried (the run stopped): counted as read, not handled.
+            for w in work {
+                summary.failed += w.records.len() as u64;
+                left.push(w.message);
+            }
         }
         progress(&summary);
     }
@@ -240,7 +362,7 @@ pub async fn run<Q: Queue, S: RecordSource, O: ObjectStore, P: Reprocessor>(
         parts.queue.release(message).await?;
     }
     summary.left = left.len() as u64;
-    if let Some(bucket) = parts.failure_bucket {
+    if let (Some(bucket), None) = (parts.failure_bucket, &summary.stopped) {
         walk_archive(&parts, bucket, options, &mut summary, &mut taken, progress).await?;
     }
     Ok(summary)
@@ -414,7 +536,7 @@ async fn range_work<S: RecordSource>(
 
 /// Processes one message's records and deletes the message when all are handled (tagging
 /// its claim check handled first, unless the record was dead-lettered again and its new
-/// letter points at the same object).
+/// letter points at the same object); what became of them.
 async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
     parts: &Parts<'_, Q, S, O, P>,
     options: &Options,
@@ -422,7 +544,7 @@ async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
     ours: &mut HashSet<String>,
     work: Work,
     left: &mut Vec<Message>,
-) -> Result<(), String> {
+) -> Result<Processed, String> {
     let done = batches::process(
         parts.processor,
         &work.records,
@@ -430,10 +552,11 @@ async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
         &options.retry(),
         parts.source,
     )
-    .await?;
+    .await
+    .map_err(|e| options.with_hint(e))?;
     ours.extend(done.request_ids.iter().cloned());
     for error in &done.errors {
-        summary.problem(format!("message {}: {error}", work.message.id));
+        summary.problem(error.clone());
     }
     summary.tally(&work.records, &done.fates);
     let unhandled = done.count(Fate::Failed);
@@ -461,7 +584,7 @@ async fn redrive<Q: Queue, S, O: ObjectStore, P: Reprocessor>(
     } else {
         left.push(work.message);
     }
-    Ok(())
+    Ok(done)
 }
 
 /// Every untagged on-failure object of the failure archive: read, processed again from its
@@ -474,6 +597,7 @@ async fn walk_archive<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     taken: &mut u64,
     progress: &mut dyn FnMut(&Summary),
 ) -> Result<(), String> {
+    let mut streak = Streak::default();
     let keys = parts
         .objects
         .list(bucket, ON_FAILURE_PREFIX)
@@ -501,14 +625,20 @@ async fn walk_archive<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
         };
         *taken += 1;
         summary.archive_objects += 1;
-        redrive_object(parts, bucket, &key, &body, options, summary).await?;
+        let done = redrive_object(parts, bucket, &key, &body, options, summary).await?;
         progress(summary);
+        if done.is_some_and(|done| streak.count(&done)) {
+            let rest = "the objects not tried stay untagged";
+            let reason = streak.reason(summary, "archive objects", rest);
+            summary.stopped = Some(options.with_hint(reason));
+            break;
+        }
     }
     Ok(())
 }
 
 /// One on-failure object: its records processed again, the object tagged handled when all
-/// are.
+/// are; what became of them, when they were sent to the processor.
 async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     parts: &Parts<'_, Q, S, O, P>,
     bucket: &str,
@@ -516,14 +646,14 @@ async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     body: &[u8],
     options: &Options,
     summary: &mut Summary,
-) -> Result<(), String> {
+) -> Result<Option<Processed>, String> {
     let object = match archive::read(body) {
         Ok(object) => object,
         Err(err) => {
             summary.read += 1;
             summary.failed += 1;
             summary.problem(format!("object s3://{bucket}/{key}: {err}"));
-            return Ok(());
+            return Ok(None);
         }
     };
     let count = object.record_count();
@@ -534,7 +664,7 @@ async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
         .or_default() += 1;
     if !options.wants(&object.condition) {
         summary.skipped += count;
-        return Ok(());
+        return Ok(None);
     }
     let (records, expired) = match object.records {
         Some(records) => (records, 0),
@@ -559,12 +689,13 @@ async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
     }
     if options.dry_run {
         summary.planned += records.len() as u64;
-        return Ok(());
+        return Ok(None);
     }
-    let done =
-        batches::process(parts.processor, &records, 1, &options.retry(), parts.source).await?;
+    let done = batches::process(parts.processor, &records, 1, &options.retry(), parts.source)
+        .await
+        .map_err(|e| options.with_hint(e))?;
     for error in &done.errors {
-        summary.problem(format!("object s3://{bucket}/{key}: {error}"));
+        summary.problem(error.clone());
     }
     summary.tally(&records, &done.fates);
     let unhandled = done.count(Fate::Failed);
@@ -583,7 +714,7 @@ async fn redrive_object<Q, S: RecordSource, O: ObjectStore, P: Reprocessor>(
             .map_err(|e| e.to_string())?;
         summary.tagged += 1;
     }
-    Ok(())
+    Ok(Some(done))
 }
 
 #[cfg(test)]

@@ -606,3 +606,43 @@ async fn the_failure_archive_is_redriven_from_its_objects_after_the_stream_is_go
     assert_eq!(again.already_handled, 2);
     assert_eq!(table_items(&deployed).await.len(), expected.len());
 }
+
+/// moto runs no Lambda code: it answers every Invoke with a function error. Without
+/// `--local`, redrive stops after two messages failed alike, says the error once with its
+/// count, and says that `--local` is the way on an endpoint that is not AWS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto from .venv (make venv); make test runs it with --include-ignored"]
+async fn without_local_on_moto_redrive_stops_early_and_says_to_use_local() {
+    let moto = Moto::start();
+    let deployed = deploy(&moto, "redrive-no-lambda", &["on_failure_destination=sqs"]).await;
+    for n in 0..20 {
+        let bytes = format!(r#"{{"userId":"u{n}","eventType":"view"}}"#);
+        let record = put(&deployed, "k", bytes.as_bytes()).await;
+        send(&deployed, buggy_dead_letter(&record, false)).await;
+    }
+    let started = std::time::Instant::now();
+    let run = redrive(&deployed, &moto, &[]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Each Invoke fails the same way; before, every attempt of every message said so.
+    let said = |text: &str| run.stderr.lines().filter(|l| l.contains(text)).count();
+    assert_eq!(said("the function failed"), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("(6 times)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "redrive stopped after 2 messages in a row failed every invocation (6 in all) with \
+             the same error (above); the messages not tried stay in the queue; {} is not AWS, \
+             and an emulator such as moto runs no Lambda code: run redrive with --local",
+            moto.endpoint
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "took {took:?}: {}",
+        run.stderr
+    );
+    assert_eq!(run.summary["stored"], 0);
+    assert_eq!(queue(&deployed).await.len(), 20, "every message stays");
+}

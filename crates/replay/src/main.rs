@@ -16,6 +16,14 @@ use replay::window::Window;
 use replay::{stack, Mode, Source};
 use reprocess::batches::Retry;
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Process the events that arrived in a time range again, with their original identity.
 ///
 /// Reads every record whose arrival time is in [--from, --to) from the stack's event
@@ -29,7 +37,7 @@ use reprocess::batches::Retry;
 /// change); replaying a range that was lost stores it. Invalid records are dead-lettered
 /// again. Progress goes to stderr on a terminal, the summary line last to stdout.
 #[derive(Debug, Parser)]
-#[command(name = "replay", version, about, after_help = AFTER_HELP)]
+#[command(name = "replay", version = VERSION, about, after_help = AFTER_HELP)]
 struct Cli {
     /// The stack, and where to reach AWS.
     #[command(flatten)]
@@ -208,6 +216,13 @@ fn report(summary: &Summary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     fn parse(extra: &[&str]) -> Result<Cli, clap::Error> {
         let mut argv = vec!["replay", "--stack-name", "s"];

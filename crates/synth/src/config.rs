@@ -14,6 +14,7 @@ mod filters;
 mod keys;
 mod layers;
 mod network;
+mod regions;
 #[cfg(test)]
 mod tests;
 pub mod warnings;
@@ -129,6 +130,21 @@ aws_enum! {
         Standard => "STANDARD",
         /// About 60 % cheaper storage, 25 % dearer requests.
         StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+    }
+}
+
+/// DynamoDB's point-in-time recovery period when none is set, in days, and the longest.
+pub const DEFAULT_PITR_RECOVERY_DAYS: u32 = 35;
+
+aws_enum! {
+    /// What CloudWatch Contributor Insights follows on the events table and its indexes.
+    ContributorInsights {
+        /// Nothing: no Contributor Insights rules.
+        Off => "off",
+        /// Only the keys of throttled requests (`THROTTLED_KEYS`).
+        ThrottledKeys => "throttled-keys",
+        /// The most accessed and the most throttled keys (`ACCESSED_AND_THROTTLED_KEYS`).
+        All => "all",
     }
 }
 
@@ -248,6 +264,10 @@ pub struct Config {
     /// Further Lambda filter patterns (JSON objects, as text); a record matching any filter
     /// is processed.
     pub lambda_filter_patterns: Vec<String>,
+    /// Whether the mapping's filters are encrypted with the data key; `None` (the key left
+    /// out, the default) encrypts them when there are any ([`Config::filters_encrypted`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_filter_encryption: Option<bool>,
     /// Concurrent batches per shard, 1–10.
     pub lambda_parallelization_factor: u32,
     /// Retries of a failed batch, or -1 for "until the record expires".
@@ -277,6 +297,16 @@ pub struct Config {
     pub dynamodb_ttl_days: u32,
     /// Continuous backups.
     pub dynamodb_point_in_time_recovery_enabled: bool,
+    /// Days point-in-time recovery can restore to, 1–35 (with point-in-time recovery only).
+    pub dynamodb_pitr_recovery_days: u32,
+    /// Most write request units a second the on-demand table and each index take, or 0 for
+    /// no cap; 0–40000.
+    pub dynamodb_max_on_demand_write_units: u32,
+    /// Most read request units a second the on-demand table and each index take, or 0 for
+    /// no cap; 0–40000.
+    pub dynamodb_max_on_demand_read_units: u32,
+    /// CloudWatch Contributor Insights on the events table and its indexes.
+    pub dynamodb_contributor_insights: ContributorInsights,
     /// Customer managed KMS key for the table.
     pub dynamodb_server_side_encryption_enabled: bool,
     /// What the indexes copy of each item.
@@ -364,6 +394,7 @@ impl Default for Config {
             lambda_starting_position_timestamp: 0, // ours: only with AT_TIMESTAMP
             lambda_filter_event_types: Vec::new(), // ours: the recipe processed every record
             lambda_filter_patterns: Vec::new(),
+            lambda_filter_encryption: None, // ours (issue 22): the data key, with filters
             lambda_parallelization_factor: 1, // main.tf kinesis_trigger, hard-coded
             lambda_maximum_retry_attempts: 3, // main.tf kinesis_trigger, hard-coded
             // The recipe set no limit, which is AWS's -1.
@@ -382,9 +413,14 @@ impl Default for Config {
             dynamodb_autoscaling_target_utilization: 70,
             dynamodb_ttl_days: 0, // ours: the recipe kept items forever
             dynamodb_point_in_time_recovery_enabled: true, // variables.tf:177
+            dynamodb_pitr_recovery_days: 35, // ours: DynamoDB's default recovery period
+            dynamodb_max_on_demand_write_units: 0, // ours: no cap, DynamoDB's default
+            dynamodb_max_on_demand_read_units: 0,
+            // Ours: prod turns on throttled keys; nothing elsewhere.
+            dynamodb_contributor_insights: ContributorInsights::Off,
             dynamodb_server_side_encryption_enabled: true, // variables.tf:183
-            dynamodb_index_write_shards: 1, // ours: the recipe's plain index keys
-            dynamodb_gsi_projection: GsiProjection::All, // main.tf projection_type = "ALL"
+            dynamodb_index_write_shards: 1,                // ours: the recipe's plain index keys
+            dynamodb_gsi_projection: GsiProjection::All,   // main.tf projection_type = "ALL"
             dynamodb_gsi_include_attributes: Vec::new(),
             dynamodb_table_class: TableClass::Standard, // ours: DynamoDB's default
             dynamodb_deletion_protection: false,        // ours: dev stacks come and go
@@ -470,6 +506,18 @@ impl Config {
         by_type.into_iter().chain(patterns).collect()
     }
 
+    /// Whether the mapping filters at all (`lambda_filter_event_types` or
+    /// `lambda_filter_patterns` is not empty).
+    pub fn has_filters(&self) -> bool {
+        !self.lambda_filter_event_types.is_empty() || !self.lambda_filter_patterns.is_empty()
+    }
+
+    /// Whether the mapping's filters are encrypted with the data key (its `KmsKeyArn`): when
+    /// there are filters, unless `lambda_filter_encryption = false`.
+    pub fn filters_encrypted(&self) -> bool {
+        self.has_filters() && self.lambda_filter_encryption != Some(false)
+    }
+
     /// Whether the mapping's on-failure destination is the failure bucket, which the stack
     /// then creates (`on_failure_destination = "s3"`).
     pub fn failure_bucket(&self) -> bool {
@@ -483,8 +531,18 @@ impl Config {
         (self.aggregate_window_seconds > 0).then_some(self.aggregate_window_seconds)
     }
 
-    /// What synth says about a valid configuration without refusing it: combinations whose
-    /// behaviour AWS does not document (see `warnings`), one sentence each.
+    /// The recovery period the tables declare (`RecoveryPeriodInDays`): with point-in-time
+    /// recovery on and `dynamodb_pitr_recovery_days` other than DynamoDB's own
+    /// [`DEFAULT_PITR_RECOVERY_DAYS`], which is left unwritten.
+    pub fn pitr_recovery_period(&self) -> Option<u32> {
+        let days = self.dynamodb_pitr_recovery_days;
+        (self.dynamodb_point_in_time_recovery_enabled && days != DEFAULT_PITR_RECOVERY_DAYS)
+            .then_some(days)
+    }
+
+    /// What synth says about a valid configuration without refusing it, one sentence each:
+    /// combinations whose behaviour AWS does not document, and alarms that notify no one
+    /// (see `warnings`).
     pub fn warnings(&self) -> Vec<String> {
         warnings::of(self)
     }

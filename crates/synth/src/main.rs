@@ -3,19 +3,29 @@
 //! With no subcommand it prints the template. Exit codes: 0 success, 1 the template failed
 //! synth-time validation (a bug in a construct), 2 bad input (arguments or configuration).
 //! Errors go to stderr only, so `synth > stack.yaml` never leaves half a template behind.
-//! The subcommands `diff`, `changeset-report`, `cost`, `capacity` and `stack-facts` document
-//! their own exit codes.
+//! The subcommands `diff`, `changeset-report`, `cost`, `capacity`, `stack-facts` and
+//! `completions` document their own exit codes. The configuration options may come before
+//! `cost` and `capacity` too (`synth --preset prod cost`).
 
 mod commands;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use synth::config::Config;
 
 use commands::ConfigArgs;
+
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SYNTH_GIT_COMMIT"),
+    ")"
+);
 
 /// Synthesize the Kinesis → Lambda → DynamoDB pipeline as a CloudFormation template.
 ///
@@ -24,18 +34,18 @@ use commands::ConfigArgs;
 #[derive(Debug, Parser)]
 #[command(
     name = "synth",
-    version,
+    version = VERSION,
     about,
     long_about = None,
-    after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true
+    after_help = AFTER_HELP
 )]
 struct Cli {
     /// Review and estimate instead of printing the template.
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Where the configuration comes from.
+    /// Where the configuration comes from (also for cost and capacity, before or after
+    /// their name).
     #[command(flatten)]
     config: ConfigArgs,
 
@@ -64,6 +74,21 @@ enum Command {
     Capacity(commands::capacity::CapacityArgs),
     #[command(name = "stack-facts")]
     StackFacts(commands::stack_facts::StackFactsArgs),
+    Completions(commands::completions::CompletionsArgs),
+}
+
+impl Command {
+    /// The name the user typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Diff(_) => "diff",
+            Command::ChangesetReport(_) => "changeset-report",
+            Command::Cost(_) => "cost",
+            Command::Capacity(_) => "capacity",
+            Command::StackFacts(_) => "stack-facts",
+            Command::Completions(_) => "completions",
+        }
+    }
 }
 
 const AFTER_HELP: &str = "Examples:
@@ -80,8 +105,11 @@ const AFTER_HELP: &str = "Examples:
   synth capacity --preset high-throughput    the ceiling in events/s and its bottleneck
   synth stack-facts capabilities cfn-out/stack.json
                                               what tools/stack.sh reads (synth stack-facts --help)
+  synth completions bash > ~/.local/share/bash-completion/completions/synth
+                                              shell completions (also zsh, fish, elvish, powershell)
 
-Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration.
+Exit status: 0 ok, 1 the template failed validation, 2 bad arguments or configuration
+(an --out-dir that cannot be written included).
 synth diff: 0 equal, 1 different, 2 a file cannot be read or is not a template.";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,25 +118,109 @@ enum OutputFormat {
     Json,
 }
 
+/// Why printing or writing the template failed, which decides the exit status.
+enum Failure {
+    /// The template failed validation: a bug in a construct (exit 1).
+    Invalid(cfn::SynthErrors),
+    /// The output could not be written: a bad `--out-dir` or stdout (exit 2).
+    Write(String),
+}
+
+impl From<cfn::SynthErrors> for Failure {
+    fn from(errors: cfn::SynthErrors) -> Self {
+        Failure::Invalid(errors)
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return refused(err),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(err) => match commands::misused_set(std::env::args().skip(1)) {
-            Some(message) if err.use_stderr() => {
-                eprintln!("error: {message}");
+        Err(err) => return refused(err),
+    };
+    match cli.command {
+        Some(command) => {
+            if let Some(flag) = template_flag(&matches) {
+                eprintln!(
+                    "error: {flag} is for printing the template and goes without a \
+                     subcommand; `synth {name}` takes its own options after its name \
+                     (synth {name} --help)",
+                    name = command.name()
+                );
                 return ExitCode::from(2);
             }
-            _ => err.exit(),
-        },
-    };
-    match &cli.command {
-        Some(Command::Diff(args)) => return commands::diff::run(args),
-        Some(Command::ChangesetReport(args)) => return commands::changeset::run(args),
-        Some(Command::Cost(args)) => return commands::cost::run(args),
-        Some(Command::Capacity(args)) => return commands::capacity::run(args),
-        Some(Command::StackFacts(args)) => return commands::stack_facts::run(args),
-        None => {}
+            run(command, cli.config)
+        }
+        None => synthesize(&cli),
     }
+}
+
+/// clap's refusal, or ours when a `--set` word explains it better.
+fn refused(err: clap::Error) -> ExitCode {
+    match commands::misused_set(std::env::args().skip(1)) {
+        Some(message) if err.use_stderr() => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        _ => err.exit(),
+    }
+}
+
+/// The first option only printing the template reads that was given on the command line.
+fn template_flag(matches: &ArgMatches) -> Option<&'static str> {
+    [
+        ("format", "--format"),
+        ("out_dir", "--out-dir"),
+        ("get", "--get"),
+    ]
+    .into_iter()
+    .find(|(id, _)| matches.value_source(id) == Some(ValueSource::CommandLine))
+    .map(|(_, flag)| flag)
+}
+
+/// Runs a subcommand; `before` is the configuration given before its name.
+fn run(command: Command, before: ConfigArgs) -> ExitCode {
+    let configured = |own: ConfigArgs| {
+        before.clone().then(own).map_err(|message| {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        })
+    };
+    match command {
+        Command::Cost(mut args) => match configured(args.config) {
+            Ok(config) => {
+                args.config = config;
+                commands::cost::run(&args)
+            }
+            Err(code) => code,
+        },
+        Command::Capacity(mut args) => match configured(args.config) {
+            Ok(config) => {
+                args.config = config;
+                commands::capacity::run(&args)
+            }
+            Err(code) => code,
+        },
+        _ if !before.is_empty() => {
+            eprintln!(
+                "error: --preset, --config and --set configure the stack (the template, cost \
+                 and capacity); `synth {}` takes none of them",
+                command.name()
+            );
+            ExitCode::from(2)
+        }
+        Command::Diff(args) => commands::diff::run(&args),
+        Command::ChangesetReport(args) => commands::changeset::run(&args),
+        Command::StackFacts(args) => commands::stack_facts::run(&args),
+        Command::Completions(args) => commands::completions::run(&args, &mut Cli::command()),
+    }
+}
+
+/// Prints or writes the template.
+fn synthesize(cli: &Cli) -> ExitCode {
     let config = match cli.config.load() {
         Ok(config) => config,
         Err(code) => return code,
@@ -125,9 +237,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
+        Err(Failure::Invalid(errors)) => {
+            eprintln!("error: {errors}");
             ExitCode::from(1)
+        }
+        Err(Failure::Write(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
         }
     }
 }
@@ -145,32 +261,57 @@ fn print_value(config: &Config, key: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print(template: &cfn::Template, format: OutputFormat) -> anyhow::Result<()> {
-    let format = match format {
-        OutputFormat::Yaml => cfn::Format::Yaml,
-        OutputFormat::Json => cfn::Format::Json,
+fn print(template: &cfn::Template, format: OutputFormat) -> Result<(), Failure> {
+    let yaml = template.render(cfn::Format::Yaml)?;
+    warn(&deploy_warnings(&yaml));
+    let body = match format {
+        OutputFormat::Yaml => yaml.body,
+        OutputFormat::Json => template.render(cfn::Format::Json)?.body,
     };
-    let rendered = template.render(format)?;
-    warn(&rendered.warnings);
-    commands::print_stdout(&rendered.body)?;
-    Ok(())
+    commands::print_stdout(&body)
+        .map_err(|err| Failure::Write(format!("cannot write the template: {err}")))
 }
 
-fn write_files(template: &cfn::Template, dir: &Path) -> anyhow::Result<()> {
-    use anyhow::Context;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, format) in [
-        ("stack.yaml", cfn::Format::Yaml),
-        ("stack.json", cfn::Format::Json),
-    ] {
-        let rendered = template.render(format)?;
-        warn(&rendered.warnings);
+fn write_files(template: &cfn::Template, dir: &Path) -> Result<(), Failure> {
+    let yaml = template.render(cfn::Format::Yaml)?;
+    let json = template.render(cfn::Format::Json)?;
+    warn(&deploy_warnings(&yaml));
+    std::fs::create_dir_all(dir).map_err(|err| {
+        Failure::Write(format!(
+            "--out-dir {}: cannot create the directory: {err}",
+            dir.display()
+        ))
+    })?;
+    for (name, body) in [("stack.yaml", &yaml.body), ("stack.json", &json.body)] {
         let path = dir.join(name);
-        std::fs::write(&path, rendered.body)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, body).map_err(|err| {
+            Failure::Write(format!("--out-dir: cannot write {}: {err}", path.display()))
+        })?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// What a deployer should know about the template, judged on its YAML, the body
+/// `make deploy` uploads (tools/stack.sh). cfn's own size advice measures whichever format
+/// was rendered and names only the aws CLI; this one replaces it.
+fn deploy_warnings(yaml: &cfn::Rendered) -> Vec<String> {
+    let mut warnings: Vec<String> = yaml
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("--template-body"))
+        .cloned()
+        .collect();
+    let size = yaml.body.len();
+    if size > cfn::INLINE_BODY_LIMIT {
+        warnings.push(format!(
+            "the template is {size} bytes as YAML, over CloudFormation's {}-byte limit for a \
+             template sent inline, so it is deployed through S3 (--template-url): `make \
+             deploy` uploads it to the artifact bucket for you",
+            cfn::INLINE_BODY_LIMIT
+        ));
+    }
+    warnings
 }
 
 fn warn(warnings: &[String]) {

@@ -320,10 +320,293 @@ fn help_mentions_the_subcommands_and_their_flags() {
     );
 }
 
+/// `synth --preset prod cost` used to be refused though `synth cost --preset prod` worked:
+/// the configuration options are the same before and after `cost` and `capacity`, and the
+/// `--set`s apply in command-line order.
 #[test]
-fn top_level_flags_do_not_mix_with_subcommands() {
-    let output = synth(&["--preset", "prod", "cost"]);
+fn configuration_options_work_before_and_after_cost_and_capacity() {
+    for command in ["cost", "capacity"] {
+        let before = synth(&[
+            "--preset",
+            "prod",
+            "--set",
+            "lambda_memory_size=512",
+            command,
+        ]);
+        let after = synth(&[
+            command,
+            "--preset",
+            "prod",
+            "--set",
+            "lambda_memory_size=512",
+        ]);
+        let split = synth(&[
+            "--preset",
+            "prod",
+            command,
+            "--set",
+            "lambda_memory_size=512",
+        ]);
+        assert!(before.status.success(), "{command}: {}", stderr(&before));
+        assert!(!before.stdout.is_empty());
+        assert_eq!(before.stdout, after.stdout, "{command}");
+        assert_eq!(before.stdout, split.stdout, "{command}");
+        let default = synth(&[command]);
+        assert_ne!(
+            before.stdout, default.stdout,
+            "{command}: the options were ignored"
+        );
+    }
+    let shards = |args: &[&str]| -> serde_json::Value {
+        let output = synth(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let estimate: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        estimate["load"]["shards"].clone()
+    };
+    let order = [
+        "--set",
+        "kinesis_shard_count=2",
+        "cost",
+        "--set",
+        "kinesis_shard_count=3",
+        "--format",
+        "json",
+    ];
+    assert_eq!(shards(&order), 3, "the later --set wins");
+    // The same preset on both sides is one preset; two different ones are refused.
+    let same = synth(&["--preset", "prod", "cost", "--preset", "prod"]);
+    assert!(same.status.success(), "{}", stderr(&same));
+    let twice = synth(&["--preset", "prod", "cost", "--preset", "dev"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert_eq!(
+        stderr(&twice),
+        "error: --preset is given twice, \"prod\" before the subcommand and \"dev\" after \
+         it; give it once\n"
+    );
+}
+
+/// Options that only printing the template reads, or the configuration before a subcommand
+/// that takes none, are refused rather than ignored.
+#[test]
+fn template_options_before_a_subcommand_are_refused_naming_them() {
+    for (args, expected) in [
+        (
+            &["--format", "json", "cost"][..],
+            "error: --format is for printing the template and goes without a subcommand; \
+             `synth cost` takes its own options after its name",
+        ),
+        (
+            &["--out-dir", "cfn-out", "capacity"][..],
+            "error: --out-dir is for printing the template",
+        ),
+        (
+            &["--preset", "prod", "diff", "a.yaml", "b.yaml"][..],
+            "error: --preset, --config and --set configure the stack (the template, cost and \
+             capacity); `synth diff` takes none of them",
+        ),
+        (
+            &["--set", "lambda_memory_size=512", "completions", "bash"][..],
+            "`synth completions` takes none of them",
+        ),
+    ] {
+        let output = synth(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// `--set =5` used to suggest `--set =5=1024`.
+#[test]
+fn a_set_with_an_empty_key_says_the_key_is_missing() {
+    for (arg, example) in [
+        ("=5", "lambda_memory_size=5"),
+        ("=", "lambda_memory_size=1024"),
+    ] {
+        for args in [&["--set", arg][..], &["cost", "--set", arg][..]] {
+            let output = synth(args);
+            assert_eq!(output.status.code(), Some(2), "{args:?}");
+            assert!(output.stdout.is_empty());
+            assert_eq!(
+                stderr(&output),
+                format!(
+                    "error: --set {arg:?} has an empty key before the `=`; name the key, e.g. \
+                     --set {example}\n"
+                ),
+                "{args:?}"
+            );
+        }
+    }
+}
+
+/// The help reserves exit 1 for a template that fails validation; a directory that cannot
+/// be written is a bad argument (2), named in the message, and nothing is half written.
+#[test]
+fn an_out_dir_that_cannot_be_written_exits_2_naming_it() {
+    let file = std::env::temp_dir().join(format!("synth-out-file-{}", std::process::id()));
+    std::fs::write(&file, "not a directory").unwrap();
+    let inside = file.join("cfn-out");
+    for dir in [&file, &inside] {
+        let output = synth(&["--out-dir", dir.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!(
+                "error: --out-dir {}: cannot create the directory",
+                dir.display()
+            )),
+            "{message}"
+        );
+        assert!(!message.contains("wrote "), "{message}");
+    }
+    std::fs::remove_file(&file).ok();
+    let help = String::from_utf8(synth(&["--help"]).stdout).unwrap();
+    assert!(
+        help.contains("2 bad arguments or configuration\n(an --out-dir that cannot be written"),
+        "{help}"
+    );
+}
+
+/// `us-east-9` looks like a region but is none: exit 2 naming the key, the value and the
+/// regions it may have meant.
+#[test]
+fn a_region_aws_does_not_have_exits_2_naming_key_and_value() {
+    let output = synth(&["--set", "region=us-east-9"]);
     assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    assert_eq!(
+        stderr(&output),
+        "error: region must be one of the aws partition's regions, such as us-east-1, \
+         us-east-2, got \"us-east-9\" (from --set region=us-east-9)\n"
+    );
+    for region in ["cn-north-1", "us-gov-west-1", "ap-southeast-7"] {
+        let output = synth(&["--set", &format!("region={region}"), "--get", "region"]);
+        assert!(output.status.success(), "{region}: {}", stderr(&output));
+    }
+}
+
+/// `--version` names the crate's version and the commit it was built from (build.rs), or
+/// `unknown` when the source is no git checkout.
+#[test]
+fn version_names_the_crate_version_and_the_commit() {
+    let output = synth(&["--version"]);
+    assert!(output.status.success());
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("synth {} (commit {commit})\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// `synth completions SHELL` prints a script that knows the subcommands and their options.
+#[test]
+fn completions_are_printed_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F _synth"),
+        ("zsh", "#compdef synth"),
+        ("fish", "complete -c synth"),
+        ("elvish", "edit:completion:arg-completer[synth]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = synth(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains(marker), "{shell} lacks {marker:?}");
+        for word in ["changeset-report", "events-per-second", "completions"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let unknown = synth(&["completions", "tcsh"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("tcsh"), "{}", stderr(&unknown));
+    let help = String::from_utf8(synth(&["--help"]).stdout).unwrap();
+    assert!(help.contains("completions"), "{help}");
+    assert!(help.contains("synth completions bash"), "{help}");
+}
+
+/// Every stack has alarms; without sns_email_endpoint they notify no one, which synth says
+/// for a production stack once with the template (as its other warnings), naming the key, and never with `--get`.
+#[test]
+fn alarms_without_an_address_are_warned_about_naming_the_key() {
+    let unheard = |output: &std::process::Output| -> Vec<String> {
+        stderr(output)
+            .lines()
+            .filter(|l| l.contains("alarms notify no one"))
+            .map(str::to_owned)
+            .collect()
+    };
+    // dev's alarms feed its dashboard; only production says where its alarms should go.
+    let dev = synth(&[]);
+    assert!(dev.status.success(), "{}", stderr(&dev));
+    assert!(unheard(&dev).is_empty(), "{}", stderr(&dev));
+    for args in [
+        &["--preset", "prod"][..],
+        &["--preset", "prod", "--format", "json"][..],
+    ] {
+        let output = synth(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            unheard(&output),
+            [
+                "warning: the stack's alarms notify no one: sns_email_endpoint is empty, so no \
+              alert topic is created; set sns_email_endpoint = \"ops@example.com\" (or pass \
+              the address at deploy time: make deploy ALERT_EMAIL=...)"
+            ],
+            "{args:?}"
+        );
+    }
+    let heard = synth(&[
+        "--preset",
+        "prod",
+        "--set",
+        "sns_email_endpoint=ops@example.com",
+    ]);
+    assert!(heard.status.success());
+    assert!(unheard(&heard).is_empty(), "{}", stderr(&heard));
+    let get = synth(&["--preset", "prod", "--get", "region"]);
+    assert!(stderr(&get).is_empty(), "{}", stderr(&get));
+}
+
+/// CloudFormation takes 51,200 bytes inline; `make deploy` uploads the YAML and sends a
+/// larger one through S3. The warning measures that YAML, whatever --format prints, once
+/// (also with --out-dir, which writes both), and says `make deploy` takes care of it.
+#[test]
+fn the_size_warning_measures_the_yaml_that_is_deployed() {
+    let size_lines = |output: &std::process::Output| -> Vec<String> {
+        stderr(output)
+            .lines()
+            .filter(|l| l.contains("51200") || l.contains("51,200"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let yaml = synth(&[]);
+    let size = yaml.stdout.len();
+    assert!(size > 51_200, "the dev template is over the limit: {size}");
+    let expected = format!(
+        "warning: the template is {size} bytes as YAML, over CloudFormation's 51200-byte limit \
+         for a template sent inline, so it is deployed through S3 (--template-url): `make \
+         deploy` uploads it to the artifact bucket for you"
+    );
+    let json = synth(&["--format", "json"]);
+    assert!(json.stdout.len() > size, "pretty JSON is the larger body");
+    let dir = std::env::temp_dir().join(format!("synth-size-{}", std::process::id()));
+    let written = synth(&["--out-dir", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    for output in [&yaml, &json, &written] {
+        assert!(output.status.success(), "{}", stderr(output));
+        assert_eq!(size_lines(output), std::slice::from_ref(&expected));
+    }
 }
 
 /// Tumbling windows with a setting whose behaviour with them AWS does not document: the

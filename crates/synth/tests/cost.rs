@@ -75,14 +75,14 @@ fn dev_cost_matches_a_hand_calculation() {
     // 3,000 per window end (platform 700 + the business EMF lines 2,000 + summary 300) and
     // 250 bytes per hundredth stored record; 14 days of the month kept; 5 EMF metrics, the
     // business ones (Revenue, Purchases, WindowEvents of 6 event types) and 2 shard-level
-    // metrics on 1 shard; the mapping's 6 EventCount metrics; 11 standard alarms; 1
+    // metrics on 1 shard; the mapping's 6 EventCount metrics; 13 standard alarms; 1
     // dashboard.
     let log_gb = (invocations * 1450.0 + window_ends * 3000.0 + events / 100.0 * 250.0) / gib;
     let cloudwatch = log_gb * P.logs_ingest_gb
         + log_gb * f64::from(dev.cloudwatch_log_retention_days) / (730.0 / 24.0)
             * P.logs_storage_gb_month
         + (5.0 + 8.0 + 2.0 * shards + 6.0) * P.cloudwatch_metric_month
-        + 11.0 * P.cloudwatch_alarm_standard_month
+        + 13.0 * P.cloudwatch_alarm_standard_month
         + P.cloudwatch_dashboard_month;
 
     // SQS: no invalid events, no dead letters.
@@ -257,4 +257,30 @@ fn every_preset_has_an_estimate() {
             estimate.warnings
         );
     }
+}
+
+/// `--events-per-second 1e308` used to exit 0 with a NaN total (`"total_usd": null`): a
+/// rate past ten million a second is refused with exit 2, naming the flag and the limit.
+#[test]
+fn an_overflowing_rate_exits_2_and_prints_no_total() {
+    for rate in ["1e308", "inf", "NaN", "10000001"] {
+        for format in ["table", "json"] {
+            let output = synth(&["cost", "--events-per-second", rate, "--format", format]);
+            let message = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{rate}: {message}");
+            assert!(output.stdout.is_empty(), "{rate} printed an estimate");
+            assert!(
+                message.starts_with(
+                    "error: events per second (--events-per-second) must be a number between \
+                     0 and 10000000"
+                ),
+                "{message}"
+            );
+        }
+    }
+    let most = json_estimate(&["--events-per-second", "10000000"]);
+    assert!(
+        most["total_usd"].as_f64().is_some_and(f64::is_finite),
+        "{most}"
+    );
 }

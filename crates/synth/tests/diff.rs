@@ -88,8 +88,8 @@ fn dev_to_prod_names_every_changed_resource() {
         .collect();
     // Exact, so a change to the stack that widens or narrows the gap between the presets is
     // looked at: update the numbers when the stack changes on purpose.
-    assert_eq!(all.len(), 35, "resources in dev: {all:?}");
-    assert_eq!(expected.len(), 33, "resources differing: {expected:?}");
+    assert_eq!(all.len(), 37, "resources in dev: {all:?}");
+    assert_eq!(expected.len(), 35, "resources differing: {expected:?}");
 
     let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -555,4 +555,154 @@ fn a_new_undocumented_window_combination_is_warned_about() {
     for path in [plain, windowed] {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// A key given twice is refused at its second occurrence, with its name, however far it
+/// is from the mapping's first key (serde_yaml alone names that first key's line).
+#[test]
+fn a_duplicate_key_is_reported_at_its_own_line() {
+    let dev = std::fs::read_to_string(repo_root().join("templates/dev.yaml")).unwrap();
+    let duplicated = dev.replacen(
+        "  DeadLetterQueue:\n",
+        "  EventStream:\n    Type: AWS::SQS::Queue\n  DeadLetterQueue:\n",
+        1,
+    );
+    let line = duplicated
+        .lines()
+        .position(|l| l == "  EventStream:")
+        .map(|first| {
+            first
+                + 2
+                + duplicated
+                    .lines()
+                    .skip(first + 1)
+                    .position(|l| l == "  EventStream:")
+                    .unwrap()
+        })
+        .unwrap();
+    assert!(line > 100, "the duplicate is far down: line {line}");
+    let path = std::env::temp_dir().join(format!("synth-diff-dup-{}.yaml", std::process::id()));
+    std::fs::write(&path, duplicated).unwrap();
+    let output = synth(&["diff", "templates/dev.yaml", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: {}: not valid YAML: Resources: duplicate entry with key \"EventStream\" at \
+             line {line} column 3\n",
+            path.display()
+        )
+    );
+}
+
+/// 200 KB of nested brackets used to take serde_yaml tens of seconds to refuse; now the
+/// nesting is measured first and refused at the first bracket past 128 levels.
+#[test]
+fn a_file_of_deeply_nested_brackets_is_refused_naming_the_depth() {
+    let dir = std::env::temp_dir();
+    let lists = dir.join(format!("synth-diff-lists-{}.yaml", std::process::id()));
+    let objects = dir.join(format!("synth-diff-objects-{}.json", std::process::id()));
+    std::fs::write(&lists, "[".repeat(100_000) + &"]".repeat(100_000)).unwrap();
+    std::fs::write(
+        &objects,
+        r#"{"a":"#.repeat(33_000) + "1" + &"}".repeat(33_000),
+    )
+    .unwrap();
+    for (path, column) in [(&lists, 129), (&objects, 641)] {
+        let output = synth(&["diff", path.to_str().unwrap(), "templates/dev.yaml"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: {}: nested more than 128 levels deep at line 1 column {column}; a \
+                 CloudFormation template never is\n",
+                path.display()
+            )
+        );
+        std::fs::remove_file(path).ok();
+    }
+}
+
+/// The JSON form holds the same changes as the text a reviewer reads: every resource with
+/// its marker, every property path, the summary, the IAM rows, and the same exit status.
+#[test]
+fn the_json_form_parses_and_holds_the_text_forms_changes() {
+    let args = ["diff", "templates/dev.yaml", "templates/prod.yaml"];
+    let text = synth(&args);
+    let json = synth(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(json.status.code(), Some(1), "{}", stderr(&json));
+    assert_eq!(json.status.code(), text.status.code());
+    let document: Value = serde_json::from_slice(&json.stdout).expect("one JSON document");
+    let text = stdout(&text);
+    assert_eq!(document["format_version"], 1);
+    assert_eq!(document["old"], "templates/dev.yaml");
+    assert_eq!(document["new"], "templates/prod.yaml");
+    assert_eq!(document["equal"], false);
+    assert_eq!(
+        text.lines().nth(1),
+        document["summary"].as_str(),
+        "the summary line"
+    );
+    let resources = document["resources"].as_array().expect("resources");
+    // `[~] AWS::Kinesis::Stream EventStream (replace)`; entries are `[~] Name`.
+    let listed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('[') && l.contains(" AWS::"))
+        .collect();
+    let marker = |change: &Value| match change.as_str() {
+        Some("added") => "+",
+        Some("removed") => "-",
+        _ => "~",
+    };
+    for resource in resources {
+        let line = format!(
+            "[{}] {} {}",
+            marker(&resource["change"]),
+            resource["type"].as_str().unwrap(),
+            resource["logical_id"].as_str().unwrap()
+        );
+        assert!(
+            listed
+                .iter()
+                .any(|l| *l == line || l.starts_with(&format!("{line} "))),
+            "{line} is not in the text"
+        );
+        for change in resource["changes"].as_array().unwrap() {
+            let path = change["path"].as_str().unwrap();
+            assert!(
+                text.contains(&format!(" {path}: ")),
+                "{line}: {path} is not in the text"
+            );
+        }
+    }
+    assert_eq!(listed.len(), resources.len(), "{listed:#?}");
+    let iam = &document["iam"];
+    let rows = iam["added"].as_array().unwrap().len() + iam["removed"].as_array().unwrap().len();
+    let table = text.split("IAM statement changes\n").nth(1).map_or(0, |t| {
+        t.lines().skip(1).take_while(|l| !l.is_empty()).count()
+    });
+    assert_eq!(rows, table, "one IAM row each");
+    for (name, section) in [("Outputs", "outputs"), ("Parameters", "parameters")] {
+        for entry in document[section].as_array().unwrap() {
+            let line = format!(
+                "[{}] {}",
+                marker(&entry["change"]),
+                entry["name"].as_str().unwrap()
+            );
+            assert!(text.contains(&line), "{name}: {line} is not in the text");
+        }
+    }
+    // Equal templates: an empty document and exit 0.
+    let same = synth(&[
+        "diff",
+        "templates/dev.yaml",
+        "templates/dev.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    let document: Value = serde_json::from_slice(&same.stdout).unwrap();
+    assert_eq!(document["equal"], true);
+    assert_eq!(document["resources"], serde_json::json!([]));
 }

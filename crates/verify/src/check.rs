@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 
+use crate::books;
 use crate::error::Error;
 use crate::letters::{Letter, Wanted};
 use crate::logs;
@@ -135,10 +136,18 @@ pub async fn wait(
     }
     let waited = started.elapsed();
     let logs = logs::check(config, &stack.log_group, sent.started_ms - LOG_MARGIN_MS).await?;
+    let books = books::read(
+        config,
+        &stack.deployed,
+        &stack.function_name,
+        sent.started_ms - LOG_MARGIN_MS,
+    )
+    .await;
     Ok(Report {
         sent: sent.clone(),
         findings,
         logs,
+        books,
         places: Places {
             table: stack.table_name.clone(),
             queue: stack.queue_url.clone(),

@@ -12,6 +12,14 @@ use crate::check;
 /// Most events one run sends: enough for a latency percentile, few enough to stay cheap.
 pub const MAX_COUNT: usize = 1_000;
 
+/// The crate's version and the git commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GIT_COMMIT"),
+    ")"
+);
+
 /// Verify a deployed pipeline end to end: send a small marked batch of events (some
 /// deliberately invalid) to the stack's stream, then check that each valid event is stored
 /// in the table under the key docs/design.md defines, each invalid one is a dead letter in the
@@ -23,7 +31,7 @@ pub const MAX_COUNT: usize = 1_000;
 /// (unless --keep); other messages in the queue are put back at once. Progress goes to
 /// stderr; the report, with the summary as its last line, to stdout.
 #[derive(Debug, Parser)]
-#[command(name = "verify", version, about, long_about, after_help = AFTER_HELP)]
+#[command(name = "verify", version = VERSION, about, long_about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// The CloudFormation stack to verify (its outputs name the stream, table, queue and
     /// log group).
@@ -157,6 +165,13 @@ fn timeout(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        use clap::CommandFactory;
+        let version = Cli::command().render_version();
+        assert!(version.contains(" (commit "), "{version}");
+    }
 
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
         let mut argv = vec!["verify"];

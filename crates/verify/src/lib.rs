@@ -17,9 +17,12 @@
 //!
 //! Only read access is used besides `kinesis:PutRecords`: what the stack's
 //! `EventReaderPolicy` (DynamoDB Query), `DeadLetterReaderPolicy` (SQS receive, delete,
-//! change visibility) and `ProducerPolicy` grant, plus `logs:FilterLogEvents`.
+//! change visibility) and `ProducerPolicy` grant, plus `logs:FilterLogEvents`, and for the
+//! mapping's books ([`books`]) `lambda:GetEventSourceMapping` on the stack's mapping and
+//! `cloudwatch:GetMetricData` (without them the books are reported as not checked).
 
 pub mod batch;
+pub mod books;
 pub mod check;
 pub mod cli;
 pub mod error;

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::batch::Expect;
+use crate::books::Books;
 use crate::latency::percentile;
 use crate::letters::Letter;
 use crate::logs::LogCheck;
@@ -119,6 +120,8 @@ pub struct Report {
     pub findings: Findings,
     /// What the function's log said.
     pub logs: LogCheck,
+    /// The event source mapping's books over the run.
+    pub books: Books,
     /// Where verify looked.
     pub places: Places,
     /// How long verify waited for the records.
@@ -256,6 +259,17 @@ impl Report {
                 count(indexes.len(), "of verify's records", "of verify's records"),
             ));
         }
+        if let Books::Counts(counts) = &self.books {
+            if counts.dropped() > 0.0 {
+                problems.push(format!(
+                    "the event source mapping {} dropped {} records during the run \
+                     (DroppedEventCount): they reached neither the function nor the \
+                     on-failure destination",
+                    counts.mapping,
+                    counts.dropped()
+                ));
+            }
+        }
         if let LogCheck::Checked { errors, examples } = &self.logs {
             if *errors > 0 {
                 problems.push(format!(
@@ -304,6 +318,14 @@ impl Report {
                 self.places.log_group
             ),
         });
+        lines.push(self.books.line());
+        if let Books::Counts(counts) = &self.books {
+            for broken in counts.broken() {
+                lines.push(format!(
+                    "verify: note: the books do not balance yet ({broken}); CloudWatch may still be publishing the run's minutes"
+                ));
+            }
+        }
         let latencies = self.latencies();
         if let (Some(p50), Some(p99)) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0))
         {
@@ -429,6 +451,7 @@ mod tests {
             sent: sent(),
             findings,
             logs,
+            books: Books::NotPublished("not read in this test".into()),
             places: Places {
                 table: "events".into(),
                 queue: "http://q/dlq".into(),

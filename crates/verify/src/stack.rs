@@ -18,8 +18,10 @@ pub struct Stack {
     pub queue_url: String,
     /// Output `LogGroupName`: the function's log.
     pub log_group: String,
-    /// Output `FunctionName`: named in messages.
+    /// Output `FunctionName`: named in messages, and whose mapping's books verify reads.
     pub function_name: String,
+    /// The stack as `deployed_stack` reads it: its mappings.
+    pub deployed: deployed_stack::Stack,
 }
 
 impl Stack {
@@ -33,6 +35,7 @@ impl Stack {
             queue_url: stack.dead_letter_queue_url()?.to_owned(),
             log_group: stack.log_group_name()?.to_owned(),
             function_name: stack.function_name()?.to_owned(),
+            deployed: stack.clone(),
         })
     }
 

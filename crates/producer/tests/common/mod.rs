@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses its part.
 
+pub mod cut;
+
 use std::collections::BTreeMap;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;

@@ -68,7 +68,7 @@ pub fn refusal(to_ms: i64, now_ms: i64, window_secs: u32, source: &str) -> Optio
 }
 
 /// The tumbling window of the stack's mapping (`deployed_stack`'s reading of
-/// ListEventSourceMappings), and where it came from; [`DEFAULT_WINDOW_SECS`] when it
+/// GetEventSourceMapping), and where it came from; [`DEFAULT_WINDOW_SECS`] when it
 /// cannot be read.
 pub async fn window_secs(config: &SdkConfig, stack: Option<&Stack>) -> (u32, String) {
     let Some(stack) = stack else {

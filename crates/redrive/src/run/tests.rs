@@ -296,7 +296,7 @@ async fn valid_letters_are_stored_under_their_first_key_and_invalid_ones_dead_le
     );
     assert!(second.all_handled());
     assert!(
-        second.problems[0].contains("raise --max-redrives"),
+        second.problems[0].text.contains("raise --max-redrives"),
         "{:?}",
         second.problems
     );
@@ -334,7 +334,7 @@ async fn records_past_retention_are_reported_expired_and_the_message_kept() {
     assert_eq!((summary.expired, summary.stored), (3, 2), "{summary}");
     assert!(!summary.all_handled());
     assert_eq!(bench.queue.bodies().len(), 1, "the message stays");
-    assert!(summary.problems[0].contains("no longer in the stream"));
+    assert!(summary.problems[0].text.contains("no longer in the stream"));
 }
 
 #[tokio::test]
@@ -464,7 +464,161 @@ async fn records_the_function_cannot_handle_fail_and_their_message_stays() {
     assert!(summary
         .problems
         .iter()
-        .any(|p| p.contains("function failed")));
+        .any(|p| p.text.contains("function failed")));
+}
+
+/// A processor whose every invocation fails, with `error(n)` for the n-th; it counts them.
+struct Failing {
+    calls: std::cell::Cell<u32>,
+    error: fn(u32) -> String,
+}
+
+impl Failing {
+    fn alike() -> Failing {
+        Failing {
+            calls: Default::default(),
+            error: |_| "the function failed (Handled): error running docker".into(),
+        }
+    }
+}
+
+impl Reprocessor for Failing {
+    async fn process(&self, _: &[Identified], _: u32) -> Result<Attempt, String> {
+        self.calls.set(self.calls.get() + 1);
+        Ok(Attempt::failed(
+            format!("req-{}", self.calls.get()),
+            (self.error)(self.calls.get()),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_processor_failing_every_invocation_alike_stops_the_run_and_says_so_once() {
+    let queue = FakeQueue::default();
+    for n in 0..5 {
+        queue.push(dead_letter_of(&record(n, valid("u")), "InvalidField"));
+    }
+    let objects = MemoryObjects::default();
+    let archived = vec![record(90, valid("a"))];
+    objects.put(
+        BUCKET,
+        &object_key(1),
+        on_failure_object(&archived, "RetryAttemptsExhausted", PayloadForm::Object),
+    );
+    let options = Options {
+        retry_pause: Duration::ZERO,
+        processor_hint: Some("run redrive with --local".into()),
+        ..Options::default()
+    };
+    let processor = Failing::alike();
+    let parts = Parts {
+        queue: &queue,
+        stream: &FakeStream::default(),
+        objects: &objects,
+        failure_bucket: Some(BUCKET),
+        processor: &processor,
+        source: &source(),
+    };
+    let summary = run(parts, &options, &mut |_| {}).await.unwrap();
+    check_totals(&summary);
+    // Two messages of three attempts each, not fifteen invocations and the archive.
+    assert_eq!(processor.calls.get(), 2 * options.attempts);
+    assert_eq!((summary.read, summary.failed), (5, 5), "{summary}");
+    assert!(!summary.all_handled());
+    assert_eq!(queue.bodies().len(), 5, "every message stays");
+    assert_eq!(summary.archive_objects, 0, "the archive is not read");
+    assert_eq!(objects.unhandled(BUCKET).len(), 1);
+    let same: Vec<&Problem> = summary
+        .problems
+        .iter()
+        .filter(|p| p.text.contains("error running docker"))
+        .collect();
+    assert_eq!(same.len(), 1, "said once: {:?}", summary.problems);
+    assert_eq!(
+        same[0].to_string(),
+        "the function failed (Handled): error running docker (6 times)"
+    );
+    assert_eq!(
+        summary.stopped.as_deref(),
+        Some(
+            "stopped after 2 messages in a row failed every invocation (6 in all) with the \
+             same error (above); the messages not tried stay in the queue and the failure \
+             archive was not read; run redrive with --local"
+        )
+    );
+}
+
+#[tokio::test]
+async fn archive_objects_failing_alike_stop_the_walk_too() {
+    let objects = MemoryObjects::default();
+    for n in 0..3 {
+        let records = vec![record(100 + u64::from(n), valid("a"))];
+        objects.put(
+            BUCKET,
+            &object_key(n),
+            on_failure_object(&records, "RetryAttemptsExhausted", PayloadForm::Object),
+        );
+    }
+    let options = Options {
+        retry_pause: Duration::ZERO,
+        ..Options::default()
+    };
+    let processor = Failing::alike();
+    let parts = Parts {
+        queue: &FakeQueue::default(),
+        stream: &FakeStream::default(),
+        objects: &objects,
+        failure_bucket: Some(BUCKET),
+        processor: &processor,
+        source: &source(),
+    };
+    let summary = run(parts, &options, &mut |_| {}).await.unwrap();
+    check_totals(&summary);
+    assert_eq!(processor.calls.get(), 2 * options.attempts);
+    assert_eq!(summary.archive_objects, 2, "{summary}");
+    assert_eq!(objects.unhandled(BUCKET).len(), 3);
+    let stopped = summary.stopped.expect("stopped");
+    assert!(
+        stopped.starts_with("stopped after 2 archive objects in a row"),
+        "{stopped}"
+    );
+    assert!(
+        stopped.ends_with("the objects not tried stay untagged"),
+        "{stopped}"
+    );
+}
+
+#[tokio::test]
+async fn failures_that_differ_do_not_stop_the_run() {
+    let queue = FakeQueue::default();
+    for n in 0..4 {
+        queue.push(dead_letter_of(&record(n, valid("u")), "InvalidField"));
+    }
+    let options = Options {
+        retry_pause: Duration::ZERO,
+        ..Options::default()
+    };
+    let processor = Failing {
+        calls: Default::default(),
+        error: |n| format!("the function timed out after {n} s"),
+    };
+    let objects = MemoryObjects::default();
+    let parts = Parts {
+        queue: &queue,
+        stream: &FakeStream::default(),
+        objects: &objects,
+        failure_bucket: None,
+        processor: &processor,
+        source: &source(),
+    };
+    let summary = run(parts, &options, &mut |_| {}).await.unwrap();
+    assert_eq!(
+        processor.calls.get(),
+        4 * options.attempts,
+        "every message is tried"
+    );
+    assert_eq!(summary.stopped, None);
+    assert_eq!(summary.failed, 4);
 }
 
 #[tokio::test]
@@ -621,8 +775,8 @@ async fn an_object_whose_records_are_not_handled_stays_untagged() {
     assert!(summary
         .problems
         .iter()
-        .any(|p| p.contains("the object stays untagged")));
-    assert!(summary.problems.iter().any(|p| p.contains("not JSON")));
+        .any(|p| p.text.contains("the object stays untagged")));
+    assert!(summary.problems.iter().any(|p| p.text.contains("not JSON")));
 }
 
 #[tokio::test]
@@ -687,7 +841,9 @@ async fn a_claim_checked_letter_is_stored_from_its_object_which_is_then_tagged()
     gone.queue.push(claim_checked(&big));
     let summary = gone.run(&Options::default()).await;
     assert_eq!(summary.expired, 1, "{summary}");
-    assert!(summary.problems[0].contains("no longer holds s3://failures/"));
+    assert!(summary.problems[0]
+        .text
+        .contains("no longer holds s3://failures/"));
     assert_eq!(gone.queue.bodies().len(), 1);
 }
 

@@ -6,18 +6,26 @@
 //! `Fn::GetAtt: "A.B"` becomes `["A", "B"]`, so two spellings of one template compare equal.
 //!
 //! JSON and YAML are read alike: a UTF-8 byte-order mark is skipped, and a mapping that
-//! names one key twice is refused in both, naming the key (JSON parsers usually keep the
-//! last one silently; CloudFormation refuses the template, so a review must not show one
-//! of its two readings). Text that starts with `{` but is not JSON is read as YAML, whose
-//! flow style (`{Resources: {Q: {Type: AWS::SQS::Queue}}}`) looks like that.
+//! names one key twice is refused in both, naming the key and the line of its second
+//! occurrence (JSON parsers usually keep the last one silently; CloudFormation refuses the
+//! template, so a review must not show one of its two readings). Text that starts with `{`
+//! but is not JSON is read as YAML, whose flow style
+//! (`{Resources: {Q: {Type: AWS::SQS::Queue}}}`) looks like that. Text nesting brackets more
+//! than 128 deep is refused before either parser reads it (see `nesting`), in linear time.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{EnumAccessDeserializer, MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
+use serde::Deserialize;
 use serde_json::{Map, Number, Value};
-use serde_yaml::value::TaggedValue;
+
+use super::nesting;
 
 /// Why a template could not be read. Every message starts with the file's name.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +59,22 @@ pub enum LoadError {
         name: String,
         /// The tag, e.g. `!Foo`.
         tag: String,
+    },
+    /// Brackets nested deeper than any template: refused before parsing, which would take
+    /// time quadratic in the depth (see `nesting`).
+    #[error(
+        "{name}: nested more than {limit} levels deep at line {line} column {column}; a \
+         CloudFormation template never is"
+    )]
+    TooDeep {
+        /// The file's name as given, or `<stdin>`.
+        name: String,
+        /// The deepest nesting read.
+        limit: usize,
+        /// The 1-based line of the bracket one level too deep.
+        line: usize,
+        /// Its 1-based column, in characters.
+        column: usize,
     },
     /// Valid YAML or JSON, but not shaped like a CloudFormation template.
     #[error("{name}: not a CloudFormation template: {reason}")]
@@ -91,6 +115,14 @@ pub fn read_template(path: &Path) -> Result<Value, LoadError> {
 /// `{` is neither, the JSON error is reported, or the YAML one for a `.yaml`/`.yml` name.
 pub fn parse_template(name: &str, text: &str) -> Result<Value, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some((line, column)) = nesting::too_deep(text, nesting::MAX_DEPTH) {
+        return Err(LoadError::TooDeep {
+            name: name.into(),
+            limit: nesting::MAX_DEPTH,
+            line,
+            column,
+        });
+    }
     let document = if text.trim_start().starts_with('{') {
         match parse_json(text) {
             Ok(document) => document,
@@ -135,15 +167,19 @@ fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
 }
 
 fn parse_yaml(name: &str, text: &str) -> Result<Value, LoadError> {
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| syntax(name, "YAML", &error))?;
-    from_yaml(yaml, &Trail::Root).map_err(|error| match error {
-        Unreadable::Tag(tag) => LoadError::Tag {
-            name: name.into(),
-            tag,
-        },
-        Unreadable::Duplicate(message) => syntax(name, "YAML", &message),
-    })
+    let unknown_tag = Cell::new(None);
+    let reader = Yaml {
+        unknown_tag: &unknown_tag,
+    };
+    reader
+        .deserialize(serde_yaml::Deserializer::from_str(text))
+        .map_err(|error| match unknown_tag.take() {
+            Some(tag) => LoadError::Tag {
+                name: name.into(),
+                tag,
+            },
+            None => syntax(name, "YAML", &error),
+        })
 }
 
 /// Where in a document a value sits, for naming a duplicate key's mapping the way
@@ -174,6 +210,41 @@ fn duplicate(trail: &Trail, key: &str) -> String {
     }
 }
 
+/// The scalar methods of a `Visitor` whose value is a `serde_json::Value`, the same for
+/// the JSON and the YAML reader: booleans, numbers (a float JSON cannot hold is null, as
+/// `serde_json` makes it), strings and null.
+macro_rules! scalar_visits {
+    () => {
+        fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+            Ok(Value::Bool(value))
+        }
+
+        fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+            Ok(Value::String(value.to_owned()))
+        }
+
+        fn visit_string<E>(self, value: String) -> Result<Value, E> {
+            Ok(Value::String(value))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    };
+}
+
 /// Reads a JSON value as `serde_json::Value` does, except that a mapping naming one key
 /// twice is an error rather than its last value.
 struct Strict<'a>(&'a Trail<'a>);
@@ -193,33 +264,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-
-    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
+    scalar_visits!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
@@ -242,54 +287,141 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 }
 
-/// Why a parsed YAML document cannot be converted.
-enum Unreadable {
-    /// A tag that is not a CloudFormation short form.
-    Tag(String),
-    /// Two keys that are different YAML (`1` and `'1'`) but the same template key.
-    Duplicate(String),
+/// Reads a YAML value straight into JSON: short-form tags become long-form intrinsics, and a
+/// mapping naming one key twice is an error raised while its second key is read, so
+/// serde_yaml places it at that key (`at line 4 column 3`), not at the mapping's start.
+/// An unsupported tag is left in `unknown_tag` for [`LoadError::Tag`].
+#[derive(Clone, Copy)]
+struct Yaml<'a> {
+    unknown_tag: &'a Cell<Option<String>>,
 }
 
-/// Converts YAML to JSON, turning short-form tags into long-form intrinsics.
-fn from_yaml(yaml: serde_yaml::Value, trail: &Trail) -> Result<Value, Unreadable> {
-    use serde_yaml::Value as Y;
-    Ok(match yaml {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => yaml_number(&n),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(index, item)| from_yaml(item, &Trail::Index(trail, index)))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(mapping) => {
-            let mut out = Map::new();
-            for (key, value) in mapping {
-                let key = yaml_key(key);
-                if out.contains_key(&key) {
-                    return Err(Unreadable::Duplicate(duplicate(trail, &key)));
-                }
-                let value = from_yaml(value, &Trail::Key(trail, &key))?;
-                out.insert(key, value);
-            }
-            Value::Object(out)
+impl<'de> DeserializeSeed<'de> for Yaml<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Yaml<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+
+    scalar_visits!();
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
         }
-        Y::Tagged(tagged) => long_form(*tagged, trail)?,
-    })
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key_seed(YamlKey { seen: &out })? {
+            let value = map.next_value_seed(self)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        let (tag, contents): (String, _) = data.variant()?;
+        let inner = contents.newtype_variant_seed(self)?;
+        long_form(&tag, inner).ok_or_else(|| {
+            let shown = format!("!{}", tag.strip_prefix('!').unwrap_or(&tag));
+            let error = de::Error::custom(format!("unsupported YAML tag {shown}"));
+            self.unknown_tag.set(Some(shown));
+            error
+        })
+    }
 }
 
-fn yaml_number(n: &serde_yaml::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::from(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::from(u)
-    } else {
-        n.as_f64()
-            .and_then(Number::from_f64)
-            .map_or(Value::Null, Value::Number)
+/// Reads a mapping key as its template key ([`yaml_key`]), refusing one `seen` already.
+struct YamlKey<'a> {
+    seen: &'a Map<String, Value>,
+}
+
+impl YamlKey<'_> {
+    fn fresh<E: de::Error>(self, key: String) -> Result<String, E> {
+        if self.seen.contains_key(&key) {
+            Err(E::custom(duplicate(&Trail::Root, &key)))
+        } else {
+            Ok(key)
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for YamlKey<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for YamlKey<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping key")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<String, E> {
+        self.fresh(value.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<String, E> {
+        self.fresh(serde_yaml::Number::from(value).to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<String, E> {
+        self.fresh(serde_yaml::Number::from(value).to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<String, E> {
+        self.fresh(serde_yaml::Number::from(value).to_string())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<String, E> {
+        self.fresh(value.to_owned())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        self.fresh("null".to_owned())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<String, E> {
+        self.fresh("null".to_owned())
+    }
+
+    // Keys that are collections or tagged: rare, spelled as YAML.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<String, A::Error> {
+        let key = serde_yaml::Value::deserialize(SeqAccessDeserializer::new(seq))?;
+        self.fresh(yaml_key(key))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+        let key = serde_yaml::Value::deserialize(MapAccessDeserializer::new(map))?;
+        self.fresh(yaml_key(key))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<String, A::Error> {
+        let key = serde_yaml::Value::deserialize(EnumAccessDeserializer::new(data))?;
+        self.fresh(yaml_key(key))
     }
 }
 
@@ -328,20 +460,20 @@ const FUNCTIONS: &[&str] = &[
     "Length",
 ];
 
-fn long_form(tagged: TaggedValue, trail: &Trail) -> Result<Value, Unreadable> {
-    let tag = tagged.tag.to_string();
+/// The long form of a short-form tag (`Ref`, `GetAtt`, `Sub`, ... without the `!`) over
+/// its value; `None` for a tag CloudFormation does not define.
+fn long_form(tag: &str, inner: Value) -> Option<Value> {
     let name = tag.trim_start_matches('!');
-    let inner = from_yaml(tagged.value, trail)?;
     let (key, value) = match name {
         "Ref" => ("Ref".to_owned(), inner),
         "Condition" => ("Condition".to_owned(), inner),
         "GetAtt" => ("Fn::GetAtt".to_owned(), get_att_list(inner)),
         _ if FUNCTIONS.contains(&name) => (format!("Fn::{name}"), inner),
-        _ => return Err(Unreadable::Tag(tag)),
+        _ => return None,
     };
     let mut map = Map::new();
     map.insert(key, value);
-    Ok(Value::Object(map))
+    Some(Value::Object(map))
 }
 
 /// `A.B` (or `A.B.C` for nested attributes) as `["A", "B"]` / `["A", "B.C"]`.
@@ -523,7 +655,8 @@ mod tests {
             (
                 "t.yaml",
                 "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n  Q:\n    Type: AWS::SNS::Topic\n",
-                "t.yaml: not valid YAML: Resources: duplicate entry with key \"Q\" at line 2",
+                "t.yaml: not valid YAML: Resources: duplicate entry with key \"Q\" at line 4 \
+                 column 3",
             ),
             (
                 "t.yaml",
@@ -541,6 +674,74 @@ mod tests {
             let message = parse_template(name, text).unwrap_err().to_string();
             assert!(message.starts_with(expected), "{text}: {message}");
         }
+    }
+
+    /// serde_yaml alone names the mapping's first key's line; a reviewer needs the second
+    /// occurrence's, which may be hundreds of lines further down.
+    #[test]
+    fn a_duplicate_yaml_key_is_reported_at_its_own_line() {
+        let text = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      \
+                    QueueName: a\n      DelaySeconds: 1\n      QueueName: b\n  T:\n    \
+                    Type: AWS::SNS::Topic\n  Q:\n    Type: AWS::SNS::Topic\n";
+        let message = parse_template("t.yaml", text).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "t.yaml: not valid YAML: Resources.Q.Properties: duplicate entry with key \
+             \"QueueName\" at line 7 column 7"
+        );
+        let fixed = text.replacen("QueueName: b", "MessageRetentionPeriod: 60", 1);
+        let message = parse_template("t.yaml", &fixed).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "t.yaml: not valid YAML: Resources: duplicate entry with key \"Q\" at line 10 \
+             column 3"
+        );
+        let tagged =
+            "Resources:\n  Q:\n    Type: A\n    Properties:\n      N: !Sub [a, {x: 1, x: 2}]\n";
+        let message = parse_template("t.yaml", tagged).unwrap_err().to_string();
+        assert!(
+            message.ends_with("duplicate entry with key \"x\" at line 5 column 26"),
+            "{message}"
+        );
+    }
+
+    /// 100,000 nested brackets took serde_yaml's parser tens of seconds before it reached
+    /// its depth limit; they are refused at the first bracket past 128, JSON and YAML alike.
+    #[test]
+    fn brackets_nested_past_128_are_refused_naming_where() {
+        let brackets = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let message = parse_template("deep.yaml", &brackets)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "deep.yaml: nested more than 128 levels deep at line 1 column 129; a \
+             CloudFormation template never is"
+        );
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(40_000), "}".repeat(40_000));
+        for name in ["deep.json", STDIN_NAME] {
+            let message = parse_template(name, &objects).unwrap_err().to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "{name}: nested more than 128 levels deep at line 1 column 641"
+                )),
+                "{message}"
+            );
+        }
+        let flow = format!(
+            "Resources: {}1{}",
+            "{a: ".repeat(40_000),
+            "}".repeat(40_000)
+        );
+        let message = parse_template("deep.yaml", &flow).unwrap_err().to_string();
+        assert!(message.contains("at line 1 column 524;"), "{message}");
+        // As deep as the parsers go is still read.
+        let fine = format!(
+            "{{\"Resources\": {{\"Q\": {{\"Type\": \"T\", \"Properties\": {{\"A\": {}1{}}}}}}}}}",
+            "[".repeat(124),
+            "]".repeat(124)
+        );
+        assert!(parse_template("ok.json", &fine).is_ok());
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! resource is replaced (from the schemas' create-only properties, see [`replacement`]);
 //! the IAM statements added and removed (see [`iam`]); and changes to parameters,
 //! conditions, mappings, outputs and the template's other top-level keys. Rendering is in
-//! [`text`] (terminal) and [`markdown`] (pull request comments).
+//! [`text`] (terminal), [`markdown`] (pull request comments) and [`json`] (scripts).
 
 pub mod iam;
 pub mod indexes;
 pub mod intrinsic;
+pub mod json;
 pub mod load;
 pub mod markdown;
+mod nesting;
 pub mod replacement;
 pub mod text;
 pub mod values;

@@ -19,7 +19,7 @@ use contract::index;
 use serde_json::json;
 
 use super::mix::{percent, EventMix};
-use super::template::{IndexFacts, TableFacts, WriteCapacity};
+use super::template::{CapacitySource, IndexFacts, TableFacts, WriteCapacity};
 use super::{traffic, Stage};
 use crate::config::Config;
 use crate::cost::services::dynamodb::{configured_item_bytes, ITEM_ATTRIBUTES, WRITE_UNIT_BYTES};
@@ -199,6 +199,9 @@ impl Writes<'_> {
                 self.partition_key
             ));
         }
+        if self.capacity.source == CapacitySource::OnDemandMaximum {
+            stage = stage.note(cap_note(self.name, self.capacity.units, index.is_some()));
+        }
         if let Some(index) = index {
             stage = stage.input("projection", json!(index.projection));
             if index.projection != "ALL" {
@@ -210,6 +213,30 @@ impl Writes<'_> {
             }
         }
         stage
+    }
+}
+
+/// What an on-demand cap (`dynamodb_max_on_demand_write_units`) does at this stage: writes
+/// over it are throttled, and an index's cap throttles the table's writes as well, since a
+/// write whose index entry cannot be written fails on the table too.
+fn cap_note(name: &str, units: f64, index: bool) -> String {
+    let units = crate::cost::render::number(units);
+    if index {
+        format!(
+            "dynamodb_max_on_demand_write_units caps {name} at {units} write request units a \
+             second: a table write whose entry in {name} would go over it is throttled with \
+             it (throttling reason MaxOnDemandThroughputExceeded, in full \
+             IndexWriteMaxOnDemandThroughputExceeded), so the index's cap throttles the \
+             table's writes; the processor retries, then Lambda retries the batch from the \
+             stream"
+        )
+    } else {
+        format!(
+            "dynamodb_max_on_demand_write_units caps the table at {units} write request units \
+             a second: writes over it are throttled (throttling reason \
+             MaxOnDemandThroughputExceeded, in full TableWriteMaxOnDemandThroughputExceeded); \
+             the processor retries, then Lambda retries the batch from the stream"
+        )
     }
 }
 
@@ -260,6 +287,50 @@ mod tests {
             1
         );
         assert_eq!(key_spread("sessionId", &EventMix::default(), 8), None);
+    }
+
+    /// The on-demand write cap is the table's and each index's ceiling, and each stage says
+    /// how the cap throttles, an index's cap the table's writes too.
+    #[test]
+    fn the_on_demand_write_cap_is_the_ceiling_of_the_table_and_each_index() {
+        let config = Config {
+            dynamodb_max_on_demand_write_units: 300,
+            ..Config::default()
+        };
+        let capped_facts = facts(&config);
+        let capped = stages(&config, 500.0, &EventMix::default(), &capped_facts, 1);
+        for stage in &capped {
+            assert_eq!(stage.events_per_second, 300.0, "{}", stage.name);
+            assert!(
+                stage
+                    .limited_by
+                    .starts_with("on-demand maximum throughput 300 WCU/s"),
+                "{}",
+                stage.limited_by
+            );
+            assert!(
+                stage
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("MaxOnDemandThroughputExceeded")),
+                "{:?}",
+                stage.notes
+            );
+        }
+        assert!(capped[1].notes.iter().any(|n| n.contains(
+            "IndexWriteMaxOnDemandThroughputExceeded), so the index's cap throttles the table's \
+             writes"
+        )));
+        // A 700-byte event makes a 2-unit item: the cap takes half as many events.
+        let big = stages(&config, 700.0, &EventMix::default(), &capped_facts, 1);
+        assert_eq!(big[0].events_per_second, 150.0);
+        // Without a cap, no note.
+        let plain = Config::default();
+        let uncapped = stages(&plain, 500.0, &EventMix::default(), &facts(&plain), 1);
+        assert!(uncapped
+            .iter()
+            .flat_map(|s| &s.notes)
+            .all(|n| !n.contains("MaxOnDemandThroughputExceeded")));
     }
 
     #[test]

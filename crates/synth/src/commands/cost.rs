@@ -21,7 +21,7 @@ pub struct CostArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
 
-    /// Average events written to the stream per second over the month.
+    /// Average events written to the stream per second over the month, 0 to 10,000,000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LOAD.events_per_second, allow_negative_numbers = true)]
     pub events_per_second: f64,
 
@@ -68,7 +68,11 @@ pub fn run(args: &CostArgs) -> ExitCode {
         Ok(estimate) => estimate,
         Err(err) => {
             eprintln!("error: {err}");
-            return ExitCode::from(1);
+            // A figure past f64 comes from the arguments; a template that fails is a bug.
+            return ExitCode::from(match err {
+                cost::CostError::NotFinite { .. } => 2,
+                cost::CostError::Template(_) => 1,
+            });
         }
     };
     let text = match args.format {

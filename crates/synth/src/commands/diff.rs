@@ -31,7 +31,8 @@ pub struct DiffArgs {
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
 
-    /// Output format: text for a terminal, markdown for a pull request comment.
+    /// Output format: text for a terminal, markdown for a pull request comment, JSON for
+    /// scripts (its shape: docs/review.md).
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
 }
@@ -43,6 +44,8 @@ pub enum DiffFormat {
     Text,
     /// GitHub-flavoured markdown with a summary line and tables.
     Markdown,
+    /// One JSON document with every change and its values in full.
+    Json,
 }
 
 /// Runs the comparison and prints it.
@@ -83,6 +86,12 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             super::colour_stdout(),
         ),
         DiffFormat::Markdown => diff::markdown::render(&result, &name(&args.old), &name(&args.new)),
+        DiffFormat::Json => {
+            let document = diff::json::render(&result, &name(&args.old), &name(&args.new));
+            let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+            text.push('\n');
+            text
+        }
     };
     if let Err(err) = super::print_stdout(&text) {
         eprintln!("error: cannot write the diff: {err}");
@@ -175,7 +184,7 @@ mod tests {
             let config = Config::load(None, None, &strings).unwrap();
             assert_eq!(
                 window_warnings(&template(sets)),
-                config.warnings(),
+                WindowedMapping::of(&config).warnings(),
                 "{sets:?}"
             );
         }

@@ -5,6 +5,7 @@
 
 pub mod capacity;
 pub mod changeset;
+pub mod completions;
 pub mod cost;
 pub mod diff;
 pub mod stack_facts;
@@ -50,23 +51,64 @@ pub fn misused_set(args: impl IntoIterator<Item = String>) -> Option<String> {
     None
 }
 
-/// `--set` takes one `key=value` word: refused here, naming it, so `--set key 1024` (a
-/// space for the `=`) is not read as a stray subcommand `1024`.
+/// `--set` takes one `key=value` word with a key: refused here, naming what is wrong, so
+/// `--set key 1024` (a space for the `=`) is not read as a stray subcommand `1024`, and
+/// `--set =5` is not taken for a key called `=5`.
 fn key_equals_value(text: &str) -> Result<String, String> {
     match text.split_once('=') {
         Some((key, _)) if !key.trim().is_empty() => Ok(text.to_owned()),
-        _ => Err(format!(
+        Some((_, value)) => Err(format!(
+            "--set {text:?} has an empty key before the `=`; name the key, e.g. --set \
+             lambda_memory_size={}",
+            if value.trim().is_empty() {
+                "1024"
+            } else {
+                value.trim()
+            }
+        )),
+        None => Err(format!(
             "--set takes KEY=VALUE as one word, e.g. --set {}=1024, got {text:?}",
-            if text.is_empty() {
+            if text.trim().is_empty() {
                 "lambda_memory_size"
             } else {
-                text.trim_end_matches('=')
+                text.trim()
             }
         )),
     }
 }
 
 impl ConfigArgs {
+    /// Whether none of the options was given.
+    pub fn is_empty(&self) -> bool {
+        self.config.is_none() && self.preset.is_none() && self.overrides.is_empty()
+    }
+
+    /// These options, given before a subcommand (`synth --preset prod cost`), together with
+    /// the subcommand's own (`after`): a preset or file named on both sides must be the same
+    /// one, and the `--set`s apply in command-line order, these first.
+    pub fn then(self, after: ConfigArgs) -> Result<ConfigArgs, String> {
+        fn one<T: PartialEq + std::fmt::Debug>(
+            flag: &str,
+            before: Option<T>,
+            after: Option<T>,
+        ) -> Result<Option<T>, String> {
+            match (before, after) {
+                (Some(a), Some(b)) if a != b => Err(format!(
+                    "{flag} is given twice, {a:?} before the subcommand and {b:?} after it; \
+                     give it once"
+                )),
+                (a, b) => Ok(b.or(a)),
+            }
+        }
+        let mut overrides = self.overrides;
+        overrides.extend(after.overrides);
+        Ok(ConfigArgs {
+            config: one("--config", self.config, after.config)?,
+            preset: one("--preset", self.preset, after.preset)?,
+            overrides,
+        })
+    }
+
     /// The validated configuration, or exit status 2 after the message is printed.
     pub fn load(&self) -> Result<Config, ExitCode> {
         Config::load(

@@ -1,23 +1,79 @@
-//! Rules between the consumer keys: a starting timestamp goes with AT_TIMESTAMP and only
-//! with it, the mapping's filters fit Lambda's quota, and the VPC keys describe one
-//! placement the stack can build. Each violation names the key at fault and, in its rule,
-//! the key it conflicts with.
+//! Rules between keys: a starting timestamp goes with AT_TIMESTAMP and only with it, the
+//! mapping's filters fit Lambda's quota, INCLUDE lists its attributes, a recovery period
+//! needs point-in-time recovery, the on-demand caps need on-demand billing, and the VPC keys
+//! describe one placement the stack can build. Each violation names the key at fault and, in
+//! its rule, the key it conflicts with.
 
 use toml::Value;
 
 use super::error::Violation;
 use super::filters::MAX_FILTERS;
 use super::keys::show;
-use super::{Config, GsiProjection, StartingPosition};
+use super::{BillingMode, Config, GsiProjection, StartingPosition, DEFAULT_PITR_RECOVERY_DAYS};
 
 /// Every broken combination of the consumer keys.
 pub fn violations(config: &Config) -> Vec<Violation> {
     let mut found = Vec::new();
     found.extend(starting_position(config));
     found.extend(filter_count(config));
+    found.extend(filter_encryption(config));
     found.extend(projection(config));
+    found.extend(recovery_period(config));
+    found.extend(on_demand_caps(config));
     found.extend(vpc(config));
     found
+}
+
+/// A recovery period other than DynamoDB's default needs point-in-time recovery: without
+/// continuous backups there is nothing to restore, and a period that silently does nothing
+/// would read as a protection the stack does not have.
+fn recovery_period(config: &Config) -> Option<Violation> {
+    let days = config.dynamodb_pitr_recovery_days;
+    let without_backups = !config.dynamodb_point_in_time_recovery_enabled;
+    (without_backups && days != DEFAULT_PITR_RECOVERY_DAYS).then(|| {
+        Violation::rule(
+            "dynamodb_pitr_recovery_days",
+            format!(
+                "be {DEFAULT_PITR_RECOVERY_DAYS} (the default) unless \
+                 dynamodb_point_in_time_recovery_enabled is true (it is false: there are no \
+                 backups to restore)"
+            ),
+            days.to_string(),
+        )
+    })
+}
+
+/// The on-demand caps exist only on demand: CloudFormation refuses `OnDemandThroughput` on a
+/// provisioned table, whose capacity keys already bound it.
+fn on_demand_caps(config: &Config) -> Vec<Violation> {
+    if config.dynamodb_billing_mode != BillingMode::Provisioned {
+        return Vec::new();
+    }
+    [
+        (
+            "dynamodb_max_on_demand_write_units",
+            config.dynamodb_max_on_demand_write_units,
+            "dynamodb_max_write_capacity",
+        ),
+        (
+            "dynamodb_max_on_demand_read_units",
+            config.dynamodb_max_on_demand_read_units,
+            "dynamodb_max_read_capacity",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, units, _)| *units != 0)
+    .map(|(key, units, instead)| {
+        Violation::rule(
+            key,
+            format!(
+                "be 0 (no cap) when dynamodb_billing_mode is PROVISIONED (caps are for \
+                 PAY_PER_REQUEST; {instead} bounds a provisioned table)"
+            ),
+            units.to_string(),
+        )
+    })
+    .collect()
 }
 
 fn starting_position(config: &Config) -> Option<Violation> {
@@ -97,6 +153,20 @@ fn filter_count(config: &Config) -> Option<Violation> {
             "lambda_filter_patterns",
             rule,
             format!("{patterns} patterns"),
+        )
+    })
+}
+
+/// `lambda_filter_encryption = true` asks for encrypted filters: without a filter there is
+/// nothing to encrypt, and the stack would not be what the configuration says. Refused, like
+/// `vpc_create_endpoints` without subnets; `false` without filters is what happens anyway.
+fn filter_encryption(config: &Config) -> Option<Violation> {
+    (config.lambda_filter_encryption == Some(true) && !config.has_filters()).then(|| {
+        Violation::rule(
+            "lambda_filter_encryption",
+            "be left unset or false while lambda_filter_event_types and lambda_filter_patterns \
+             are both empty (there are no filters to encrypt); set a filter too",
+            "true",
         )
     })
 }
@@ -251,6 +321,36 @@ mod tests {
             "lambda_starting_position_timestamp must be 0 (not set) or between 1 and \
              4102444799, got 1764633600000"
         ));
+    }
+
+    /// Filters are encrypted unless the configuration says false; true without a filter
+    /// promises an encryption that cannot happen and is refused, naming the filter keys and
+    /// where the true came from.
+    #[test]
+    fn filter_encryption_follows_the_filters_and_true_needs_one() {
+        let types = r#"lambda_filter_event_types=["purchase"]"#;
+        let pattern = r#"lambda_filter_patterns=["{\"data\": {\"eventScore\": [10]}}"]"#;
+        assert!(!load(&[]).unwrap().filters_encrypted(), "no filters");
+        assert!(load(&[types]).unwrap().filters_encrypted());
+        assert!(load(&[pattern]).unwrap().filters_encrypted());
+        assert!(load(&[types, "lambda_filter_encryption=true"])
+            .unwrap()
+            .filters_encrypted());
+        assert!(!load(&[types, "lambda_filter_encryption=false"])
+            .unwrap()
+            .filters_encrypted());
+        assert!(!load(&["lambda_filter_encryption=false"])
+            .unwrap()
+            .filters_encrypted());
+        assert_eq!(
+            error(&["lambda_filter_encryption=true"]),
+            "lambda_filter_encryption must be left unset or false while \
+             lambda_filter_event_types and lambda_filter_patterns are both empty (there are no \
+             filters to encrypt); set a filter too, got true (from --set \
+             lambda_filter_encryption=true)"
+        );
+        assert!(error(&["lambda_filter_encryption=yes"])
+            .starts_with("lambda_filter_encryption must be true or false"));
     }
 
     #[test]

@@ -13,13 +13,17 @@ pub struct KeyDoc {
     pub key: &'static str,
     /// The TOML type: integer, boolean, string, list of strings or table of strings.
     pub kind: &'static str,
-    /// The default (the `dev` preset's value), written as TOML.
+    /// The default (the `dev` preset's value), written as TOML; `unset` for a key the
+    /// defaults leave out (its value then follows from other keys).
     pub default: String,
     /// The accepted values, e.g. `1–1000`.
     pub allowed: String,
     /// What the key controls, and where its default or range came from when not the recipe.
     pub description: &'static str,
 }
+
+/// The default shown for a key the defaults leave out (`lambda_filter_encryption`).
+pub const UNSET: &str = "unset";
 
 /// One row per key, in documentation order, for docs/configuration.md and for tests.
 pub fn reference() -> Vec<KeyDoc> {
@@ -31,7 +35,7 @@ pub fn reference() -> Vec<KeyDoc> {
             default: defaults
                 .get(spec.key)
                 .map(|v| v.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| UNSET.to_owned()),
             allowed: spec.check.allowed(),
             description: spec.description,
         })

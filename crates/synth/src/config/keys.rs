@@ -15,8 +15,9 @@ use toml::Value;
 
 use super::error::Violation;
 use super::{
-    filters, network, Architecture, BillingMode, ConsumerMode, GsiProjection, OnFailureDestination,
-    ShardLevelMetric, StartingPosition, StreamMode, TableClass, GSI_INCLUDABLE_ATTRIBUTES,
+    filters, network, regions, Architecture, BillingMode, ConsumerMode, GsiProjection,
+    OnFailureDestination, ShardLevelMetric, StartingPosition, StreamMode, TableClass,
+    GSI_INCLUDABLE_ATTRIBUTES,
 };
 
 /// The retention periods CloudWatch Logs accepts (`RetentionInDays`), in days.
@@ -32,6 +33,10 @@ pub(crate) const MAX_ADDITIONAL_TAGS: usize = 40;
 
 /// Largest value for keys whose only limit in AWS is "at least N" (stored as `u32`).
 const UNBOUNDED: i64 = u32::MAX as i64;
+
+/// The most read or write request units a second an on-demand cap may name: DynamoDB's
+/// default per-table throughput quota, which a cap cannot usefully exceed.
+pub(crate) const MAX_ON_DEMAND_UNITS: i64 = 40_000;
 
 /// The last second of 2099 in epoch seconds: a bound that lets any real start time through
 /// and refuses milliseconds, whose 13 digits are far above it.
@@ -66,6 +71,11 @@ pub(crate) enum Check {
         max: i64,
     },
     Bool,
+    /// `true` or `false`, or left out, which means what `unset` says: the value then
+    /// follows from other keys.
+    BoolOrUnset {
+        unset: &'static str,
+    },
     /// One of a fixed set of strings.
     Choice(&'static [&'static str]),
     /// A list whose items each come from a fixed set of strings.
@@ -75,7 +85,7 @@ pub(crate) enum Check {
     Name {
         max_len: usize,
     },
-    /// A well-formed AWS region name.
+    /// An AWS region of a public partition (see `regions`).
     Region,
     /// Empty, or an e-mail address.
     EmailOrEmpty,
@@ -117,7 +127,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "region",
         check: Check::Region,
-        description: "Region the stack is meant for; used for console links and by the deploy targets.",
+        description: "Region the stack is meant for; used for console links and by the deploy targets. Checked against the regions of AWS's public partitions as the AWS SDKs list them (commercial, China cn-, GovCloud us-gov-, European Sovereign Cloud eusc-), so a typo such as us-east-9 stops at synth rather than at deploy; a region opened later is one line in crates/synth/src/config/regions.rs.",
     },
     KeySpec {
         key: "kinesis_stream_mode",
@@ -252,12 +262,19 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Further Lambda event filter patterns (empty, the default, adds none), each a JSON object as text on the Kinesis record: data (the event) or partitionKey, sequenceNumber, approximateArrivalTimestamp, kinesisSchemaVersion, with every leaf a list of values or of the operators prefix, suffix, equals-ignore-case, anything-but, numeric and exists, e.g. '{\"data\": {\"eventScore\": [{\"numeric\": [\">=\", 50]}]}}'. Checked at synth, each written in canonical form. A record is processed when it matches any filter (this list or lambda_filter_event_types); at most 5 filters in all, Lambda's default quota. The same drops apply as for lambda_filter_event_types (not stored, not dead-lettered; aggregated records do not match a data pattern), and synth cost keeps the full invocation count, since a pattern's selectivity is unknown. New knob.",
     },
     KeySpec {
+        key: "lambda_filter_encryption",
+        check: Check::BoolOrUnset {
+            unset: "on when there are filters",
+        },
+        description: "Encrypts the event source mapping's filter criteria (the filters of lambda_filter_event_types and lambda_filter_patterns, which name business values) with the stack's data key, the mapping's KmsKeyArn, instead of a key AWS owns. Unset, the default, encrypts them whenever there are filters; false keeps AWS's key. true without any filter is refused (exit 2, naming the filter keys), as vpc_create_endpoints = true without subnets is, rather than ignored with a warning: it asks for something the stack would not do, and a configuration whose filters a later layer emptied should stop and say so, not build a stack that differs from what it reads. With encryption, ListEventSourceMappings returns the filters as null, so the tools read the mapping with GetEventSourceMapping, which returns them to a caller allowed kms:Decrypt on the key through Lambda; the key policy lets Lambda's regional service principal decrypt them for this function's mapping only, and whoever deploys needs kms:DescribeKey, kms:GenerateDataKey and kms:Decrypt on the key through Lambda (docs/access.md). The template still holds the filters as written. New knob.",
+    },
+    KeySpec {
         key: "vpc_subnet_ids",
         check: Check::AwsIds {
             prefix: "subnet",
             max: network::MAX_SUBNETS,
         },
-        description: "Subnets the function runs in (subnet- and 8 or 17 hex digits), ideally in two or more Availability Zones; empty, the default, runs it outside any VPC as the recipe did. In a VPC the function reaches DynamoDB and SQS only through a NAT gateway or VPC endpoints (vpc_create_endpoints), and the role gets the network-interface permissions Lambda needs (creating them scoped to these subnets and the function's security groups). Logs, the EMF metrics in them and X-Ray segments leave through Lambda itself, not the VPC. New knob.",
+        description: "Subnets the function runs in (subnet- and 8 or 17 hex digits), ideally in two or more Availability Zones; empty, the default, runs it outside any VPC as the recipe did. In a VPC the function reaches DynamoDB and SQS only through a NAT gateway or VPC endpoints (vpc_create_endpoints), and the role gets the network-interface permissions Lambda needs in the form AWS documents (allowed on all resources, denied to the function's own code through lambda:SourceFunctionArn; docs/access.md). Logs, the EMF metrics in them and X-Ray segments leave through Lambda itself, not the VPC. New knob.",
     },
     KeySpec {
         key: "vpc_security_group_ids",
@@ -316,6 +333,26 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Percent of provisioned capacity auto scaling aims to use (PROVISIONED only); the range is Application Auto Scaling's for DynamoDB. New knob.",
     },
     KeySpec {
+        key: "dynamodb_max_on_demand_write_units",
+        check: Check::IntOr {
+            sentinel: 0,
+            meaning: "no cap",
+            min: 1,
+            max: MAX_ON_DEMAND_UNITS,
+        },
+        description: "With dynamodb_billing_mode = PAY_PER_REQUEST (a cap with PROVISIONED is refused), the most write request units a second the events table takes, and each of its indexes: OnDemandThroughput MaxWriteRequestUnits on the table and on every GSI, a cost ceiling. Writes beyond it are throttled (throttling reason MaxOnDemandThroughputExceeded); a capped index refuses the table's write too (IndexWriteMaxOnDemandThroughputExceeded), so with the default index projection ALL the cap holds the table's writes at cap / write units per item events a second. The processor retries, then Lambda retries the batch from the stream: events back up, none is lost while the stream retains them. synth capacity takes the cap as the table's and each index's ceiling; synth cost bills at most the cap and warns when the load asks more. 0, the default, sets no cap (DynamoDB's per-table quota, 40,000 a second by default, still holds); otherwise 1 (CloudFormation's minimum) to 40,000, that quota. The aggregate table is not capped: its writes are a few items a shard at each window's end. Changes in place. New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_max_on_demand_read_units",
+        check: Check::IntOr {
+            sentinel: 0,
+            meaning: "no cap",
+            min: 1,
+            max: MAX_ON_DEMAND_UNITS,
+        },
+        description: "With dynamodb_billing_mode = PAY_PER_REQUEST (a cap with PROVISIONED is refused), the most read request units a second the events table and each of its indexes serve: OnDemandThroughput MaxReadRequestUnits on the table and on every GSI. The pipeline itself does not read the table; people and tools do (query, verify, query aggregates --rebuild), so the cap bounds what they can spend, and reads beyond it are throttled (MaxOnDemandThroughputExceeded). synth cost states the ceiling it puts on reading. 0, the default, sets no cap; otherwise 1 to 40,000, as for dynamodb_max_on_demand_write_units. Changes in place. New knob.",
+    },
+    KeySpec {
         key: "dynamodb_ttl_days",
         check: Check::Int { min: 0, max: 3650 },
         description: "Days after its event that an item expires: the table's Time to Live on attribute expiresAt, which the processor writes (ITEM_TTL_DAYS) as the event's time in epoch seconds plus this many days. DynamoDB deletes expired items within a few days, without charge. 0 turns expiry off (no TTL specification, no expiresAt): the recipe's behaviour, items kept forever. New knob.",
@@ -324,6 +361,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         key: "dynamodb_point_in_time_recovery_enabled",
         check: Check::Bool,
         description: "Continuous backups, restorable to any second of the last 35 days.",
+    },
+    KeySpec {
+        key: "dynamodb_pitr_recovery_days",
+        check: Check::Int { min: 1, max: 35 },
+        description: "With dynamodb_point_in_time_recovery_enabled, how many days back point-in-time recovery can restore the events table and the aggregate table to (RecoveryPeriodInDays), 1 to 35, for data that must not stay restorable longer than a policy allows. It costs the same whatever the period: DynamoDB bills point-in-time recovery per GB-month of the table's size (docs/cost.md). 35, the default and DynamoDB's own, writes no RecoveryPeriodInDays. Any other value with point-in-time recovery off is refused, naming both keys: a recovery period without backups would be a promise nobody keeps. Changes in place. New knob.",
     },
     KeySpec {
         key: "dynamodb_server_side_encryption_enabled",
@@ -352,6 +394,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
             max: contract::index::MAX_SHARDS as i64,
         },
         description: "Write shards of each index partition key value. DynamoDB takes at most 1,000 write units per second for one partition key value, and EventTypeIndex has six values with view at about 60 % of events, so with 1 (the default, the recipe's plain keys eventType and productId) the whole pipeline tops out near 1,700 events/s whatever the shard count. With N > 1 the indexes are keyed on eventTypeShard and productIdShard (value, #, a shard number 0 to N-1 derived from the item's key, so a replay lands on the same shard; the function gets INDEX_WRITE_SHARDS), and a query by event type or product reads N partitions and merges them by eventTimestamp. Changing it on a deployed stack rebuilds both indexes (synth diff says so): CloudFormation adds or removes one index per update, so deploy such a change in steps. Presets: high-throughput uses 10 (its 5 shards take 5,000 events/s, 3,000 of them views: 300 writes/s per view shard, a third of the limit, leaving room for items over 1 KB, which take 2 units, and for uneven shards); prod and staging use 4 (3,000 and 2,000 events/s, up to 1,800 views/s: 450 per shard). New knob.",
+    },
+    KeySpec {
+        key: "dynamodb_contributor_insights",
+        check: Check::Choice(super::ContributorInsights::NAMES),
+        description: "CloudWatch Contributor Insights for DynamoDB on the events table and each of its indexes (ContributorInsightsSpecification). throttled-keys (THROTTLED_KEYS) graphs the partition and sort keys of throttled requests, the hot keys behind throttling, and is billed per rule DynamoDB creates (synth cost counts the two throttled-key rules, partition key and partition and sort key, of the table and of each index) and per throttled request only; all (ACCESSED_AND_THROTTLED_KEYS) also graphs the most accessed keys, two more rules each, and is billed for every request: each item written to the table and to each index (synth cost prices both; docs/cost.md). The graphs show key values (userId, eventKey, the index keys) in plaintext in CloudWatch, outside the table's KMS encryption; AWS advises against it where key values must stay encrypted. off creates no rule. The aggregate table has none: its one partition key value a day says nothing. Default throttled-keys on prod, off elsewhere. Changes in place. New knob.",
     },
     KeySpec {
         key: "dynamodb_deletion_protection",
@@ -411,7 +458,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "sns_email_endpoint",
         check: Check::EmailOrEmpty,
-        description: "Address that alarm notifications go to; empty creates no topic and no subscription.",
+        description: "Address that alarm notifications go to (the AlertEmail parameter's default; make deploy ALERT_EMAIL=... overrides it); empty creates no topic and no subscription, so the alarms notify no one, and synth warns, naming this key.",
     },
     KeySpec {
         key: "cloudwatch_log_retention_days",
@@ -436,6 +483,7 @@ pub(crate) fn check_table(table: &toml::Table) -> Vec<Violation> {
         .filter_map(|spec| {
             let outcome = match table.get(spec.key) {
                 Some(value) => spec.check.check(value),
+                None if spec.check.unset().is_some() => Ok(()),
                 None => Err(("be set".to_string(), "nothing".to_string())),
             };
             outcome
@@ -454,7 +502,7 @@ impl Check {
         match self {
             Check::Int { .. } | Check::IntOr { .. } | Check::IntOneOf(_) => "integer",
             Check::AlarmPeriod { .. } => "integer",
-            Check::Bool => "boolean",
+            Check::Bool | Check::BoolOrUnset { .. } => "boolean",
             Check::Choice(_) | Check::Name { .. } | Check::Region | Check::EmailOrEmpty => "string",
             Check::ChoiceList(_)
             | Check::Principals
@@ -463,6 +511,15 @@ impl Check {
             | Check::AwsIds { .. } => "list of strings",
             Check::AwsIdOrEmpty { .. } => "string",
             Check::Tags => "table of strings",
+        }
+    }
+
+    /// What leaving the key out means, for a key that may be left out; `None` for a key
+    /// that must always have a value (the defaults give every other key one).
+    pub(crate) fn unset(&self) -> Option<&'static str> {
+        match self {
+            Check::BoolOrUnset { unset } => Some(unset),
+            _ => None,
         }
     }
 
@@ -480,11 +537,15 @@ impl Check {
             Check::IntOneOf(values) => join(values),
             Check::AlarmPeriod { max } => format!("10, 30 or a multiple of 60 up to {max}"),
             Check::Bool => "true, false".to_string(),
+            Check::BoolOrUnset { unset } => format!("true, false, or unset ({unset})"),
             Check::Choice(names) | Check::ChoiceList(names) => names.join(", "),
             Check::Name { max_len } => {
                 format!("1–{max_len} of a-z, 0-9, -; starts with a letter")
             }
-            Check::Region => "an AWS region name, e.g. us-east-1".to_string(),
+            Check::Region => {
+                "a region of AWS's aws, aws-cn, aws-us-gov or aws-eusc partition, e.g. us-east-1"
+                    .to_string()
+            }
             Check::EmailOrEmpty => "empty, or an e-mail address".to_string(),
             Check::Tags => format!("up to {MAX_ADDITIONAL_TAGS} tags; see description"),
             Check::Principals => PRINCIPALS_ALLOWED.to_string(),
@@ -511,14 +572,14 @@ impl Check {
             } => check_int_or(value, (*sentinel, meaning), *min, *max),
             Check::IntOneOf(allowed) => check_int_one_of(value, allowed),
             Check::AlarmPeriod { max } => check_alarm_period(value, *max),
-            Check::Bool => value
+            Check::Bool | Check::BoolOrUnset { .. } => value
                 .as_bool()
                 .map(drop)
                 .ok_or_else(|| wrong_type("be true or false", value)),
             Check::Choice(names) => check_choice(value, names),
             Check::ChoiceList(names) => check_choice_list(value, names),
             Check::Name { max_len } => check_name(value, *max_len),
-            Check::Region => check_text(value, is_region, "be an AWS region name like us-east-1"),
+            Check::Region => check_region(value),
             Check::EmailOrEmpty => check_text(
                 value,
                 |text| text.is_empty() || is_email(text),
@@ -637,8 +698,23 @@ fn check_name(value: &Value, max_len: usize) -> Result<(), Failure> {
     Err((rule, show(value)))
 }
 
-/// Region names are checked for shape only (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`),
-/// so regions launched after this was written keep working.
+/// A region AWS has (`regions`); a name not even shaped like one (`useast1`) is told the
+/// shape, one shaped like one is offered its partition's regions nearest to it.
+fn check_region(value: &Value) -> Result<(), Failure> {
+    let name = text(value)?;
+    if regions::is_known(name) {
+        Ok(())
+    } else if is_region(name) {
+        Err((regions::unknown_rule(name), show(value)))
+    } else {
+        Err((
+            "be an AWS region name like us-east-1".to_string(),
+            show(value),
+        ))
+    }
+}
+
+/// The shape of a region name (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`).
 fn is_region(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     let Some((number, words)) = parts.split_last() else {

@@ -71,6 +71,7 @@ const RANGES: &[(&str, i64, i64)] = &[
     ("dynamodb_max_write_capacity", 1, 40000),
     ("dynamodb_autoscaling_target_utilization", 20, 90),
     ("dynamodb_ttl_days", 0, 3650),
+    ("dynamodb_pitr_recovery_days", 1, 35),
     ("dynamodb_index_write_shards", 1, 100),
     ("sqs_message_retention_seconds", 60, 1209600),
     ("sqs_visibility_timeout_seconds", 0, 43200),
@@ -142,6 +143,8 @@ fn every_integer_key_has_a_range_test() {
             "cloudwatch_alarm_threshold",
             "lambda_starting_position_timestamp",
             "aggregate_window_seconds",
+            "dynamodb_max_on_demand_write_units",
+            "dynamodb_max_on_demand_read_units",
         ])
         .collect();
     for spec in KEYS {
@@ -185,6 +188,33 @@ fn the_aggregate_window_is_off_or_one_to_900_seconds() {
             file.0.display()
         )
     );
+}
+
+/// The on-demand caps: 0 is no cap, otherwise CloudFormation's minimum of 1 up to DynamoDB's
+/// default per-table quota; anything else is refused naming the key, both and the value.
+#[test]
+fn on_demand_caps_are_off_or_one_to_the_table_quota() {
+    for key in [
+        "dynamodb_max_on_demand_write_units",
+        "dynamodb_max_on_demand_read_units",
+    ] {
+        for good in [0, 1, 40_000] {
+            assert!(
+                with_sets(&[&format!("{key}={good}")]).is_ok(),
+                "{key}={good}"
+            );
+        }
+        for bad in [-1, 40_001] {
+            let message = error_of(with_sets(&[&format!("{key}={bad}")]));
+            assert_eq!(
+                message,
+                format!(
+                    "{key} must be 0 (no cap) or between 1 and 40000, got {bad} (from --set \
+                     {key}={bad})"
+                )
+            );
+        }
+    }
 }
 
 #[test]
@@ -278,6 +308,11 @@ fn every_enum_key_refuses_other_values_naming_the_allowed_ones() {
         ),
         ("lambda_architecture", "amd64", &["arm64", "x86_64"]),
         ("on_failure_destination", "sns", &["s3", "sqs"]),
+        (
+            "dynamodb_contributor_insights",
+            "THROTTLED_KEYS",
+            &["off", "throttled-keys", "all"],
+        ),
     ];
     for (key, bad, allowed) in cases {
         let message = error_of(with_sets(&[&format!("{key}={bad}")]));
@@ -299,6 +334,7 @@ fn every_enum_key_has_a_refusal_test() {
         "lambda_architecture",
         "kinesis_shard_level_metrics",
         "on_failure_destination",
+        "dynamodb_contributor_insights",
     ];
     for spec in KEYS {
         if matches!(spec.check, Check::Choice(_) | Check::ChoiceList(_)) {
@@ -448,6 +484,46 @@ fn region_must_look_like_an_aws_region() {
         let message = error_of(with_sets(&[&format!("region={bad}")]));
         let expected = format!("region must be an AWS region name like us-east-1, got \"{bad}\"");
         assert!(message.starts_with(&expected), "{message}");
+    }
+}
+
+/// `us-east-9` has the shape of a region but is none: refused naming the key, the value and
+/// the partition's regions nearest to it, for every partition.
+#[test]
+fn region_must_be_a_region_aws_has_in_its_partition() {
+    for good in [
+        "us-west-2",
+        "mx-central-1",
+        "cn-northwest-1",
+        "us-gov-east-1",
+    ] {
+        assert!(with_sets(&[&format!("region={good}")]).is_ok(), "{good}");
+    }
+    for (bad, rule) in [
+        (
+            "us-east-9",
+            "be one of the aws partition's regions, such as us-east-1, us-east-2",
+        ),
+        (
+            "cn-south-1",
+            "be one of the aws-cn partition's regions, such as cn-north-1, cn-northwest-1",
+        ),
+        (
+            "us-gov-north-1",
+            "be one of the aws-us-gov partition's regions, such as us-gov-east-1, us-gov-west-1",
+        ),
+        (
+            "xy-east-1",
+            "be a region of one of AWS's partitions aws, aws-cn",
+        ),
+    ] {
+        let message = error_of(with_sets(&[&format!("region={bad}")]));
+        let expected = format!("region must {rule}");
+        assert!(message.starts_with(&expected), "{message}");
+        assert!(
+            message.contains(&format!("got \"{bad}\" (from --set region={bad})")),
+            "{message}"
+        );
     }
 }
 
@@ -632,6 +708,66 @@ fn max_capacity_must_not_be_below_the_base_when_provisioned() {
     );
     // Capacities mean nothing on demand, so they are not held against each other there.
     assert!(with_sets(&["dynamodb_read_capacity=100"]).is_ok());
+}
+
+/// A recovery period other than the default needs point-in-time recovery: refused naming
+/// both keys, from the layer that set the period; the default passes either way.
+#[test]
+fn a_recovery_period_needs_point_in_time_recovery() {
+    let off = "dynamodb_point_in_time_recovery_enabled=false";
+    let message = error_of(with_sets(&[off, "dynamodb_pitr_recovery_days=7"]));
+    assert_eq!(
+        message,
+        "dynamodb_pitr_recovery_days must be 35 (the default) unless \
+         dynamodb_point_in_time_recovery_enabled is true (it is false: there are no backups to \
+         restore), got 7 (from --set dynamodb_pitr_recovery_days=7)"
+    );
+    assert!(with_sets(&[off]).is_ok());
+    assert!(with_sets(&[off, "dynamodb_pitr_recovery_days=35"]).is_ok());
+    let config = with_sets(&["dynamodb_pitr_recovery_days=1"]).expect("valid");
+    assert_eq!(config.pitr_recovery_period(), Some(1));
+    assert_eq!(Config::default().pitr_recovery_period(), None);
+    let (result, file) = load_file("dynamodb_pitr_recovery_days = 14\n", &[off]);
+    assert!(
+        error_of(result).ends_with(&format!("got 14 (from {}, line 1)", file.0.display())),
+        "the file set the period"
+    );
+}
+
+/// The on-demand caps are refused on a provisioned table, each naming the billing mode.
+#[test]
+fn on_demand_caps_need_on_demand_billing() {
+    let provisioned = "dynamodb_billing_mode=PROVISIONED";
+    let message = error_of(with_sets(&[
+        provisioned,
+        "dynamodb_max_on_demand_write_units=100",
+        "dynamodb_max_on_demand_read_units=200",
+    ]));
+    assert_eq!(
+        message.lines().collect::<Vec<_>>(),
+        [
+            "2 problems in the configuration:",
+            "  - dynamodb_max_on_demand_write_units must be 0 (no cap) when \
+             dynamodb_billing_mode is PROVISIONED (caps are for PAY_PER_REQUEST; \
+             dynamodb_max_write_capacity bounds a provisioned table), got 100 (from --set \
+             dynamodb_max_on_demand_write_units=100)",
+            "  - dynamodb_max_on_demand_read_units must be 0 (no cap) when \
+             dynamodb_billing_mode is PROVISIONED (caps are for PAY_PER_REQUEST; \
+             dynamodb_max_read_capacity bounds a provisioned table), got 200 (from --set \
+             dynamodb_max_on_demand_read_units=200)",
+        ]
+    );
+    assert!(with_sets(&[provisioned]).is_ok());
+    let message = error_of(Config::load(
+        Some("cost-optimized"),
+        None,
+        &["dynamodb_max_on_demand_write_units=10".to_string()],
+    ));
+    assert!(
+        message.starts_with("dynamodb_max_on_demand_write_units must be 0 (no cap) when"),
+        "{message}"
+    );
+    assert!(with_sets(&["dynamodb_max_on_demand_write_units=10"]).is_ok());
 }
 
 #[test]
@@ -820,9 +956,25 @@ fn presets_differ_from_dev_where_the_recipe_says_they_do() {
     let staging = Config::from_preset("staging").expect("staging");
     assert_eq!(staging.environment, "staging");
 
-    // Every preset keeps failed batches' records; only prod keeps an event archive.
+    // Every preset keeps failed batches' records; only prod keeps an event archive and
+    // follows its throttled keys; none caps its on-demand table or shortens recovery.
     for name in PRESETS {
         let config = Config::from_preset(name).expect("preset");
+        let insights = if *name == "prod" {
+            ContributorInsights::ThrottledKeys
+        } else {
+            ContributorInsights::Off
+        };
+        assert_eq!(config.dynamodb_contributor_insights, insights, "{name}");
+        assert_eq!(config.dynamodb_pitr_recovery_days, 35, "{name}");
+        assert_eq!(
+            (
+                config.dynamodb_max_on_demand_write_units,
+                config.dynamodb_max_on_demand_read_units
+            ),
+            (0, 0),
+            "{name}"
+        );
         assert!(config.failure_bucket(), "{name}");
         assert_eq!(config.archive_events, *name == "prod", "{name}");
         assert_eq!(
@@ -974,7 +1126,12 @@ fn name_prefix_joins_project_and_environment() {
 
 #[test]
 fn reference_covers_exactly_the_fields_of_config() {
-    let table = Config::default().to_table().expect("defaults");
+    // Every optional key given a value, so the table has every field.
+    let every = Config {
+        lambda_filter_encryption: Some(true),
+        ..Config::default()
+    };
+    let table = every.to_table().expect("defaults");
     let fields: BTreeSet<&str> = table.keys().map(String::as_str).collect();
     let docs = reference();
     let documented: BTreeSet<&str> = docs.iter().map(|doc| doc.key).collect();
@@ -986,6 +1143,10 @@ fn reference_covers_exactly_the_fields_of_config() {
 fn reference_defaults_match_config_default() {
     let table = Config::default().to_table().expect("defaults");
     for doc in reference() {
+        if doc.default == super::docs::UNSET {
+            assert_eq!(table.get(doc.key), None, "{}: left out by default", doc.key);
+            continue;
+        }
         let parsed = Value::deserialize(toml::de::ValueDeserializer::new(&doc.default))
             .unwrap_or_else(|e| panic!("{}: default {:?} is not TOML: {e}", doc.key, doc.default));
         assert_eq!(Some(&parsed), table.get(doc.key), "{}", doc.key);

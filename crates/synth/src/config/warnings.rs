@@ -1,5 +1,10 @@
 //! What synth says about a valid configuration without refusing it.
 //!
+//! Alarms without an address: the stack always creates its alarms, but their topic and
+//! e-mail subscription only when `sns_email_endpoint` (or the `AlertEmail` parameter at
+//! deploy time) names an address; without one, an alarm changes state and tells no one,
+//! so synth says which key to set ([`unheard_alarms`]).
+//!
 //! AWS documents no conflict between tumbling windows (`aggregate_window_seconds`) and a
 //! parallelization factor over 1, bisecting failed batches, or an enhanced fan-out consumer,
 //! so synth builds such a stack; but AWS documents neither how windows behave with them, so
@@ -80,18 +85,43 @@ impl WindowedMapping {
     }
 }
 
-/// The configuration's warnings ([`Config::warnings`]).
+/// The warning for alarms that notify no one in production: the stack creates its alarms
+/// whatever the configuration, and a topic for them only with an address. `None` when there
+/// is one, and outside `environment = "prod"`, where silent alarms on a dashboard are the
+/// usual choice and a warning on every synth would only teach people to ignore warnings.
+pub fn unheard_alarms(config: &Config) -> Option<String> {
+    (config.environment == "prod" && !config.alerts_enabled()).then(|| {
+        "the stack's alarms notify no one: sns_email_endpoint is empty, so no alert topic is \
+         created; set sns_email_endpoint = \"ops@example.com\" (or pass the address at deploy \
+         time: make deploy ALERT_EMAIL=...)"
+            .to_owned()
+    })
+}
+
+/// The configuration's warnings ([`Config::warnings`]): the tumbling windows' combinations,
+/// then alarms without an address.
 pub fn of(config: &Config) -> Vec<String> {
-    WindowedMapping::of(config).warnings()
+    let mut found = WindowedMapping::of(config).warnings();
+    found.extend(unheard_alarms(config));
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(sets: &[&str]) -> Vec<String> {
+    fn config(sets: &[&str]) -> Config {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        Config::load(None, None, &sets).expect("valid").warnings()
+        Config::load(None, None, &sets).expect("valid")
+    }
+
+    /// The tumbling windows' warnings alone.
+    fn with(sets: &[&str]) -> Vec<String> {
+        WindowedMapping::of(&config(sets)).warnings()
+    }
+
+    fn windows(config: &Config) -> Vec<String> {
+        WindowedMapping::of(config).warnings()
     }
 
     #[test]
@@ -103,8 +133,8 @@ mod tests {
             "kinesis_consumer=enhanced-fan-out",
         ])
         .is_empty());
-        let cheap = Config::from_preset("cost-optimized").unwrap();
-        assert!(cheap.warnings().is_empty(), "{:?}", cheap.warnings());
+        let cheap = windows(&Config::from_preset("cost-optimized").unwrap());
+        assert!(cheap.is_empty(), "{cheap:?}");
     }
 
     #[test]
@@ -129,13 +159,48 @@ mod tests {
 
     #[test]
     fn the_presets_with_windows_warn_of_bisection_and_high_throughput_of_its_parallelism() {
-        let high = Config::from_preset("high-throughput").unwrap().warnings();
+        let high = windows(&Config::from_preset("high-throughput").unwrap());
         assert_eq!(high.len(), 2, "{high:#?}");
         assert!(high[0].contains("lambda_parallelization_factor = 2"));
         assert!(high[1].contains("lambda_bisect_batch_on_function_error = true"));
         for preset in ["dev", "staging", "prod"] {
-            let found = Config::from_preset(preset).unwrap().warnings();
+            let found = windows(&Config::from_preset(preset).unwrap());
             assert_eq!(found.len(), 1, "{preset}: {found:#?}");
         }
+    }
+
+    /// Every preset leaves sns_email_endpoint empty (prod's address is yours to give), and
+    /// every stack has alarms: a production one says which key to set, once, after the
+    /// windows' warnings; the others say nothing about it.
+    #[test]
+    fn alarms_without_an_address_name_the_key_to_set_in_production() {
+        let mut warned = 0;
+        for preset in crate::config::PRESETS {
+            let config = Config::from_preset(preset).unwrap();
+            let found = config.warnings();
+            let unheard: Vec<&String> = found
+                .iter()
+                .filter(|w| w.contains("sns_email_endpoint"))
+                .collect();
+            if config.environment != "prod" {
+                assert!(unheard.is_empty(), "{preset}: {found:#?}");
+                continue;
+            }
+            warned += 1;
+            assert_eq!(unheard.len(), 1, "{preset}: {found:#?}");
+            assert_eq!(found.last(), unheard.first().copied(), "{preset}");
+            assert!(
+                unheard[0]
+                    .starts_with("the stack's alarms notify no one: sns_email_endpoint is empty"),
+                "{}",
+                unheard[0]
+            );
+            assert!(!unheard[0].contains('\n'), "one line: {}", unheard[0]);
+        }
+        assert!(warned >= 1, "the prod preset is warned about");
+        let heard = config(&["environment=prod", "sns_email_endpoint=ops@example.com"]);
+        assert_eq!(unheard_alarms(&heard), None);
+        assert_eq!(heard.warnings(), windows(&heard));
+        assert!(unheard_alarms(&config(&["environment=prod"])).is_some());
     }
 }

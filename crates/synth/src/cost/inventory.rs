@@ -39,6 +39,8 @@ pub struct Inventory {
     pub shard_level_metrics: usize,
     /// Global secondary indexes of the table.
     pub global_secondary_indexes: usize,
+    /// The events table and its indexes that have Contributor Insights on, table first.
+    pub contributor_insights: Vec<InsightsTarget>,
     /// The stream is encrypted with a customer managed key.
     pub stream_cmk: bool,
     /// The table is encrypted with a customer managed key.
@@ -126,6 +128,7 @@ impl Inventory {
                 .get("GlobalSecondaryIndexes")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len),
+            contributor_insights: insights_targets(table),
             stream_cmk: stream
                 .pointer("/StreamEncryption/EncryptionType")
                 .and_then(Value::as_str)
@@ -168,6 +171,46 @@ impl Inventory {
     pub fn high_resolution_alarms(&self) -> usize {
         self.alarm_periods.len() - self.standard_alarms()
     }
+}
+
+/// A table or index with Contributor Insights on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsightsTarget {
+    /// It is an index of the table, not the table itself.
+    pub index: bool,
+    /// It follows the most accessed keys as well as the throttled ones
+    /// (`ACCESSED_AND_THROTTLED_KEYS`, also what an absent `Mode` means), so every request
+    /// to it is an event Contributor Insights bills.
+    pub accessed: bool,
+    /// It has a sort key, so each kind of key it follows has two rules (partition key;
+    /// partition and sort key) instead of one.
+    pub sort_key: bool,
+}
+
+/// The table and each of its indexes whose `ContributorInsightsSpecification` is enabled.
+fn insights_targets(table: &Value) -> Vec<InsightsTarget> {
+    let indexes = table
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    std::iter::once((false, table))
+        .chain(indexes.iter().map(|index| (true, index)))
+        .filter(|(_, p)| {
+            p.pointer("/ContributorInsightsSpecification/Enabled") == Some(&Value::Bool(true))
+        })
+        .map(|(index, p)| InsightsTarget {
+            index,
+            accessed: p
+                .pointer("/ContributorInsightsSpecification/Mode")
+                .and_then(Value::as_str)
+                .is_none_or(|mode| mode == "ACCESSED_AND_THROTTLED_KEYS"),
+            sort_key: p
+                .get("KeySchema")
+                .and_then(Value::as_array)
+                .is_some_and(|keys| keys.iter().any(|k| k["KeyType"] == "RANGE")),
+        })
+        .collect()
 }
 
 /// A table's SSE uses a customer managed key.
@@ -303,7 +346,7 @@ mod tests {
     #[test]
     fn the_dev_stack_is_counted_from_its_template() {
         let found = inventory(&Config::default());
-        assert_eq!(found.alarm_periods.len(), 11);
+        assert_eq!(found.alarm_periods.len(), 13);
         assert_eq!(found.high_resolution_alarms(), 0);
         assert_eq!(found.dashboards, 1);
         // The alert topic's key exists only with an alert address.
@@ -325,6 +368,47 @@ mod tests {
         let cheap = inventory(&Config::from_preset("cost-optimized").unwrap());
         assert_eq!(cheap.emf_metrics, 5);
         assert!(!cheap.aggregate_table && !cheap.aggregate_table_cmk);
+    }
+
+    /// Contributor Insights is counted per table and index from the template, with its mode
+    /// and whether it has a sort key; prod follows throttled keys, dev nothing.
+    #[test]
+    fn contributor_insights_are_counted_from_the_template() {
+        assert!(inventory(&Config::default())
+            .contributor_insights
+            .is_empty());
+        let prod = inventory(&Config::from_preset("prod").unwrap());
+        let throttled = InsightsTarget {
+            index: false,
+            accessed: false,
+            sort_key: true,
+        };
+        let index = InsightsTarget {
+            index: true,
+            ..throttled
+        };
+        assert_eq!(prod.contributor_insights, [throttled, index, index]);
+        let all = Config {
+            dynamodb_contributor_insights: crate::config::ContributorInsights::All,
+            ..Config::default()
+        };
+        assert!(inventory(&all)
+            .contributor_insights
+            .iter()
+            .all(|t| t.accessed));
+        // An absent mode is DynamoDB's default, accessed and throttled keys; no sort key
+        // halves the rules.
+        let table = serde_json::json!({
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ContributorInsightsSpecification": {"Enabled": true}});
+        assert_eq!(
+            insights_targets(&table),
+            [InsightsTarget {
+                index: false,
+                accessed: true,
+                sort_key: false
+            }]
+        );
     }
 
     #[test]

@@ -122,6 +122,52 @@ pub enum CostError {
     /// The synthesized template failed validation (a bug in a construct).
     #[error("the stack's template failed validation: {0}")]
     Template(String),
+    /// A figure of the estimate is infinite or not a number: the load (or a price) is beyond
+    /// what the model computes. Never printed as a total.
+    #[error(
+        "the estimate cannot be computed: {figure} is {value}, not a finite number; price a \
+         smaller load"
+    )]
+    NotFinite {
+        /// Which figure: `the total`, `line item "..."`, `invocations per month`.
+        figure: String,
+        /// Its value (`inf`, `NaN`).
+        value: f64,
+    },
+}
+
+impl Estimate {
+    /// The first figure that is not a finite number, named, if any.
+    fn first_non_finite(&self) -> Option<(String, f64)> {
+        let w = &self.workload;
+        let workload = [
+            ("events per month", w.events),
+            ("delivered events per month", w.delivered_events),
+            ("records per invocation", w.records_per_invocation),
+            ("invocations per month", w.invocations),
+            (
+                "billed milliseconds per invocation",
+                w.billed_ms_per_invocation,
+            ),
+            ("window-end invocations per month", w.window_end_invocations),
+        ]
+        .map(|(name, value)| (name.to_owned(), value));
+        let items = self
+            .services
+            .iter()
+            .flat_map(|s| &s.line_items)
+            .flat_map(|i| {
+                [
+                    (format!("the quantity of {:?}", i.item), i.quantity),
+                    (format!("the cost of {:?}", i.item), i.monthly_usd),
+                ]
+            });
+        workload
+            .into_iter()
+            .chain(items)
+            .chain([("the total".to_owned(), self.total_usd())])
+            .find(|(_, value)| !value.is_finite())
+    }
 }
 
 /// Estimates the configured stack's month at `load`, with the us-east-1 prices.
@@ -165,14 +211,18 @@ pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Est
         ));
     }
     assumptions.extend(services.iter().flat_map(|s| s.assumptions.iter().cloned()));
-    Ok(Estimate {
+    let estimate = Estimate {
         stack: config.name_prefix(),
         region: config.region.clone(),
         warnings: warnings(&ctx),
         workload,
         services,
         assumptions,
-    })
+    };
+    match estimate.first_non_finite() {
+        Some((figure, value)) => Err(CostError::NotFinite { figure, value }),
+        None => Ok(estimate),
+    }
 }
 
 fn warnings(ctx: &services::Context) -> Vec<String> {
@@ -194,6 +244,7 @@ fn warnings(ctx: &services::Context) -> Vec<String> {
             ctx.config.dynamodb_max_write_capacity
         ));
     }
+    found.extend(services::dynamodb::write_cap_short(ctx));
     found
 }
 
@@ -238,6 +289,27 @@ mod tests {
             "{:?}",
             high.warnings
         );
+    }
+
+    /// A figure that overflows is refused, naming it, rather than printed as NaN or null.
+    #[test]
+    fn a_figure_that_overflows_is_refused_not_printed() {
+        let prices = Prices {
+            kinesis_shard_hour: f64::MAX,
+            ..US_EAST_1
+        };
+        let err = estimate_with(&Config::default(), DEFAULT_LOAD, &prices).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the estimate cannot be computed: the cost of \"Shard-hours (1 shard)\" \
+             is inf, not a finite number; price a smaller load"
+        );
+        let most = Load::new(workload::MAX_EVENTS_PER_SECOND, 1_048_576.0, 1.0).unwrap();
+        for preset in crate::config::PRESETS {
+            let config = Config::from_preset(preset).unwrap();
+            let estimate = estimate(&config, most).expect(preset);
+            assert!(estimate.total_usd().is_finite(), "{preset}");
+        }
     }
 
     #[test]

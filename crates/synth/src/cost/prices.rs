@@ -64,6 +64,8 @@ pub struct Prices {
     pub dynamodb_pitr_gb_month: f64,
     /// Standard-IA table class: one million write request units (on-demand).
     pub dynamodb_ia_million_write_request_units: f64,
+    /// Standard-IA table class: one million read request units (on-demand).
+    pub dynamodb_ia_million_read_request_units: f64,
     /// Standard-IA table class: one write capacity unit for one hour.
     pub dynamodb_ia_wcu_hour: f64,
     /// Standard-IA table class: one read capacity unit for one hour.
@@ -84,6 +86,12 @@ pub struct Prices {
     pub cloudwatch_alarm_high_resolution_month: f64,
     /// One dashboard for a month (beyond the account's three free ones).
     pub cloudwatch_dashboard_month: f64,
+    /// Contributor Insights for DynamoDB: one rule for a month (each table or index with it
+    /// on has its own rules, which DynamoDB creates).
+    pub cloudwatch_contributor_insights_rule_month: f64,
+    /// Contributor Insights for DynamoDB: one million DynamoDB events the rules see (every
+    /// request in ACCESSED_AND_THROTTLED_KEYS mode, throttled ones in THROTTLED_KEYS).
+    pub cloudwatch_contributor_insights_million_events: f64,
 
     // https://aws.amazon.com/sqs/pricing/
     /// One million standard-queue requests (each 64 KB chunk of a request counts as one).
@@ -142,6 +150,7 @@ pub const US_EAST_1: Prices = Prices {
     dynamodb_storage_gb_month: 0.25,
     dynamodb_pitr_gb_month: 0.20,
     dynamodb_ia_million_write_request_units: 0.78125,
+    dynamodb_ia_million_read_request_units: 0.15625,
     dynamodb_ia_wcu_hour: 0.000_81,
     dynamodb_ia_rcu_hour: 0.000_16,
     dynamodb_ia_storage_gb_month: 0.10,
@@ -152,6 +161,8 @@ pub const US_EAST_1: Prices = Prices {
     cloudwatch_alarm_standard_month: 0.10,
     cloudwatch_alarm_high_resolution_month: 0.30,
     cloudwatch_dashboard_month: 3.00,
+    cloudwatch_contributor_insights_rule_month: 0.50,
+    cloudwatch_contributor_insights_million_events: 0.03,
 
     sqs_million_requests: 0.40,
 

@@ -60,11 +60,20 @@ pub const DEFAULT_LOAD: Load = Load {
     invalid_ratio: 0.0,
 };
 
+/// The most events per second an estimate prices: ten times the most a stack synth builds
+/// can take (1,000 provisioned shards of 1,000 records/s each). It keeps every figure of the
+/// month finite: `1e308` events a second would overflow them to infinity and NaN.
+pub const MAX_EVENTS_PER_SECOND: f64 = 10_000_000.0;
+
 /// A load value outside what can be priced.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LoadError {
-    /// Negative, infinite or not a number.
-    #[error("events per second (--events-per-second) must be a number of at least 0, got {0}")]
+    /// Negative, above [`MAX_EVENTS_PER_SECOND`], infinite or not a number.
+    #[error(
+        "events per second (--events-per-second) must be a number between 0 and {max} \
+         (ten times what 1,000 shards take), got {0}",
+        max = MAX_EVENTS_PER_SECOND
+    )]
     Rate(f64),
     /// Zero, negative, or above Kinesis's record size limit.
     #[error(
@@ -84,7 +93,7 @@ impl Load {
         avg_event_bytes: f64,
         invalid_ratio: f64,
     ) -> Result<Load, LoadError> {
-        if !events_per_second.is_finite() || events_per_second < 0.0 {
+        if !(0.0..=MAX_EVENTS_PER_SECOND).contains(&events_per_second) {
             return Err(LoadError::Rate(events_per_second));
         }
         if !(1.0..=1_048_576.0).contains(&avg_event_bytes) {
@@ -238,6 +247,23 @@ pub fn invocation_ms(records: f64, invalid_ratio: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `1e308` events a second used to pass and price the month at NaN.
+    #[test]
+    fn a_rate_that_is_not_a_finite_number_up_to_ten_million_is_refused() {
+        for rate in [1e308, f64::INFINITY, f64::NAN, -1.0, 10_000_000.5] {
+            let err = Load::new(rate, 500.0, 0.0).unwrap_err();
+            assert!(matches!(err, LoadError::Rate(_)), "{rate}: {err}");
+            assert!(
+                err.to_string().starts_with(
+                    "events per second (--events-per-second) must be a number between 0 and \
+                     10000000"
+                ),
+                "{err}"
+            );
+        }
+        assert!(Load::new(MAX_EVENTS_PER_SECOND, 500.0, 0.0).is_ok());
+    }
 
     #[test]
     fn dev_at_the_default_load_invokes_once_a_second_with_full_batches() {

@@ -121,11 +121,14 @@ pub fn event_reader(granted: &Granted) -> Grants {
 
 /// Whoever replaces aggregates after a redrive or a replay (`query aggregates --rebuild`),
 /// when the stack has them: the events of a time range from the event table (and its
-/// indexes), and the aggregate table's reads, puts and deletes.
+/// indexes), the aggregate table's reads, puts and deletes, and the event source mapping,
+/// whose tumbling window tells which minutes windows may still be counting (read with
+/// GetEventSourceMapping on the mapping, and its encrypted filters decrypted with it).
 fn grant_rebuild(grants: &mut Grants, granted: &Granted) {
     if let Some(aggregates) = granted.aggregates {
         granted.table.grant_rebuild_read(grants);
         aggregates.grant_rebuild(grants);
+        granted.function.grant_read_mapping(grants);
     }
 }
 
@@ -351,7 +354,20 @@ mod tests {
                 ]),
                 vec![arn_of("AggregateTable")],
             ),
+            (
+                "ReadEventSourceMapping".to_owned(),
+                strings(&["lambda:GetEventSourceMapping"]),
+                vec![mapping_arn()],
+            ),
         ]
+    }
+
+    /// The event source mapping's ARN, from its UUID.
+    fn mapping_arn() -> Value {
+        json!({"Fn::Sub": [
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:${Mapping}",
+            {"Mapping": {"Ref": "StreamMapping"}}
+        ]})
     }
 
     fn sub(text: &str) -> Value {
@@ -504,6 +520,7 @@ mod tests {
                 "SendDeadLetters",
                 "ReadEventTableForRebuild",
                 "RebuildAggregates",
+                "ReadEventSourceMapping",
                 "DecryptEventStream",
                 "EncryptDeadLetters",
                 "EncryptEventTable",
@@ -673,6 +690,7 @@ mod tests {
             json!({"Ref": "AWS::StackId"}),
             indexes(),
             arn_of("AggregateTable"),
+            mapping_arn(),
             arn_of("FailureBucket"),
             arn_of("ArchiveBucket"),
             sub("${FailureBucket.Arn}/aws/lambda/*"),
@@ -778,6 +796,84 @@ mod tests {
             };
             assert_eq!(find(role), find(&json!(redrive)), "{sid}");
         }
+    }
+
+    /// With filters encrypted with the data key, whoever reads the mapping back (the
+    /// rebuild of redrive and replay) may have Lambda decrypt them: kms:Decrypt on the key
+    /// through Lambda only. Without the rebuild nothing reads the mapping.
+    #[test]
+    fn readers_of_an_encrypted_mapping_decrypt_its_filters_through_lambda() {
+        let filtered = |sets: &[&str]| {
+            let mut sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            sets.push(r#"lambda_filter_event_types=["purchase"]"#.into());
+            let config = Config::load(None, None, &sets).expect("valid");
+            crate::stack::build(&config).to_document().unwrap()
+        };
+        let doc = filtered(&[]);
+        assert_eq!(
+            doc["Resources"]["StreamMapping"]["Properties"]["KmsKeyArn"],
+            arn_of("DataKey")
+        );
+        for policy in ["RedrivePolicy", "ReplayPolicy"] {
+            let decrypt = statements(&doc, policy)
+                .iter()
+                .find(|s| s["Sid"] == "DecryptMappingFilters")
+                .unwrap_or_else(|| panic!("{policy} cannot decrypt the filters"))
+                .clone();
+            assert_eq!(
+                decrypt,
+                json!({
+                    "Sid": "DecryptMappingFilters",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": arn_of("DataKey"),
+                    "Condition": {"StringEquals": {"kms:ViaService":
+                        sub("lambda.${AWS::Region}.amazonaws.com")}},
+                }),
+                "{policy}"
+            );
+            assert!(
+                summary(&doc, policy).contains(&(
+                    "ReadEventSourceMapping".to_owned(),
+                    strings(&["lambda:GetEventSourceMapping"]),
+                    vec![mapping_arn()],
+                )),
+                "{policy}"
+            );
+        }
+        // Filters in plain text: the mapping is read, nothing is decrypted.
+        let plain = filtered(&["lambda_filter_encryption=false"]);
+        assert_eq!(
+            plain["Resources"]["StreamMapping"]["Properties"].get("KmsKeyArn"),
+            None
+        );
+        // No aggregates, no rebuild: nothing reads the mapping.
+        let unwindowed = filtered(&["aggregate_window_seconds=0"]);
+        for (doc, policy) in [
+            (&plain, "RedrivePolicy"),
+            (&plain, "ReplayPolicy"),
+            (&unwindowed, "RedrivePolicy"),
+            (&unwindowed, "ReplayPolicy"),
+        ] {
+            let sids: Vec<String> = summary(doc, policy)
+                .into_iter()
+                .map(|(sid, _, _)| sid)
+                .collect();
+            assert!(
+                !sids.contains(&"DecryptMappingFilters".to_owned()),
+                "{policy}"
+            );
+            assert_eq!(
+                sids.contains(&"ReadEventSourceMapping".to_owned()),
+                std::ptr::eq(doc, &plain),
+                "{policy}: {sids:?}"
+            );
+        }
+        // The default stack has no filters: its mapping has no key.
+        assert_eq!(
+            document()["Resources"]["StreamMapping"]["Properties"].get("KmsKeyArn"),
+            None
+        );
     }
 
     /// A table on DynamoDB's own key needs no grant on ours: the table's grants carry its

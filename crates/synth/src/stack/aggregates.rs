@@ -3,14 +3,15 @@
 //! and window part at a window's end, `query aggregates` reads a day of them as one
 //! partition, and `query aggregates --rebuild` replaces minutes from the event table.
 //!
-//! It is kept as the events table is: the data key, point-in-time recovery, TTL on `expiresAt` with `dynamodb_ttl_days`, deletion protection,
-//! the retention policy and the tags all follow the event table's configuration. It is
-//! always on demand: its writes come in bursts at the windows' ends, a few items a shard,
-//! which provisioned capacity would either throttle or pay for idle.
+//! It is kept as the events table is: the data key, point-in-time recovery (and its recovery
+//! period), TTL on `expiresAt` with `dynamodb_ttl_days`, deletion protection, the retention
+//! policy and the tags all follow the event table's configuration. It is always on demand,
+//! without the events table's on-demand caps or Contributor Insights: its writes come in
+//! bursts at the windows' ends, a few items a shard, which provisioned capacity would either
+//! throttle or pay for idle, and its one partition key value a day has no hot key to find.
 
 use cfn::resources::dynamodb::table::{
-    AttributeDefinition, AttributeDefinitionAttributeType as AttributeType,
-    PointInTimeRecoverySpecification, TimeToLiveSpecification,
+    AttributeDefinition, AttributeDefinitionAttributeType as AttributeType, TimeToLiveSpecification,
 };
 use cfn::resources::dynamodb::Table;
 use cfn::resources::kms::Key;
@@ -18,7 +19,7 @@ use cfn::{Handle, Template, Val};
 
 use super::iam::{self, Grants, Statement};
 use super::names::Names;
-use super::table::{key_schema, sse};
+use super::table::{key_schema, point_in_time_recovery, sse};
 use super::{retention, tags};
 use crate::config::{BillingMode, Config};
 
@@ -99,12 +100,7 @@ pub fn add(
             AttributeDefinition::new(DAY, AttributeType::S),
             AttributeDefinition::new(PART, AttributeType::S),
         ])),
-        point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
-            point_in_time_recovery_enabled: Some(
-                config.dynamodb_point_in_time_recovery_enabled.into(),
-            ),
-            ..PointInTimeRecoverySpecification::default()
-        }),
+        point_in_time_recovery_specification: Some(point_in_time_recovery(config)),
         sse_specification: Some(sse(key_used.as_ref())),
         time_to_live_specification: (config.dynamodb_ttl_days > 0).then(|| {
             TimeToLiveSpecification {
@@ -255,6 +251,31 @@ mod tests {
             .map(|s| s["id"].as_str().unwrap())
             .collect();
         assert_eq!(skips, ["CKV_AWS_28", "CKV_AWS_119"]);
+    }
+
+    /// The recovery period follows the event table's; the on-demand caps and Contributor
+    /// Insights are the event table's alone.
+    #[test]
+    fn the_table_keeps_the_recovery_period_but_no_caps_or_insights() {
+        let doc = document(&[
+            "dynamodb_pitr_recovery_days=7",
+            "dynamodb_max_on_demand_write_units=100",
+            "dynamodb_max_on_demand_read_units=100",
+            "dynamodb_contributor_insights=all",
+        ]);
+        let p = &doc["Resources"]["AggregateTable"]["Properties"];
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"],
+            json!({"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": 7})
+        );
+        let events = &doc["Resources"]["EventTable"]["Properties"];
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"],
+            events["PointInTimeRecoverySpecification"]
+        );
+        assert!(events.get("OnDemandThroughput").is_some());
+        assert!(p.get("OnDemandThroughput").is_none());
+        assert!(p.get("ContributorInsightsSpecification").is_none());
     }
 
     /// Every statement naming the aggregate table: (policy, Sid, actions).

@@ -2,7 +2,8 @@
 //! on-call engineer needs to know the pipeline is stuck or losing ground: iterator age,
 //! throttles (the stream's, the function's and the table's), records piling up in the
 //! dead-letter queue, batches Lambda gave up on (sent to the on-failure destination), and
-//! batches it could not even deliver there (lost).
+//! batches it could not even deliver there (lost), records the mapping dropped, and records
+//! about to expire unread (the iterator age past half the stream's retention).
 
 use cfn::resources::cloudwatch::alarm::{
     AlarmComparisonOperator as Comparison, AlarmStatistic as Statistic,
@@ -13,7 +14,8 @@ use cfn::{Expr, Template, Val};
 
 use super::alerts::AlarmActions;
 use super::dashboard::{
-    DESTINATION_DELIVERY_FAILURES, MAPPING_DIMENSION, METRICS_NAMESPACE, ON_FAILURE_DELIVERED,
+    DESTINATION_DELIVERY_FAILURES, DROPPED_EVENTS, MAPPING_DIMENSION, METRICS_NAMESPACE,
+    ON_FAILURE_DELIVERED,
 };
 use super::names::Names;
 use super::tags;
@@ -51,6 +53,13 @@ struct Spec {
 
 /// Iterator age (ms) past which the function is falling behind the stream: a minute.
 pub const ITERATOR_AGE_THRESHOLD_MS: f64 = 60_000.0;
+
+/// Iterator age (ms) past which records are about to expire unread: half the stream's
+/// retention. The mapping's `DroppedEventCount` leaves out records that expire before it
+/// reads them (the worst loss of all), so only the age tells.
+pub fn expiry_threshold_ms(config: &Config) -> f64 {
+    f64::from(config.kinesis_retention_period) * 3_600_000.0 / 2.0
+}
 
 /// Whether the failed-events alarm looks at sub-minute periods, which only a high-resolution
 /// metric fills: the function's environment then asks the processor for one.
@@ -234,6 +243,33 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             period: 300,
         },
         Spec {
+            id: "DroppedEventsAlarm",
+            name: "dropped-events",
+            description: "The event source mapping dropped records (DroppedEventCount, in Kinesis records): they reached neither the function nor the on-failure destination; check the mapping's settings and the role's access to the destination".into(),
+            namespace: "AWS/Lambda",
+            metric: DROPPED_EVENTS,
+            dimension: (MAPPING_DIMENSION, watched.mapping_id.clone()),
+            statistic: Statistic::Sum,
+            threshold: 0.0,
+            periods: 1,
+            period: 300,
+        },
+        Spec {
+            id: "RecordsExpiringAlarm",
+            name: "records-expiring",
+            description: format!(
+                "The function is more than half the stream's {}-hour retention behind: records will expire unread (no metric counts them) unless it catches up",
+                config.kinesis_retention_period
+            ),
+            namespace: "AWS/Lambda",
+            metric: "IteratorAge",
+            dimension: function(),
+            statistic: Statistic::Maximum,
+            threshold: expiry_threshold_ms(config),
+            periods: 1,
+            period: 300,
+        },
+        Spec {
             id: "TableThrottlesAlarm",
             name: "dynamodb-throttles",
             description: "DynamoDB throttled writes to the events table: raise capacity or its auto scaling maximum".into(),
@@ -246,4 +282,50 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             period: 300,
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use serde_json::{json, Value};
+
+    fn alarm(config: &Config, id: &str) -> Value {
+        let doc = crate::stack::build(config)
+            .to_document()
+            .expect("synthesizes");
+        doc["Resources"][id]["Properties"].clone()
+    }
+
+    #[test]
+    fn records_the_mapping_drops_raise_an_alarm_on_the_mappings_own_count() {
+        let dropped = alarm(&Config::default(), "DroppedEventsAlarm");
+        assert_eq!(dropped["Namespace"], "AWS/Lambda");
+        assert_eq!(dropped["MetricName"], "DroppedEventCount");
+        assert_eq!(
+            dropped["Dimensions"],
+            json!([{"Name": "EventSourceMappingUUID", "Value": {"Ref": "StreamMapping"}}])
+        );
+        assert_eq!(dropped["Statistic"], "Sum");
+        assert_eq!(dropped["Threshold"], 0.0);
+    }
+
+    #[test]
+    fn records_about_to_expire_alarm_at_half_the_streams_retention() {
+        for hours in [24, 168] {
+            let config = Config {
+                kinesis_retention_period: hours,
+                ..Config::default()
+            };
+            let expiring = alarm(&config, "RecordsExpiringAlarm");
+            assert_eq!(expiring["MetricName"], "IteratorAge");
+            assert_eq!(expiring["Statistic"], "Maximum");
+            assert_eq!(expiring["Threshold"], f64::from(hours) * 3_600_000.0 / 2.0);
+            let description = expiring["AlarmDescription"].as_str().unwrap();
+            assert!(
+                description.contains(&format!("{hours}-hour retention")),
+                "{description}"
+            );
+        }
+    }
 }

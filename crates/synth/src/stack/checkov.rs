@@ -25,6 +25,27 @@ pub fn metadata(skips: Vec<Skip>) -> Option<Value> {
     Some(json!({ "checkov": { "skip": skip } }))
 }
 
+/// The processor's execution role's skips: in a VPC only, the network-interface actions
+/// AWS's Lambda guide requires on all resources (docs/access.md, "The processor's role in a
+/// VPC").
+pub fn role_skips(config: &Config) -> ResourceOptions {
+    let mut skips: Vec<Skip> = Vec::new();
+    if config.in_vpc() {
+        skips.push((
+            "CKV_AWS_111",
+            "The only unconstrained write actions are the six network-interface actions Lambda needs to \
+             attach the function to its subnets, which AWS's Lambda guide (configuration-vpc, Required IAM \
+             permissions) requires on all resources; a Deny of the same actions conditioned on \
+             lambda:SourceFunctionArn keeps the function's own code from calling them"
+                .into(),
+        ));
+    }
+    ResourceOptions {
+        metadata: metadata(skips),
+        ..ResourceOptions::default()
+    }
+}
+
 /// The processor function's skips.
 pub fn function_skips(config: &Config) -> ResourceOptions {
     let mut skips: Vec<Skip> = vec![(

@@ -23,7 +23,21 @@ pub const MAPPING_DIMENSION: &str = "EventSourceMappingUUID";
 /// Records the mapping sent to its on-failure destination after giving up on their batch
 /// (metric group `EventCount`).
 pub const ON_FAILURE_DELIVERED: &str = "OnFailureDestinationDeliveredEventCount";
-/// The `MetricsConfig` group that publishes [`ON_FAILURE_DELIVERED`].
+/// Records the mapping dropped: they reached neither the function nor the destination.
+/// Records that expire in the stream before the mapping reads them are not among them.
+pub const DROPPED_EVENTS: &str = "DroppedEventCount";
+/// The mapping's own counts (metric group `EventCount`), in Kinesis records, in the order
+/// a record meets them: read from the stream, filtered out, sent to the function (again on
+/// each retry), in an invocation that failed, dropped, sent to the on-failure destination.
+pub const MAPPING_COUNTS: &[&str] = &[
+    "PolledEventCount",
+    "FilteredOutEventCount",
+    "InvokedEventCount",
+    "FailedInvokeEventCount",
+    DROPPED_EVENTS,
+    ON_FAILURE_DELIVERED,
+];
+/// The `MetricsConfig` group that publishes [`ON_FAILURE_DELIVERED`] and [`MAPPING_COUNTS`].
 pub const ON_FAILURE_DELIVERED_GROUP: &str = "EventCount";
 /// Times Lambda failed to deliver a discarded batch to the destination: those records are
 /// lost. A function metric (dimension `FunctionName`), always published.
@@ -158,6 +172,7 @@ pub fn body(config: &Config, names: &Names, mapping: &str) -> String {
                        { "stat": "Sum", "yAxis": "right" }]),
             ],
         ),
+        mapping_books(&emitted, mapping, period),
         widget(
             "Dead-letter queue depth (messages)",
             "Maximum",
@@ -180,11 +195,29 @@ pub fn body(config: &Config, names: &Names, mapping: &str) -> String {
         placed.extend(business(names, window, rows * 6));
     }
     // One widget per line: the template shows a literal block a reviewer can read and a
-    // diff names the widget that changed, while the body stays small enough to keep every
-    // preset's template under CloudFormation's 51,200-byte inline limit (pretty-printed
-    // JSON, indented again by YAML, cost a fifth of the template).
+    // diff names the widget that changed, while the body stays compact (pretty-printed JSON,
+    // indented again by YAML, cost a fifth of the template; templates over CloudFormation's
+    // 51,200-byte inline limit are deployed through S3).
     let lines: Vec<String> = placed.iter().map(Value::to_string).collect();
     format!("{{\"widgets\": [\n{}\n]}}", lines.join(",\n"))
+}
+
+/// The mapping's counts beside the processor's, all in Kinesis records (docs/processor.md,
+/// "The mapping's books", states what must hold between them): the processor's
+/// `BatchSize` summed is the records it was invoked with.
+fn mapping_books(emitted: &[&str; 2], mapping: &str, period: u32) -> Value {
+    let uuid = format!("${{{mapping}}}");
+    let mut metrics: Vec<Value> = MAPPING_COUNTS
+        .iter()
+        .map(|name| metric("AWS/Lambda", name, &[MAPPING_DIMENSION, &uuid], "Sum"))
+        .collect();
+    metrics.push(metric(METRICS_NAMESPACE, BATCH_SIZE, emitted, "Sum"));
+    widget(
+        "Mapping's books vs the processor's (Kinesis records)",
+        "Sum",
+        period,
+        metrics,
+    )
 }
 
 /// The note above the business widgets.
@@ -334,8 +367,8 @@ mod tests {
         let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
         let widgets = parsed["widgets"].as_array().expect("widgets");
-        // 14, and with dev's tumbling windows a note and three business widgets.
-        assert_eq!(widgets.len(), 18);
+        // 15, and with dev's tumbling windows a note and three business widgets.
+        assert_eq!(widgets.len(), 19);
         let mut variables = cfn_sub_variables(&text);
         variables.sort_unstable();
         variables.dedup();
@@ -369,11 +402,33 @@ mod tests {
         };
         let text = body(&config, &Names::new(&config), "StreamMapping");
         let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
-        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 18);
+        assert_eq!(parsed["widgets"].as_array().unwrap().len(), 19);
         assert!(!text.contains("GetRecords.IteratorAgeMilliseconds"));
         assert!(text.contains(
             r#"["AWS/Kinesis","SubscribeToShardEvent.MillisBehindLatest","StreamName","retail-events-dev-events","ConsumerName","retail-events-dev-processor"]"#
         ), "{text}");
+    }
+
+    #[test]
+    fn the_mappings_books_sit_beside_the_processors_records() {
+        let all = widgets(&Config::default());
+        let books = all
+            .iter()
+            .find(|w| {
+                w["properties"]["title"] == "Mapping's books vs the processor's (Kinesis records)"
+            })
+            .expect("the mapping's books widget");
+        let metrics = books["properties"]["metrics"].as_array().unwrap();
+        let names: Vec<&str> = metrics.iter().map(|m| m[1].as_str().unwrap()).collect();
+        let mut expected = MAPPING_COUNTS.to_vec();
+        expected.push(BATCH_SIZE);
+        assert_eq!(names, expected);
+        for mapping_metric in &metrics[..MAPPING_COUNTS.len()] {
+            assert_eq!(mapping_metric[0], "AWS/Lambda");
+            assert_eq!(mapping_metric[2], MAPPING_DIMENSION);
+            assert_eq!(mapping_metric[3], "${StreamMapping}");
+        }
+        assert_eq!(metrics[MAPPING_COUNTS.len()][0], METRICS_NAMESPACE);
     }
 
     fn widgets(config: &Config) -> Vec<Value> {
@@ -385,7 +440,7 @@ mod tests {
     #[test]
     fn windows_add_the_business_figures_under_a_note_that_they_are_indicative() {
         let all = widgets(&Config::default());
-        let business = &all[14..];
+        let business = &all[15..];
         assert_eq!(business[0]["type"], "text");
         let note = business[0]["properties"]["markdown"].as_str().unwrap();
         assert!(note.contains("indicative") && note.contains("aggregate table is the record"));
@@ -442,7 +497,7 @@ mod tests {
             );
         }
         // Below the last row of the operational widgets, across the grid, none overlapping.
-        assert_eq!(business[0]["y"], 42);
+        assert_eq!(business[0]["y"], 48);
         let placed: Vec<(u64, u64, u64)> = business[1..]
             .iter()
             .map(|w| {
@@ -450,20 +505,20 @@ mod tests {
                 (n("x"), n("y"), n("width"))
             })
             .collect();
-        assert_eq!(placed, [(0, 44, 8), (8, 44, 8), (16, 44, 8)]);
+        assert_eq!(placed, [(0, 50, 8), (8, 50, 8), (16, 50, 8)]);
         // A five-minute window sums over five minutes; a 90 s one over two.
         for (window, period) in [(300, 300), (90, 120), (1, 60)] {
             let config = Config {
                 aggregate_window_seconds: window,
                 ..Config::default()
             };
-            assert_eq!(widgets(&config)[15]["properties"]["period"], period);
+            assert_eq!(widgets(&config)[16]["properties"]["period"], period);
         }
         let off = Config {
             aggregate_window_seconds: 0,
             ..Config::default()
         };
-        assert_eq!(widgets(&off).len(), 14);
+        assert_eq!(widgets(&off).len(), 15);
     }
 
     fn cfn_sub_variables(text: &str) -> Vec<&str> {

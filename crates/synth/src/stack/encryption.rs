@@ -10,7 +10,7 @@ use cfn::{Expr, Handle, ResourceOptions, Template};
 use serde_json::{json, Value};
 
 use super::names::Names;
-use super::{producers, retention, tags};
+use super::{filter_key, producers, retention, tags};
 use crate::config::Config;
 
 /// The account root may administer the key; IAM policies then decide who uses it.
@@ -33,7 +33,8 @@ pub struct DataKey {
 }
 
 /// Adds the data key and its alias. The key's policy also admits producers of other
-/// accounts when `producer_principals` names any (see `producers`).
+/// accounts when `producer_principals` names any (see `producers`), and Lambda to decrypt
+/// the mapping's filters when they are encrypted with it (see `filter_key`).
 pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> DataKey {
     let logs_service = Expr::sub("logs.${AWS::Region}.amazonaws.com").to_json();
     let log_group_arn = Expr::sub(format!(
@@ -52,6 +53,7 @@ pub fn data_key(template: &mut Template, config: &Config, names: &Names) -> Data
         }),
     ];
     statements.extend(producers::key_statement(config).map(|s| s.to_json()));
+    statements.extend(filter_key::key_statement(config, names).map(|s| s.to_json()));
     let policy = json!({ "Version": "2012-10-17", "Statement": statements });
     let key = Key {
         description: Some(

@@ -11,7 +11,7 @@ use cfn::resources::lambda::event_source_mapping::{
 use cfn::resources::lambda::function::{Code, Environment, LoggingConfig, TracingConfig};
 use cfn::resources::lambda::{EventSourceMapping, Function};
 use cfn::resources::logs::LogGroup;
-use cfn::{Handle, Template, Val};
+use cfn::{Expr, Handle, Template, Val};
 use serde_json::json;
 
 use super::aggregates::AggregateTable;
@@ -60,6 +60,8 @@ pub struct Processor {
     pub role: Handle<Role>,
     /// The event source mapping from the stream.
     pub mapping: Handle<EventSourceMapping>,
+    /// The key the mapping's filters are encrypted with (its `KmsKeyArn`), when they are.
+    pub filter_key: Option<Handle<Key>>,
 }
 
 impl Processor {
@@ -72,6 +74,36 @@ impl Processor {
             iam::FUNCTION_INVOKE_ACTIONS,
             vec![self.function.attr_arn().to_json()],
         ));
+    }
+
+    /// Reads the event source mapping back as Lambda reports it (GetEventSourceMapping, on
+    /// this mapping only) and, when its filters are encrypted with the data key, decrypts
+    /// them through Lambda: ListEventSourceMappings cannot be scoped to one mapping and
+    /// returns encrypted filters as null (docs/access.md, "Encrypted filters").
+    pub fn grant_read_mapping(&self, grants: &mut Grants) {
+        let access = Statement::allow(
+            "ReadEventSourceMapping",
+            iam::MAPPING_READ_ACTIONS,
+            vec![self.mapping_arn().to_json()],
+        );
+        let key = self.filter_key.as_ref().map(|key| {
+            iam::key_via(
+                "DecryptMappingFilters",
+                key,
+                iam::KEY_MAPPING_FILTERS_READ,
+                "lambda",
+            )
+        });
+        grants.add(access, key);
+    }
+
+    /// The mapping's ARN. Its `Ref` is its UUID, which the ARN ends with; the
+    /// `EventSourceMappingArn` attribute is newer than moto's model of the resource.
+    pub fn mapping_arn(&self) -> Expr {
+        Expr::sub_with(
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:${Mapping}",
+            vec![("Mapping", self.mapping.to_ref().to_json())],
+        )
     }
 }
 
@@ -93,6 +125,7 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
         log_group,
         role,
         mapping,
+        filter_key: config.filters_encrypted().then(|| wiring.key.clone()),
     }
 }
 
@@ -172,7 +205,11 @@ fn add_role(
         tags: tags::property(config),
         ..Role::new(iam::assume_role_by("lambda.amazonaws.com"))
     };
-    template.add("ProcessorRole", role)
+    template.add_with(
+        iam::PROCESSOR_ROLE_ID,
+        role,
+        super::checkov::role_skips(config),
+    )
 }
 
 fn add_function(
@@ -281,6 +318,10 @@ fn add_mapping(
             == StartingPosition::AtTimestamp)
             .then(|| (config.lambda_starting_position_timestamp as f64).into()),
         filter_criteria: filter_criteria(config),
+        // Filters can name business values: the data key, not a key AWS owns.
+        kms_key_arn: config
+            .filters_encrypted()
+            .then(|| wiring.key.attr_arn().into()),
         batch_size: Some(i64::from(config.lambda_batch_size).into()),
         maximum_batching_window_in_seconds: Some(
             i64::from(config.lambda_maximum_batching_window_in_seconds).into(),

@@ -49,6 +49,15 @@ impl Statement {
         }
     }
 
+    /// A `Deny` in the grantee's own (identity) policy: no principal, it binds whoever holds
+    /// the role. It takes back, under its condition, what an `Allow` of the policy grants.
+    pub fn deny_grantee(sid: &str, actions: &[&'static str], resources: Vec<Value>) -> Statement {
+        Statement {
+            effect: "Deny",
+            ..Statement::allow(sid, actions, resources)
+        }
+    }
+
     /// Restricts the statement with an IAM `Condition` block.
     pub fn when(mut self, condition: Value) -> Statement {
         self.condition = Some(condition);
@@ -174,15 +183,20 @@ pub const STREAM_READ_ACTIONS: &[&str] = &[
 pub const CONSUMER_SUBSCRIBE_ACTIONS: &[&str] =
     &["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"];
 
-/// What Lambda calls with the execution role to attach a function to a VPC (the actions of
-/// the AWSLambdaVPCAccessExecutionRole managed policy, less its logs actions): the two
-/// describe actions support no resource-level permissions ...
-pub const NETWORK_DESCRIBE_ACTIONS: &[&str] =
-    &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"];
-/// ... creating an interface is scoped to the function's subnets and security groups ...
-pub const NETWORK_CREATE_ACTIONS: &[&str] = &["ec2:CreateNetworkInterface"];
-/// ... and managing one to interfaces in those subnets (condition key `ec2:Subnet`).
-pub const NETWORK_MANAGE_ACTIONS: &[&str] = &[
+/// The processor's execution role's logical ID: the stack's own security group depends on
+/// it by name (`vpc::add`), so that the role outlives the group.
+pub const PROCESSOR_ROLE_ID: &str = "ProcessorRole";
+
+/// What Lambda calls with the execution role to attach a function to a VPC and detach it
+/// again: AWS's Lambda guide (configuration-vpc, "Required IAM permissions") lists these six
+/// actions on all resources, the AWSLambdaVPCAccessExecutionRole managed policy less its logs
+/// actions. Lambda makes these calls outside the function's execution environment, so they
+/// carry no `lambda:SourceFunctionArn`; the role's least-privilege measure is a Deny of the
+/// same actions when that key names the function (see `vpc::Placement`).
+pub const NETWORK_INTERFACE_ACTIONS: &[&str] = &[
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
@@ -308,6 +322,13 @@ pub const KEY_QUEUE_RECEIVE: &[&str] = &["kms:Decrypt"];
 /// Key use behind SQS sends to an encrypted queue: SQS generates data keys and, when it
 /// reuses a cached one, decrypts it.
 pub const KEY_QUEUE_SEND: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+/// Reading an event source mapping back: its settings and, when the caller may decrypt
+/// them, its filters. GetEventSourceMapping takes the mapping's ARN as its resource;
+/// ListEventSourceMappings takes none and returns encrypted filters as null.
+pub const MAPPING_READ_ACTIONS: &[&str] = &["lambda:GetEventSourceMapping"];
+/// Key use behind a mapping's filters encrypted with the key: Lambda decrypts them, for
+/// itself to filter and for a caller reading the mapping back.
+pub const KEY_MAPPING_FILTERS_READ: &[&str] = &["kms:Decrypt"];
 
 /// Reads one stack's description and outputs: this stack's, by its full ARN
 /// (`Ref AWS::StackId`), so no other stack, nor a later stack of the same name, is readable.

@@ -14,6 +14,7 @@ pub mod checkov;
 pub mod consumer;
 pub mod dashboard;
 pub mod encryption;
+pub mod filter_key;
 pub mod function;
 pub mod iam;
 pub mod names;

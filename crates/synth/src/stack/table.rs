@@ -2,12 +2,18 @@
 //! `userId` + `eventKey` (timestamp and event id, so replays overwrite instead of
 //! duplicating), and the `EventTypeIndex` and `ProductIndex` GSIs on `eventTimestamp`;
 //! and the grants to write it and to read it. Its capacity auto scaling (provisioned
-//! billing) is `autoscaling`'s, added by the stack after the table.
+//! billing) is `autoscaling`'s, added by the stack after the table. On demand, the
+//! configured caps (`OnDemandThroughput`) and Contributor Insights go on the table and on
+//! every index alike: DynamoDB applies a cap to the resource that carries it, and the reads
+//! by event type or product go to an index, not the table; and the indexes' keys are the hot
+//! ones.
 
 use cfn::resources::dynamodb::table::{
-    AttributeDefinition, AttributeDefinitionAttributeType as AttributeType, GlobalSecondaryIndex,
-    KeySchema, PointInTimeRecoverySpecification, Projection, ProvisionedThroughput,
-    SSESpecification, SSESpecificationSSEType, TimeToLiveSpecification,
+    AttributeDefinition, AttributeDefinitionAttributeType as AttributeType,
+    ContributorInsightsSpecification, ContributorInsightsSpecificationMode as InsightsMode,
+    GlobalSecondaryIndex, KeySchema, OnDemandThroughput, PointInTimeRecoverySpecification,
+    Projection, ProvisionedThroughput, SSESpecification, SSESpecificationSSEType,
+    TimeToLiveSpecification,
 };
 use cfn::resources::dynamodb::Table;
 use cfn::resources::kms::Key;
@@ -16,7 +22,7 @@ use cfn::{Expr, Handle, Template, Val};
 use super::iam::{self, Grants, Statement};
 use super::names::Names;
 use super::{retention, tags};
-use crate::config::{BillingMode, Config, GsiProjection, TableClass};
+use crate::config::{BillingMode, Config, ContributorInsights, GsiProjection, TableClass};
 
 /// The global secondary indexes: name, and the item attribute they group by. Both sort on
 /// [`INDEX_SORT_KEY`]; their partition key is [`index_partition_key`] of the attribute.
@@ -132,17 +138,19 @@ pub fn add(
                 .iter()
                 .map(|(name, attribute)| {
                     let hash = index_partition_key(attribute, config.dynamodb_index_write_shards);
-                    index(name, hash, projection(config), throughput.clone())
+                    GlobalSecondaryIndex {
+                        provisioned_throughput: throughput.clone(),
+                        on_demand_throughput: on_demand_throughput(config),
+                        contributor_insights_specification: contributor_insights(config),
+                        ..index(name, hash, projection(config))
+                    }
                 })
                 .collect(),
         )),
         provisioned_throughput: throughput.clone(),
-        point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
-            point_in_time_recovery_enabled: Some(
-                config.dynamodb_point_in_time_recovery_enabled.into(),
-            ),
-            ..PointInTimeRecoverySpecification::default()
-        }),
+        on_demand_throughput: on_demand_throughput(config),
+        contributor_insights_specification: contributor_insights(config),
+        point_in_time_recovery_specification: Some(point_in_time_recovery(config)),
         sse_specification: Some(sse(key_used.as_ref())),
         time_to_live_specification: time_to_live(config),
         deletion_protection_enabled: Some(config.dynamodb_deletion_protection.into()),
@@ -181,16 +189,48 @@ pub fn key_schema(hash: &str, range: &str) -> Vec<KeySchema> {
     vec![KeySchema::new("HASH", hash), KeySchema::new("RANGE", range)]
 }
 
-fn index(
-    name: &str,
-    hash: &str,
-    projection: Projection,
-    throughput: Option<ProvisionedThroughput>,
-) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex {
-        provisioned_throughput: throughput,
-        ..GlobalSecondaryIndex::new(name, projection, key_schema(hash, INDEX_SORT_KEY))
+fn index(name: &str, hash: &str, projection: Projection) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::new(name, projection, key_schema(hash, INDEX_SORT_KEY))
+}
+
+/// Point-in-time recovery as configured, for the events table and the aggregate table: on
+/// or off, and the recovery period only when it is not DynamoDB's default (35 days), so the
+/// recipe's template stays as it was.
+pub fn point_in_time_recovery(config: &Config) -> PointInTimeRecoverySpecification {
+    PointInTimeRecoverySpecification {
+        point_in_time_recovery_enabled: Some(config.dynamodb_point_in_time_recovery_enabled.into()),
+        recovery_period_in_days: config
+            .pitr_recovery_period()
+            .map(|days| i64::from(days).into()),
     }
+}
+
+/// The on-demand caps, the same on the table and on each index: `None` when neither is set
+/// (or the table is provisioned, where validation allows no cap). A cap of 0 is left out, as
+/// CloudFormation takes only 1 and more.
+fn on_demand_throughput(config: &Config) -> Option<OnDemandThroughput> {
+    let cap = |units: u32| (units > 0).then(|| Val::from(i64::from(units)));
+    let throughput = OnDemandThroughput {
+        max_write_request_units: cap(config.dynamodb_max_on_demand_write_units),
+        max_read_request_units: cap(config.dynamodb_max_on_demand_read_units),
+    };
+    let on_demand = config.dynamodb_billing_mode == BillingMode::PayPerRequest;
+    let any = throughput != OnDemandThroughput::default();
+    (on_demand && any).then_some(throughput)
+}
+
+/// Contributor Insights as configured, the same on the table and on each index; nothing at
+/// all when off, so the template has no rule to create.
+fn contributor_insights(config: &Config) -> Option<ContributorInsightsSpecification> {
+    let mode = match config.dynamodb_contributor_insights {
+        ContributorInsights::Off => return None,
+        ContributorInsights::ThrottledKeys => InsightsMode::ThrottledKeys,
+        ContributorInsights::All => InsightsMode::AccessedAndThrottledKeys,
+    };
+    Some(ContributorInsightsSpecification {
+        mode: Some(mode.into()),
+        ..ContributorInsightsSpecification::new(true)
+    })
 }
 
 /// What each index copies: `dynamodb_gsi_projection`, with the included attributes for
@@ -346,5 +386,85 @@ mod tests {
             properties["KeySchema"],
             table(&Config::default())["KeySchema"]
         );
+    }
+
+    fn with_sets(sets: &[&str]) -> serde_json::Value {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        table(&Config::load(None, None, &sets).expect("valid"))
+    }
+
+    /// The table's and every index's value of one property.
+    fn everywhere(properties: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
+        let indexes = properties["GlobalSecondaryIndexes"].as_array().unwrap();
+        std::iter::once(&properties[name])
+            .chain(indexes.iter().map(|index| &index[name]))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn the_recovery_period_is_written_only_when_it_is_not_dynamodbs_default() {
+        let default = with_sets(&[]);
+        assert_eq!(
+            default["PointInTimeRecoverySpecification"],
+            serde_json::json!({"PointInTimeRecoveryEnabled": true})
+        );
+        let week = with_sets(&["dynamodb_pitr_recovery_days=7"]);
+        assert_eq!(
+            week["PointInTimeRecoverySpecification"],
+            serde_json::json!({"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": 7})
+        );
+        let off = with_sets(&["dynamodb_point_in_time_recovery_enabled=false"]);
+        assert_eq!(
+            off["PointInTimeRecoverySpecification"],
+            serde_json::json!({"PointInTimeRecoveryEnabled": false})
+        );
+    }
+
+    #[test]
+    fn on_demand_caps_go_on_the_table_and_every_index_only_when_set() {
+        let none = with_sets(&[]);
+        assert!(everywhere(&none, "OnDemandThroughput")
+            .iter()
+            .all(serde_json::Value::is_null));
+        let writes = with_sets(&["dynamodb_max_on_demand_write_units=500"]);
+        assert_eq!(
+            everywhere(&writes, "OnDemandThroughput"),
+            vec![serde_json::json!({"MaxWriteRequestUnits": 500}); 3]
+        );
+        let both = with_sets(&[
+            "dynamodb_max_on_demand_write_units=500",
+            "dynamodb_max_on_demand_read_units=1",
+        ]);
+        assert_eq!(
+            everywhere(&both, "OnDemandThroughput"),
+            vec![serde_json::json!({"MaxReadRequestUnits": 1, "MaxWriteRequestUnits": 500}); 3]
+        );
+        // Provisioned tables carry capacities instead (a cap there is refused by validation).
+        let provisioned = Config {
+            dynamodb_billing_mode: BillingMode::Provisioned,
+            dynamodb_max_on_demand_write_units: 500,
+            ..Config::default()
+        };
+        assert_eq!(on_demand_throughput(&provisioned), None);
+    }
+
+    #[test]
+    fn contributor_insights_go_on_the_table_and_every_index_in_the_chosen_mode() {
+        let off = with_sets(&[]);
+        assert!(everywhere(&off, "ContributorInsightsSpecification")
+            .iter()
+            .all(serde_json::Value::is_null));
+        for (value, mode) in [
+            ("throttled-keys", "THROTTLED_KEYS"),
+            ("all", "ACCESSED_AND_THROTTLED_KEYS"),
+        ] {
+            let on = with_sets(&[&format!("dynamodb_contributor_insights={value}")]);
+            assert_eq!(
+                everywhere(&on, "ContributorInsightsSpecification"),
+                vec![serde_json::json!({"Enabled": true, "Mode": mode}); 3],
+                "{value}"
+            );
+        }
     }
 }

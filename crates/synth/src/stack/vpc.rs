@@ -31,6 +31,9 @@ pub struct Placement {
     subnets: Vec<String>,
     /// The security groups: the configured IDs, or the stack's group.
     security_groups: Vec<Val<String>>,
+    /// The function's unqualified ARN, built from its name (the role cannot refer to the
+    /// function: the function refers to the role).
+    function_arn: Value,
 }
 
 impl Placement {
@@ -45,46 +48,32 @@ impl Placement {
         }
     }
 
-    /// What Lambda does with the function's role to attach it to the VPC: describe
-    /// interfaces and subnets (no resource-level permissions exist for these), create
-    /// interfaces only in these subnets with these security groups, and delete or
-    /// (un)assign addresses of interfaces only in these subnets.
+    /// What Lambda does with the function's role to attach it to the VPC, in the form AWS's
+    /// Lambda guide documents (configuration-vpc, "Required IAM permissions"): the six
+    /// network-interface actions allowed on all resources, and denied when the call comes
+    /// from the function's own code. Lambda adds `lambda:SourceFunctionArn` to the requests
+    /// made from inside the execution environment and not to the calls it makes itself to
+    /// create and delete the interfaces (permissions-source-function-arn), so the Deny
+    /// binds the processor's code and leaves Lambda's calls alone.
+    ///
+    /// The Allow is on `*`: DescribeNetworkInterfaces works only on `*`, and the guide warns
+    /// that a DeleteNetworkInterface scoped to resource IDs can leave the function unable to
+    /// reach the VPC; the earlier `ec2:Subnet` conditions on Delete/Assign/Unassign are not
+    /// condition keys AWS documents for Lambda's calls.
     pub fn grant_network_interfaces(&self, grants: &mut Grants) {
-        let interfaces = ec2_arn("network-interface/*");
-        let subnets: Vec<Value> = self
-            .subnets
-            .iter()
-            .map(|id| ec2_arn(&format!("subnet/{id}")))
-            .collect();
-        let groups = self.security_groups.iter().map(|group| match group {
-            Val::Lit(id) => ec2_arn(&format!("security-group/{id}")),
-            Val::Expr(id) => Expr::sub_with(
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${Group}",
-                vec![("Group", id.to_json())],
-            )
-            .to_json(),
-        });
-        let mut create = vec![interfaces.clone()];
-        create.extend(subnets.iter().cloned());
-        create.extend(groups);
         grants
             .allow(Statement::allow(
-                "DescribeNetwork",
-                iam::NETWORK_DESCRIBE_ACTIONS,
+                "NetworkInterfacesForLambda",
+                iam::NETWORK_INTERFACE_ACTIONS,
                 vec![json!("*")],
             ))
-            .allow(Statement::allow(
-                "CreateNetworkInterfaces",
-                iam::NETWORK_CREATE_ACTIONS,
-                create,
-            ))
             .allow(
-                Statement::allow(
-                    "ManageNetworkInterfaces",
-                    iam::NETWORK_MANAGE_ACTIONS,
-                    vec![interfaces],
+                Statement::deny_grantee(
+                    "NoNetworkInterfacesFromFunctionCode",
+                    iam::NETWORK_INTERFACE_ACTIONS,
+                    vec![json!("*")],
                 )
-                .when(json!({ "ArnEquals": { "ec2:Subnet": subnets } })),
+                .when(json!({ "ArnEquals": { "lambda:SourceFunctionArn": self.function_arn } })),
             );
     }
 }
@@ -95,7 +84,18 @@ pub fn add(template: &mut Template, config: &Config, names: &Names) -> Option<Pl
         return None;
     }
     let security_groups: Vec<Val<String>> = if config.vpc_security_group_ids.is_empty() {
-        let group = template.add("ProcessorSecurityGroup", function_group(config, names));
+        // Deleted before the role: CloudFormation deletes the group only once Lambda has
+        // released the interfaces that use it, and Lambda releases them with the role's
+        // permissions, so the role must outlive the group.
+        let keep_role = cfn::ResourceOptions {
+            depends_on: vec![iam::PROCESSOR_ROLE_ID.to_owned()],
+            ..Default::default()
+        };
+        let group = template.add_with(
+            "ProcessorSecurityGroup",
+            function_group(config, names),
+            keep_role,
+        );
         vec![group.attr_group_id().into()]
     } else {
         config
@@ -110,6 +110,11 @@ pub fn add(template: &mut Template, config: &Config, names: &Names) -> Option<Pl
     Some(Placement {
         subnets: config.vpc_subnet_ids.clone(),
         security_groups,
+        function_arn: Expr::sub(format!(
+            "arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
+            names.function
+        ))
+        .to_json(),
     })
 }
 
@@ -186,12 +191,4 @@ fn add_endpoints(template: &mut Template, config: &Config, names: &Names, from: 
         ..VPCEndpoint::new(vpc_id)
     };
     template.add("SqsEndpoint", sqs);
-}
-
-/// `arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:{resource}`.
-fn ec2_arn(resource: &str) -> Value {
-    Expr::sub(format!(
-        "arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
-    ))
-    .to_json()
 }

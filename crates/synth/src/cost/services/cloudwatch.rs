@@ -1,7 +1,8 @@
 //! CloudWatch: the processor's log lines (Lambda's platform lines, the EMF metrics line,
 //! the batch summary, sampled success lines, one line per dead letter), their storage, the
 //! custom metrics those EMF lines and Kinesis's shard-level metrics create, the alarms and
-//! the dashboard, all counted from the template.
+//! the dashboard, all counted from the template; and Contributor Insights for DynamoDB,
+//! which CloudWatch bills (`insights`).
 
 use super::super::workload::{BYTES_PER_GB, DAYS_PER_MONTH};
 use super::super::{LineItem, ServiceCost};
@@ -102,6 +103,9 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         "dashboard-month",
         p.cloudwatch_dashboard_month,
     ));
+    let insights = super::insights::cloudwatch_items(ctx);
+    let insights_assumption = insights.as_ref().map(|(_, a)| a.clone());
+    items.extend(insights.into_iter().flat_map(|(lines, _)| lines));
     ServiceCost::new("CloudWatch", items)
         .assume(format!(
             "CloudWatch logs: {} bytes per invocation (platform {PLATFORM_LOG_BYTES}, EMF \
@@ -122,4 +126,5 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
              failed-batches alarm) are billed as custom metrics, as AWS announced them; \
              Lambda's function metrics are free",
         )
+        .assume_all(insights_assumption)
 }

@@ -1,6 +1,8 @@
 //! DynamoDB: writes (each item, and its copy in every global secondary index), storage
 //! (after a month, or the steady state that the items' TTL bounds it to), and
-//! point-in-time recovery.
+//! point-in-time recovery. On demand, `dynamodb_max_on_demand_write_units` is a ceiling: a
+//! load that asks more stores only what the cap lets through (the rest is throttled, and
+//! the estimate warns), and both caps' monthly bounds are stated.
 //!
 //! An item is bigger than its event: it carries the event as `originalEvent` plus the keys,
 //! the copied fields and the enrichment. [`ITEM_ATTRIBUTES`] lists what is added, with a
@@ -10,6 +12,7 @@ use super::super::workload::{BYTES_PER_GB, DAYS_PER_MONTH, HOURS_PER_MONTH, SECO
 use super::super::{LineItem, ServiceCost};
 use super::{aggregates, Context};
 use crate::config::{BillingMode, Config, GsiProjection, TableClass};
+use crate::cost::render::number;
 use crate::cost::Prices;
 
 /// Attributes an item holds besides the event's own bytes (`originalEvent` holds those):
@@ -140,6 +143,7 @@ pub fn index_entry_bytes(config: &Config, event_bytes: f64) -> f64 {
 /// The table class's request and storage prices.
 struct ClassPrices {
     million_write_request_units: f64,
+    million_read_request_units: f64,
     wcu_hour: f64,
     rcu_hour: f64,
     storage_gb_month: f64,
@@ -149,12 +153,14 @@ fn class_prices(config: &Config, p: &Prices) -> ClassPrices {
     match config.dynamodb_table_class {
         TableClass::Standard => ClassPrices {
             million_write_request_units: p.dynamodb_million_write_request_units,
+            million_read_request_units: p.dynamodb_million_read_request_units,
             wcu_hour: p.dynamodb_wcu_hour,
             rcu_hour: p.dynamodb_rcu_hour,
             storage_gb_month: p.dynamodb_storage_gb_month,
         },
         TableClass::StandardInfrequentAccess => ClassPrices {
             million_write_request_units: p.dynamodb_ia_million_write_request_units,
+            million_read_request_units: p.dynamodb_ia_million_read_request_units,
             wcu_hour: p.dynamodb_ia_wcu_hour,
             rcu_hour: p.dynamodb_ia_rcu_hour,
             storage_gb_month: p.dynamodb_ia_storage_gb_month,
@@ -198,33 +204,38 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
     let class = class_prices(config, p);
     let item = stored_item_bytes(config, w.load.avg_event_bytes);
     let entry = index_entry_bytes(config, w.load.avg_event_bytes);
-    let units = Units {
-        table: (item / WRITE_UNIT_BYTES).ceil(),
-        index: (entry / WRITE_UNIT_BYTES).ceil(),
-        indexes,
-    };
+    let units = write_units(ctx);
     let units_per_item = units.table;
     let copies = 1.0 + indexes;
+    let stored_events = stored_events(ctx);
+    let held = if stored_events < w.valid_events {
+        format!(
+            ", held to dynamodb_max_on_demand_write_units = {}",
+            config.dynamodb_max_on_demand_write_units
+        )
+    } else {
+        String::new()
+    };
     let mut items = match config.dynamodb_billing_mode {
         BillingMode::PayPerRequest => vec![LineItem::new(
             if units.table == units.index {
                 format!(
-                    "Write request units ({units_per_item} per {item:.0}-byte item, × {copies} for the table and {indexes} GSIs)"
+                    "Write request units ({units_per_item} per {item:.0}-byte item, × {copies} for the table and {indexes} GSIs{held})"
                 )
             } else {
                 format!(
-                    "Write request units ({units_per_item} per {item:.0}-byte item, {} per {entry:.0}-byte entry in each of {indexes} GSIs)",
+                    "Write request units ({units_per_item} per {item:.0}-byte item, {} per {entry:.0}-byte entry in each of {indexes} GSIs{held})",
                     units.index
                 )
             },
-            w.valid_events * units.per_item() / 1e6,
+            stored_events * units.per_item() / 1e6,
             "million WRU",
             class.million_write_request_units,
         )],
         BillingMode::Provisioned => provisioned(ctx, &units, &class),
     };
-    let month_gb = w.valid_events * (item + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
-    let index_month_gb = w.valid_events * (entry + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
+    let month_gb = stored_events * (item + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
+    let index_month_gb = stored_events * (entry + ITEM_STORAGE_OVERHEAD_BYTES) / BYTES_PER_GB;
     let retained = retained(config);
     let table_gb = month_gb * retained.month_one;
     let index_gb = index_month_gb * retained.month_one * indexes;
@@ -256,8 +267,13 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
         class.storage_gb_month,
     ));
     if config.dynamodb_point_in_time_recovery_enabled {
+        // DynamoDB bills the table's size whatever the recovery period.
+        let period = config
+            .pitr_recovery_period()
+            .map(|days| format!("; {days}-day recovery period, same price"))
+            .unwrap_or_default();
         items.push(LineItem::new(
-            "Point-in-time recovery (table size, indexes excluded)".into(),
+            format!("Point-in-time recovery (table size, indexes excluded{period})"),
             table_gb,
             "GB-month",
             p.dynamodb_pitr_gb_month,
@@ -327,6 +343,7 @@ pub fn estimate(ctx: &Context) -> ServiceCost {
                 windows.day_read(p),
             ]
         }))
+        .assume_all(cap_ceilings(ctx, &class))
 }
 
 /// Write units per stored event: the table's and each index's.
@@ -340,6 +357,110 @@ impl Units {
     fn per_item(&self) -> f64 {
         self.table + self.index * self.indexes
     }
+
+    /// The most units one event takes on any one resource, the table or an index: what an
+    /// equal cap on each holds first.
+    fn on_one_resource(&self) -> f64 {
+        if self.indexes > 0.0 {
+            self.table.max(self.index)
+        } else {
+            self.table
+        }
+    }
+}
+
+/// The write units of the configured item and index entry at the load's event size.
+fn write_units(ctx: &Context) -> Units {
+    let bytes = ctx.workload.load.avg_event_bytes;
+    Units {
+        table: (stored_item_bytes(ctx.config, bytes) / WRITE_UNIT_BYTES).ceil(),
+        index: (index_entry_bytes(ctx.config, bytes) / WRITE_UNIT_BYTES).ceil(),
+        indexes: ctx.inventory.global_secondary_indexes as f64,
+    }
+}
+
+/// The on-demand write cap (`dynamodb_max_on_demand_write_units`) in write request units a
+/// second, on the table and on each index; `None` without one (or when provisioned).
+fn write_cap(config: &Config) -> Option<f64> {
+    let units = config.dynamodb_max_on_demand_write_units;
+    (config.dynamodb_billing_mode == BillingMode::PayPerRequest && units > 0)
+        .then(|| f64::from(units))
+}
+
+/// Events a second the write cap lets the table store: the cap over the units an event
+/// takes on the resource it fills first. An index over its cap throttles the table's write
+/// too (IndexWriteMaxOnDemandThroughputExceeded), so the index's entry counts as much as the
+/// item. `None` without a cap.
+pub fn events_per_second_under_cap(ctx: &Context) -> Option<f64> {
+    write_cap(ctx.config).map(|cap| cap / write_units(ctx).on_one_resource())
+}
+
+/// The events of the month the table stores: every valid event, or what the write cap lets
+/// through when the load asks more (the rest is throttled and backs up in the stream).
+pub fn stored_events(ctx: &Context) -> f64 {
+    let valid = ctx.workload.valid_events;
+    match events_per_second_under_cap(ctx) {
+        Some(rate) => valid.min(rate * SECONDS_PER_MONTH),
+        None => valid,
+    }
+}
+
+/// The warning when the load needs more write request units a second than the cap allows,
+/// naming the key and the figures; `None` when it fits or there is no cap.
+pub fn write_cap_short(ctx: &Context) -> Option<String> {
+    let cap = write_cap(ctx.config)?;
+    let allowed = events_per_second_under_cap(ctx)?;
+    let asked = ctx.workload.valid_events / SECONDS_PER_MONTH;
+    let units = write_units(ctx);
+    (asked > allowed).then(|| {
+        format!(
+            "the write rate needs {} write request units a second on the busiest of the table \
+             and its GSIs, more than dynamodb_max_on_demand_write_units ({cap}): writes over it \
+             would be throttled (MaxOnDemandThroughputExceeded) and events would back up in the \
+             stream; the DynamoDB estimate counts the {} events/s the cap lets through, of {}",
+            number((asked * units.on_one_resource()).ceil()),
+            number(allowed.floor()),
+            number(asked.round())
+        )
+    })
+}
+
+/// What the on-demand caps bound, whatever the load: the write cap the month's write
+/// request units on the table and every index, the read cap what reading them can cost
+/// (reads are people's and tools', not in this estimate).
+fn cap_ceilings(ctx: &Context, class: &ClassPrices) -> Vec<String> {
+    let config = ctx.config;
+    if config.dynamodb_billing_mode != BillingMode::PayPerRequest {
+        return Vec::new();
+    }
+    let resources = 1.0 + ctx.inventory.global_secondary_indexes as f64;
+    let month = |cap: u32| f64::from(cap) * resources * SECONDS_PER_MONTH / 1e6;
+    let mut found = Vec::new();
+    if let Some(cap) = (config.dynamodb_max_on_demand_write_units > 0)
+        .then_some(config.dynamodb_max_on_demand_write_units)
+    {
+        found.push(format!(
+            "dynamodb_max_on_demand_write_units = {cap} caps writes at {cap} WRU a second on \
+             the table and on each of its {} GSIs: at most {} million WRU, ${:.2} a month of \
+             writes, whatever the load (a cost ceiling; writes over it are throttled)",
+            resources - 1.0,
+            number(month(cap)),
+            month(cap) * class.million_write_request_units
+        ));
+    }
+    if let Some(cap) = (config.dynamodb_max_on_demand_read_units > 0)
+        .then_some(config.dynamodb_max_on_demand_read_units)
+    {
+        found.push(format!(
+            "dynamodb_max_on_demand_read_units = {cap} caps reads at {cap} RRU a second on the \
+             table and on each of its {} GSIs: reading them (query, verify, rebuilds; not in \
+             this estimate) costs at most {} million RRU, ${:.2} a month",
+            resources - 1.0,
+            number(month(cap)),
+            month(cap) * class.million_read_request_units
+        ));
+    }
+    found
 }
 
 /// Capacity-hours: auto scaling keeps each write capacity (the table's, each index's) at
@@ -463,6 +584,97 @@ mod tests {
         assert!(
             infrequent.service("DynamoDB").unwrap().monthly_usd()
                 > standard.service("DynamoDB").unwrap().monthly_usd()
+        );
+    }
+
+    fn capped(write: u32, read: u32) -> Config {
+        Config {
+            dynamodb_max_on_demand_write_units: write,
+            dynamodb_max_on_demand_read_units: read,
+            ..Config::default()
+        }
+    }
+
+    /// A cap above the load changes no figure but states the ceiling it puts on the month.
+    #[test]
+    fn a_cap_above_the_load_states_its_ceiling() {
+        let plain = total(&Config::default(), DEFAULT_LOAD).unwrap();
+        let roomy = total(&capped(1000, 2000), DEFAULT_LOAD).unwrap();
+        let dynamodb = |e: &super::super::super::Estimate| e.service("DynamoDB").unwrap().clone();
+        assert_eq!(
+            dynamodb(&roomy).line_items,
+            dynamodb(&plain).line_items,
+            "the load fits"
+        );
+        assert!(roomy.warnings.is_empty(), "{:?}", roomy.warnings);
+        // 1,000 WRU/s on the table and 2 GSIs for 2,628,000 s: 7,884 million WRU at 0.625.
+        let assumptions = dynamodb(&roomy).assumptions;
+        assert!(
+            assumptions.iter().any(|a| a.starts_with(
+                "dynamodb_max_on_demand_write_units = 1000 caps writes at 1000 WRU a second on \
+                 the table and on each of its 2 GSIs: at most 7,884 million WRU, $4927.50 a \
+                 month of writes"
+            )),
+            "{assumptions:#?}"
+        );
+        // 2,000 RRU/s: 15,768 million RRU at 0.125.
+        assert!(
+            assumptions.iter().any(|a| a.contains(
+                "caps reads at 2000 RRU a second on the table and on each of its 2 GSIs: reading \
+                 them (query, verify, rebuilds; not in this estimate) costs at most 15,768 \
+                 million RRU, $1971.00 a month"
+            )),
+            "{assumptions:#?}"
+        );
+    }
+
+    /// A cap below the load bounds the writes, storage and point-in-time recovery to what
+    /// it lets through, and the estimate warns that the rest would be throttled.
+    #[test]
+    fn a_cap_below_the_load_is_the_cost_ceiling_and_warned_about() {
+        let plain = total(&Config::default(), DEFAULT_LOAD).unwrap();
+        let tight = total(&capped(50, 0), DEFAULT_LOAD).unwrap();
+        let items =
+            |e: &super::super::super::Estimate| e.service("DynamoDB").unwrap().line_items.clone();
+        let (p, t) = (items(&plain), items(&tight));
+        // 50 of the 100 events/s: half of every event-driven figure.
+        for i in 0..3 {
+            assert!(
+                (t[i].quantity - p[i].quantity / 2.0).abs() < 1e-9,
+                "{:?} vs {:?}",
+                t[i],
+                p[i]
+            );
+        }
+        assert!(
+            t[0].item
+                .ends_with("held to dynamodb_max_on_demand_write_units = 50)"),
+            "{}",
+            t[0].item
+        );
+        assert_eq!(
+            tight.warnings,
+            ["the write rate needs 100 write request units a second on the busiest of the table \
+              and its GSIs, more than dynamodb_max_on_demand_write_units (50): writes over it \
+              would be throttled (MaxOnDemandThroughputExceeded) and events would back up in the \
+              stream; the DynamoDB estimate counts the 50 events/s the cap lets through, of 100"]
+        );
+    }
+
+    #[test]
+    fn the_recovery_period_does_not_change_the_price() {
+        let week = Config {
+            dynamodb_pitr_recovery_days: 7,
+            ..Config::default()
+        };
+        let plain = total(&Config::default(), DEFAULT_LOAD).unwrap();
+        let short = total(&week, DEFAULT_LOAD).unwrap();
+        assert_eq!(short.total_usd(), plain.total_usd());
+        let pitr = &short.service("DynamoDB").unwrap().line_items[2];
+        assert_eq!(
+            pitr.item,
+            "Point-in-time recovery (table size, indexes excluded; 7-day recovery period, same \
+             price)"
         );
     }
 

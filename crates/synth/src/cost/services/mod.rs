@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod cloudwatch;
 pub mod dynamodb;
+pub mod insights;
 pub mod kinesis;
 pub mod kms;
 pub mod lambda;
