@@ -19,7 +19,8 @@ ZIP        := cfn-out/processor.zip
 # The deploy targets (tools/stack.sh) also read, from the command line or the environment:
 # STACK (default <project_name>-<environment>), REGION (default the config's), ALERT_EMAIL
 # (default the config's sns_email_endpoint), ARTIFACT_BUCKET, AWS_ENDPOINT_URL (moto), SINCE
-# and FOLLOW (logs), CHANGESET_NAME, FORCE=1 (destroy without asking).
+# and FOLLOW (logs), CHANGESET_NAME, FORCE=1 (destroy without asking), MAPPING_START and
+# MAPPING_MARGIN (a deploy that replaces the event source mapping: docs/mapping-replacement.md).
 # The processor's architecture follows the configuration (arm64 unless it says x86_64). Read
 # only after the `config` target has checked the configuration, so a bad one stops make
 # (exit 2, synth's message once) before anything is built or uploaded.
@@ -28,7 +29,7 @@ RUST_TARGET = $(if $(filter x86_64,$(ARCH)),x86_64-unknown-linux-gnu,aarch64-unk
 LAMBDA_FLAG = $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
 
 .PHONY: help venv build synth templates codegen lint check quick test local bench clean \
-	package deploy changeset destroy outputs logs verify synth-bin config
+	package deploy changeset destroy outputs logs verify backfill synth-bin config
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +81,7 @@ test: venv check ## Everything CI runs: format, clippy, tests (moto included), t
 	tools/check-make-config.sh
 	EVENTS=500 $(MAKE) --no-print-directory local
 	tools/deploy-on-moto.sh
+	tools/mapping-replace-on-moto.sh
 
 local: build ## The whole pipeline on moto: stack, producer, local-runner, report (EVENTS=1000)
 	$(CARGO) build -q -j$(JOBS) -p synth -p producer -p local-runner
@@ -106,6 +108,15 @@ logs: config venv synth-bin ## Follow the processor's log (SINCE=10m; FOLLOW=0 p
 verify: config synth-bin ## Send a marked batch to the deployed stack; check table, queue, log, latency (VERIFY_ARGS='--timeout 60')
 	$(CARGO) build -q -j$(JOBS) -p verify
 	tools/stack.sh verify $(SYNTH_BIN) $(SYNTH_ARGS)
+
+# STACK, REGION and AWS_ENDPOINT_URL as for the deploy targets (STACK defaults to
+# <project_name>-<environment> of the configuration, REGION to its region).
+backfill: config synth-bin ## Give stored events the index keys after dynamodb_index_write_shards changed (BACKFILL_ARGS='--dry-run')
+	$(CARGO) build -q -j$(JOBS) -p backfill
+	target/debug/backfill \
+	  --stack-name "$${STACK:-$$($(SYNTH_BIN) $(SYNTH_ARGS) --get project_name)-$$($(SYNTH_BIN) $(SYNTH_ARGS) --get environment)}" \
+	  --region "$${REGION:-$$($(SYNTH_BIN) $(SYNTH_ARGS) --get region)}" \
+	  $${AWS_ENDPOINT_URL:+--endpoint-url "$$AWS_ENDPOINT_URL"} $(BACKFILL_ARGS)
 
 # The deploy targets take the zip as it is: `make build` makes it, they never rebuild it.
 # Without it they stop before installing the ~1 GB venv: a fresh clone has neither, and the

@@ -93,6 +93,14 @@ done
   --set dynamodb_max_on_demand_write_units=1 --format json >"$work/dev-throttled-keys.json"
 "$synth" --preset prod --set dynamodb_billing_mode=PROVISIONED --set dynamodb_pitr_recovery_days=1 \
   >"$work/prod-provisioned-insights.yaml"
+# Gradual deploys (issue 21): prod is canary-10-percent-5-minutes by default (a version, the
+# live alias, CodeDeploy's application, group and role); each other deploy_strategy once, the
+# queue as on-failure destination and a preset without windows among them, and prod at once.
+"$synth" --set deploy_strategy=canary-10-percent-15-minutes --set on_failure_destination=sqs \
+  >"$work/dev-canary-15-sqs.yaml"
+"$synth" --preset cost-optimized --set deploy_strategy=linear-10-percent-every-minute --format json \
+  >"$work/cost-optimized-linear.json"
+"$synth" --preset prod --set deploy_strategy=all-at-once >"$work/prod-all-at-once.yaml"
 # ... and all together, on the preset with the most resources.
 "$synth" --preset prod "${filters[@]}" "${efo[@]}" "${at_timestamp[@]}" "${vpc_endpoints[@]}" \
   --format json >"$work/prod-consumer-options.json"

@@ -13,6 +13,12 @@ CloudFormation's 51,200-byte inline limit, passes moto a path-style URL on the e
 takes the first label of any other host for the bucket ("127"). A loopback IP endpoint is
 read as path-style here too, as AWS reads path-style URLs.
 
+A resource removed by one stack update and added again by a later one (make deploy replaces
+an event source mapping so: docs/mapping-replacement.md) is deleted, but moto keeps the
+deleted object under its logical ID and hands it back instead of creating the resource again:
+the second update creates nothing and `Ref` names the deleted resource. CloudFormation creates
+it; here an update forgets the resources it removed.
+
 Usage: .venv/bin/python tools/moto_deploy_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
@@ -20,6 +26,7 @@ import ipaddress
 from urllib.parse import urlparse
 
 from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation import utils as cfn_utils
 
@@ -55,6 +62,18 @@ def _from_s3_url_on_ip(template_url, *args, **kwargs):
 
 for _module in (cfn_utils, cfn_models, cfn_responses):
     _module.get_stack_from_s3_url = _from_s3_url_on_ip
+
+_update = cfn_parsing.ResourceMap.update
+
+
+def _update_forgetting_removed(self, template, parameters=None):
+    removed = self.build_resource_diff(template, parameters)["Remove"]
+    _update(self, template, parameters)
+    for logical_id in removed:
+        self._parsed_resources.pop(logical_id, None)
+
+
+cfn_parsing.ResourceMap.update = _update_forgetting_removed
 
 if __name__ == "__main__":
     moto_server.main()

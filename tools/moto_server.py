@@ -13,6 +13,14 @@
    GetEventSourceMapping shows them (Lambda guide, "Encryption of filter criteria"). The list
    leaves them out here too, so tools that read filters from the list fail on moto as they
    would on AWS.
+4. moto's CloudFormation has no AWS::Lambda::Alias (a stack with a gradual deploy_strategy
+   fails: the event source mapping's FunctionName, the alias's Ref, resolves to nothing), and
+   its AWS::Lambda::Version answers neither `Ref` (the version's ARN) nor `Fn::GetAtt ...
+   Version` and is never published again. Both are modelled here over moto's own Lambda
+   calls: the version publishes on create and on update (PublishVersion, which returns the
+   latest version when neither code nor configuration changed, as on AWS), the alias is
+   created, updated and deleted. There is no CodeDeploy behind the alias's UpdatePolicy:
+   moto moves the alias at once, and skips AWS::CodeDeploy::* (unsupported) with a warning.
 
 Everything else is moto's own `moto_server`.
 
@@ -80,6 +88,124 @@ def _list_mappings_as_aws(self):
 
 
 lambda_responses.LambdaResponse.list_event_source_mappings = _list_mappings_as_aws
+
+
+class _Version(lambda_models.CloudFormationModel):
+    """AWS::Lambda::Version: published on create and on update; kept on deletion, as the
+    template's UpdateReplacePolicy keeps replaced versions (and deleting the function deletes
+    them all)."""
+
+    # moto's model registry files a model under the service its module names.
+    __module__ = "moto.awslambda.gradual_deploys"
+
+    def __init__(self, function):
+        self.function = function
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Lambda::Version"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Version", "FunctionArn")
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Version":
+            return str(self.function.version)
+        if attribute_name == "FunctionArn":
+            return self.function.function_arn
+        raise NotImplementedError(attribute_name)
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.function.function_arn.rsplit(':', 1)[0]}:{self.function.version}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        function = backend.publish_version(
+            properties["FunctionName"], properties.get("Description", "")
+        )
+        return cls(function)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
+class _Alias(lambda_models.CloudFormationModel):
+    """AWS::Lambda::Alias over moto's alias calls; its Ref is the alias's ARN."""
+
+    __module__ = "moto.awslambda.gradual_deploys"
+
+    def __init__(self, alias, function_name):
+        self.alias = alias
+        self.function_name = function_name
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Lambda::Alias"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "AliasArn"
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "AliasArn":
+            return self.alias.arn
+        raise NotImplementedError(attribute_name)
+
+    @property
+    def physical_resource_id(self):
+        return self.alias.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        alias = backend.create_alias(
+            p["Name"], p["FunctionName"], str(p["FunctionVersion"]), p.get("Description", ""), None
+        )
+        return cls(alias, p["FunctionName"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        p = cloudformation_json["Properties"]
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        alias = backend.update_alias(
+            p["Name"], p["FunctionName"], str(p["FunctionVersion"]), p.get("Description", ""), None
+        )
+        return cls(alias, p["FunctionName"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        # The physical ID is the alias's ARN, ...:function:NAME:ALIAS; the properties may
+        # still hold unresolved references here.
+        function_name, name = resource_name.split(":")[-2:]
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        try:
+            backend.delete_alias(name, function_name)
+        except lambda_models.UnknownFunctionException:
+            pass  # deleted with its function, as on AWS
+
+
+# moto's own Version model would win the type lookup; ours replaces it there.
+lambda_models.LambdaVersion.cloudformation_type = staticmethod(lambda: "AWS::Lambda::Version (moto)")
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,9 @@
 # Environment, all optional, as docs/deploy.md lists it: STACK, REGION, ALERT_EMAIL,
 # ARTIFACT_BUCKET, AWS_ENDPOINT_URL (moto's; every aws call gets it), ZIP, CHANGESET_NAME,
 # SINCE and FOLLOW (logs), FORCE=1 (destroy: no prompt; waiting dead letters and failed
-# batches not yet redriven go with the stack), VERIFY_ARGS and VERIFY_BIN (verify).
+# batches not yet redriven go with the stack), VERIFY_ARGS and VERIFY_BIN (verify),
+# MAPPING_START and MAPPING_MARGIN (deploy: where a replaced event source mapping's successor
+# starts, docs/mapping-replacement.md).
 set -euo pipefail
 usage="usage: tools/stack.sh package|deploy|changeset|destroy|outputs|logs|verify SYNTH_BIN [synth args...]"
 verb=${1:?$usage}
@@ -151,10 +153,68 @@ prepare() {
   email=${ALERT_EMAIL-$(cfg sns_email_endpoint)}
 }
 
-deploy() {
-  local status type caps email template=(--template-file "$out/stack.yaml")
-  prepare
-  if [ "$(wc -c <"$out/stack.yaml")" -gt "$body_limit" ]; then
+# The event source mapping across deploys (docs/mapping-replacement.md): its create-only
+# starting position is kept, or, when it is replaced, chosen where the old mapping was reading.
+# Sets deploy_file (the template to deploy: synth's, the mapping's start kept or chosen) and,
+# for a replacement in two steps, removal_file (step 1: the deployed template without the
+# mapping) and old_mapping; says what it decided. `changeset` reads nothing of the old mapping
+# (MAPPING_START, else now, stands in): make deploy chooses when it deploys.
+plan_mapping() {
+  local plan why chosen start described reason now deployed=() observed=() chose=()
+  deploy_file="$out/deploy.json" removal_file='' old_mapping=''
+  if [ -n "$status" ]; then
+    cfn get-template --template-stage Original --query TemplateBody --output json >"$work/deployed.json"
+    deployed=(--deployed "$work/deployed.json")
+  fi
+  plan=$(facts mapping-plan "${deployed[@]}" "$out/stack.json")
+  IFS=$'\t' read -r mapping_action logical why <<<"$plan"
+  echo "mapping: $logical: $mapping_action: $why"
+  now=$(date +%s)
+  case $mapping_action in
+    replace | replace-in-two-steps)
+      old_mapping=$(output mapping)
+      if [ "$verb" = changeset ]; then
+        chose=(--start "${MAPPING_START:-$now}")
+      elif [ -z "${MAPPING_START:-}" ]; then
+        local processor
+        processor=$(output function)
+        aws lambda get-event-source-mapping --uuid "$old_mapping" --output json >"$work/mapping.json"
+        aws lambda get-function-configuration --function-name "$processor" --output json >"$work/function.json"
+        aws cloudwatch get-metric-statistics --namespace AWS/Lambda --metric-name IteratorAge \
+          --dimensions "Name=FunctionName,Value=$processor" --statistics Maximum --period 60 \
+          --start-time $((now - 3600)) --end-time $((now + 60)) --output json >"$work/iterator-age.json"
+        observed=(--mapping "$work/mapping.json" --function "$work/function.json" --iterator-age "$work/iterator-age.json")
+      else
+        chose=(--start "$MAPPING_START")
+      fi
+      ;;
+    resume) ;;
+    *)
+      facts mapping-template "${deployed[@]}" "$out/stack.json" >"$deploy_file"
+      return
+      ;;
+  esac
+  chosen=$(facts mapping-start "${deployed[@]}" "$out/stack.json" "${observed[@]}" "${chose[@]}" \
+    --now "$now" --margin "${MAPPING_MARGIN:-300}") ||
+    die "cannot choose where the new $logical starts (above); nothing was deployed"
+  IFS=$'\t' read -r start described reason <<<"$chosen"
+  if [ "$verb" = changeset ] && [ -z "${MAPPING_START:-}" ]; then
+    echo "mapping: make deploy chooses where the new $logical starts when it deploys; this change set shows $described"
+  else
+    echo "mapping: the new $logical starts $described: $reason"
+    echo "mapping: records from then on that the old mapping had read too are written again under the same item keys; per-minute aggregates count them twice until rebuilt (query aggregates --rebuild, docs/mapping-replacement.md)"
+  fi
+  facts mapping-template "${deployed[@]}" "$out/stack.json" --start "$start" --why "$reason" >"$deploy_file"
+  if [ "$mapping_action" = replace-in-two-steps ]; then
+    removal_file="$out/deploy-step1.json"
+    facts mapping-template "${deployed[@]}" "$out/stack.json" --start "$start" --why "$reason" --removal >"$removal_file"
+  fi
+}
+
+# Deploys template FILE; on failure stops with MESSAGE (and the stack's latest failures).
+deploy_template() {
+  local template=(--template-file "$1")
+  if [ "$(wc -c <"$1")" -gt "$body_limit" ]; then
     template+=(--s3-bucket "$bucket" --s3-prefix templates)
     echo "deploy: the template is over $body_limit bytes; it goes through s3://$bucket/templates/"
   fi
@@ -169,24 +229,56 @@ deploy() {
     # moto refuses an empty change set outright instead of failing it as AWS does.
     echo "No changes to deploy. Stack $stack is up to date"
   else
-    fail "$work/deploy.err" "deploy of stack $stack failed"
+    fail "$work/deploy.err" "$2"
+  fi
+}
+
+# Waits until Lambda has deleted mapping UUID (CloudFormation's update removed it), so the
+# new one of the same stream and function is not refused.
+wait_mapping_gone() {
+  local _
+  for _ in $(seq 60); do
+    if ! aws lambda get-event-source-mapping --uuid "$1" >/dev/null 2>"$work/gone.err"; then
+      grep -q ResourceNotFoundException "$work/gone.err" || { cat "$work/gone.err" >&2; die "cannot tell whether mapping $1 is deleted"; }
+      echo "deploy: event source mapping $1 is deleted"
+      return
+    fi
+    sleep 5
+  done
+  die "event source mapping $1 still exists 5 minutes after the update that removed it; run make deploy again once it is gone"
+}
+
+deploy() {
+  local status type caps email mapping_action logical deploy_file removal_file old_mapping
+  prepare
+  plan_mapping
+  if [ -n "$removal_file" ]; then
+    echo "deploy: step 1 of 2: stack $stack without $logical (mapping $old_mapping)"
+    deploy_template "$removal_file" "step 1 of stack $stack failed; nothing changed: $logical (mapping $old_mapping) still reads the stream"
+    wait_mapping_gone "$old_mapping"
+    echo "deploy: step 2 of 2: stack $stack with the new $logical"
+    deploy_template "$deploy_file" "step 2 of stack $stack failed: the stack has no $logical now, so nothing reads the stream; run make deploy again: it creates $logical where step 1 recorded (the records wait in the stream meanwhile)"
+  else
+    deploy_template "$deploy_file" "deploy of stack $stack failed"
   fi
   show_outputs
 }
 
 changeset() {
-  local status type caps email reason template=(--template-body "file://$out/stack.yaml")
+  local status type caps email reason mapping_action logical deploy_file removal_file old_mapping
   prepare
+  plan_mapping
+  local template=(--template-body "file://$deploy_file")
   local name=${CHANGESET_NAME:-synth-$(date -u +%Y%m%d-%H%M%S)} cs
   cs=(--change-set-name "$name")
   if [ -n "${CHANGESET_NAME:-}" ] && [ -n "$status" ] && cfn describe-change-set "${cs[@]}" >/dev/null 2>&1; then
     echo "changeset: replacing the earlier change set $name"
     cfn delete-change-set "${cs[@]}"
   fi
-  if [ "$(wc -c <"$out/stack.yaml")" -gt "$body_limit" ]; then
+  if [ "$(wc -c <"$deploy_file")" -gt "$body_limit" ]; then
     local template_key domain=amazonaws.com
-    template_key="templates/$(sha256sum "$out/stack.yaml" | cut -c1-64).yaml"
-    aws s3api put-object --bucket "$bucket" --key "$template_key" --body "$out/stack.yaml" \
+    template_key="templates/$(sha256sum "$deploy_file" | cut -c1-64).json"
+    aws s3api put-object --bucket "$bucket" --key "$template_key" --body "$deploy_file" \
       --expected-bucket-owner "$account" >/dev/null
     [ "$partition" != aws-cn ] || domain=amazonaws.com.cn
     template=(--template-url "https://$bucket.s3.$region.$domain/$template_key")
@@ -213,6 +305,10 @@ changeset() {
   else
     cfn describe-change-set "${cs[@]}" --include-property-values --output json >"$out/changeset.json"
     report
+    if [ -n "$removal_file" ]; then
+      printf '\nchangeset: %s is left unexecuted on stack %s. Do not execute it: it replaces %s in one update, which Lambda refuses for the same stream and function (ResourceConflictException); make deploy removes it, then creates it, in two updates (docs/mapping-replacement.md)\n' "$name" "$stack" "$logical"
+      return
+    fi
     printf '\nchangeset: %s is left unexecuted on stack %s. To apply it:\n' "$name" "$stack"
     echo "  aws ${endpoint:+--endpoint-url $endpoint }--region $region cloudformation execute-change-set --stack-name $stack --change-set-name $name"
     [ "$type" = UPDATE ] || echo "(a CREATE change set leaves the stack in REVIEW_IN_PROGRESS until it is executed or deleted)"
@@ -220,7 +316,7 @@ changeset() {
 }
 
 report() {
-  "$synth" changeset-report "$out/changeset.json" | tee "$out/changeset.md"
+  "$synth" changeset-report --template "$out/stack.json" "$out/changeset.json" | tee "$out/changeset.md"
   printf '\nchangeset: wrote %s and %s\n' "$out/changeset.json" "$out/changeset.md"
 }
 # Deleting the stack deletes its dead-letter queue and failure bucket (unless a DeletionPolicy

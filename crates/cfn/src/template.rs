@@ -48,6 +48,9 @@ pub struct ResourceOptions {
     pub update_replace_policy: Option<Policy>,
     /// `Metadata` (e.g. checkov or cfn-nag suppressions with their reasons).
     pub metadata: Option<Value>,
+    /// `UpdatePolicy` (e.g. `CodeDeployLambdaAliasUpdate`: an alias's new version is
+    /// shifted to by a CodeDeploy deployment instead of at once).
+    pub update_policy: Option<Value>,
 }
 
 /// One resource as it will be written.
@@ -247,6 +250,9 @@ fn resource_json(entry: &ResourceEntry) -> Value {
     }
     if let Some(policy) = options.update_replace_policy {
         out.insert("UpdateReplacePolicy".into(), json!(policy.as_str()));
+    }
+    if let Some(policy) = &options.update_policy {
+        out.insert("UpdatePolicy".into(), policy.clone());
     }
     if let Some(metadata) = &options.metadata {
         out.insert("Metadata".into(), metadata.clone());

@@ -35,6 +35,9 @@ pub(crate) fn check(template: &Template) -> Result<(), SynthErrors> {
         if let Some(metadata) = &entry.options.metadata {
             walker.walk(metadata, false);
         }
+        if let Some(policy) = &entry.options.update_policy {
+            walker.walk(policy, false);
+        }
         if let Some(condition) = &entry.options.condition {
             walker.use_condition(condition);
         }
@@ -417,6 +420,37 @@ mod tests {
             })
             .collect();
         assert_eq!(names, vec!["AlsoMissing", "Missing"]);
+    }
+
+    /// An update policy names resources too (a CodeDeploy application and group): its
+    /// references are checked and written beside the properties.
+    #[test]
+    fn update_policy_references_are_checked_and_rendered() {
+        let mut t = Template::new("test");
+        let group = t.add("Group", thing(None));
+        let options = ResourceOptions {
+            update_policy: Some(serde_json::json!({
+                "CodeDeployLambdaAliasUpdate": {
+                    "DeploymentGroupName": group.to_ref().to_json(),
+                    "ApplicationName": Expr::Ref("NoApplication".into()).to_json(),
+                }
+            })),
+            ..Default::default()
+        };
+        t.add_with("Alias", thing(None), options);
+        assert_eq!(
+            problems(&t),
+            vec![SynthError::DanglingRef {
+                from: "resource `Alias`".into(),
+                target: "NoApplication".into()
+            }]
+        );
+        let doc = t.document();
+        assert_eq!(
+            doc["Resources"]["Alias"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+                ["DeploymentGroupName"],
+            serde_json::json!({"Ref": "Group"})
+        );
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub const EVENT_READER_POLICY_ARN: &str = "EventReaderPolicyArn";
 pub const REDRIVE_POLICY_ARN: &str = "RedrivePolicyArn";
 /// The managed policy for whoever runs replay.
 pub const REPLAY_POLICY_ARN: &str = "ReplayPolicyArn";
+/// The managed policy for whoever runs backfill.
+pub const BACKFILL_POLICY_ARN: &str = "BackfillPolicyArn";
 /// The failure archive: the bucket the mapping's on-failure destination writes to (and the
 /// processor's oversize dead letters' bytes); only with `on_failure_destination = "s3"`.
 pub const FAILURE_BUCKET_NAME: &str = "FailureBucketName";
@@ -88,6 +90,7 @@ pub const ALL: &[&str] = &[
     EVENT_READER_POLICY_ARN,
     REDRIVE_POLICY_ARN,
     REPLAY_POLICY_ARN,
+    BACKFILL_POLICY_ARN,
     FAILURE_BUCKET_NAME,
     ARCHIVE_BUCKET_NAME,
     AGGREGATE_TABLE_NAME,

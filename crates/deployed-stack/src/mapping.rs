@@ -31,6 +31,9 @@ pub struct Mapping {
     pub uuid: String,
     /// The stream's ARN, or a stream consumer's (enhanced fan-out).
     pub event_source_arn: String,
+    /// The function's ARN as Lambda reports it (with the version or alias the mapping
+    /// invokes, if it names one).
+    pub function_arn: String,
     /// BatchSize.
     pub batch_size: i32,
     /// MaximumBatchingWindowInSeconds.
@@ -72,6 +75,7 @@ impl Mapping {
         Mapping {
             uuid: m.uuid().unwrap_or_default().to_owned(),
             event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+            function_arn: m.function_arn().unwrap_or_default().to_owned(),
             batch_size: m.batch_size().unwrap_or(100),
             window_secs: m.maximum_batching_window_in_seconds().unwrap_or(0),
             bisect: m.bisect_batch_on_function_error().unwrap_or(false),
@@ -240,6 +244,66 @@ impl Stack {
             mapping.starting_position_timestamp = found.starting_position_timestamp;
         }
         Ok(())
+    }
+}
+
+/// A mapping as ListEventSourceMappings lists it: which source feeds which function.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Its UUID.
+    pub uuid: String,
+    /// The stream's ARN, or a stream consumer's.
+    pub event_source_arn: String,
+    /// The function's ARN, with the version or alias it invokes, if any.
+    pub function_arn: String,
+    /// `Enabled`, `Deleting`, ...
+    pub state: String,
+}
+
+/// Every mapping of event source `source` (a stream's or a consumer's ARN), whichever
+/// function it invokes (ListEventSourceMappings, paged; `lambda:ListEventSourceMappings`).
+pub async fn of_source(config: &SdkConfig, source: &str) -> Result<Vec<Listed>, CallError> {
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let mut found = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = lambda
+            .list_event_source_mappings()
+            .event_source_arn(source)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| {
+                CallError::new(format!("Lambda ListEventSourceMappings({source})"), &e)
+                    .when_denied("the caller needs lambda:ListEventSourceMappings (Resource \"*\")")
+            })?;
+        found.extend(page.event_source_mappings().iter().map(|m| Listed {
+            uuid: m.uuid().unwrap_or_default().to_owned(),
+            event_source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+            function_arn: m.function_arn().unwrap_or_default().to_owned(),
+            state: m.state().unwrap_or_default().to_owned(),
+        }));
+        marker = page.next_marker().map(str::to_owned);
+        if marker.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Whether mapping `uuid` is gone (GetEventSourceMapping answers that it does not exist),
+/// as it is once deleted; an error when Lambda could not be asked.
+pub async fn is_deleted(config: &SdkConfig, uuid: &str) -> Result<bool, CallError> {
+    let lambda = aws_sdk_lambda::Client::new(config);
+    match lambda.get_event_source_mapping().uuid(uuid).send().await {
+        Ok(_) => Ok(false),
+        Err(e) => {
+            let error = CallError::new(format!("Lambda GetEventSourceMapping({uuid})"), &e);
+            if error.failure == aws_edge::error::Failure::NotFound {
+                Ok(true)
+            } else {
+                Err(error)
+            }
+        }
     }
 }
 

@@ -277,6 +277,10 @@ pub async fn discover(
     let function = stack.function(config).await?;
     let mappings = stack.mappings(config, &function.name).await?;
     let mut target = target(&stack, &function, &mappings, overrides)?;
+    if let Some(mapping) = mappings.iter().find(|m| m.uuid == target.mapping_uuid) {
+        let listed = deployed_stack::mapping::of_source(config, &mapping.event_source_arn).await?;
+        refuse_second_mapping(mapping, &listed)?;
+    }
     if let Some(name) = target.settings.on_failure.as_deref().and_then(queue_name) {
         let sqs = aws_sdk_sqs::Client::new(config);
         let url = sqs
@@ -370,6 +374,46 @@ pub fn target(
         mapping_uuid: mapping.uuid.clone(),
         consumer_arn: consumer_of(&mapping.event_source_arn)
             .map(|_| mapping.event_source_arn.clone()),
+    })
+}
+
+/// Refuses to play `mapping` when another mapping of `listed` (its source's, as
+/// ListEventSourceMappings lists them) reads the same source into the same function: Lambda
+/// refuses to create such a second mapping (`ResourceConflictException`: "The event source
+/// arn ... and function ... provided mapping already exists"), so no stack on AWS has two,
+/// and one that has them on an emulator would have every record processed twice. A mapping
+/// being deleted does not count, nor one of another function (or another version or alias of
+/// it: Lambda compares the function ARN it reports).
+pub fn refuse_second_mapping(
+    mapping: &Mapping,
+    listed: &[deployed_stack::mapping::Listed],
+) -> Result<(), DiscoveryError> {
+    let others: Vec<&str> = listed
+        .iter()
+        .filter(|l| l.uuid != mapping.uuid && l.state != "Deleting")
+        .filter(|l| l.event_source_arn == mapping.event_source_arn)
+        .filter(|l| l.function_arn == mapping.function_arn)
+        .map(|l| l.uuid.as_str())
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    Err(DiscoveryError::Mapping {
+        mapping: mapping.uuid.clone(),
+        reason: format!(
+            "{} also read{} {} into function {}; Lambda refuses a second mapping of the same \
+             event source and function (ResourceConflictException), so local-runner does not \
+             play them: delete the one the stack does not name (aws lambda \
+             delete-event-source-mapping --uuid {}) and run it again",
+            match others.as_slice() {
+                [one] => format!("mapping {one}"),
+                more => format!("mappings {}", more.join(", ")),
+            },
+            if others.len() == 1 { "s" } else { "" },
+            mapping.event_source_arn,
+            mapping.function_arn,
+            others[0]
+        ),
     })
 }
 
@@ -661,6 +705,48 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("unknown operator \"regex\""), "{err}");
+    }
+
+    /// Lambda refuses a second mapping of the same source and function, and so does the
+    /// runner, naming both and what to delete; other functions, other sources and mappings
+    /// being deleted do not count.
+    #[test]
+    fn a_second_mapping_of_the_same_stream_and_function_is_refused() {
+        use deployed_stack::mapping::Listed;
+        let ours = Mapping {
+            function_arn: function().arn,
+            ..mapping()
+        };
+        let listed = |uuid: &str, source: &str, function: &str, state: &str| Listed {
+            uuid: uuid.into(),
+            event_source_arn: source.into(),
+            function_arn: function.into(),
+            state: state.into(),
+        };
+        let stream = ours.event_source_arn.clone();
+        let f = ours.function_arn.clone();
+        let fine = [
+            listed("e40edd69", &stream, &f, "Enabled"),
+            listed("other-fn", &stream, &format!("{f}-other"), "Enabled"),
+            listed("alias", &stream, &format!("{f}:live"), "Enabled"),
+            listed("going", &stream, &f, "Deleting"),
+            listed("consumer", &format!("{stream}/consumer/c:1"), &f, "Enabled"),
+        ];
+        assert!(refuse_second_mapping(&ours, &fine).is_ok());
+        let mut twice = fine.to_vec();
+        twice.push(listed("5f0c2b11", &stream, &f, "Enabled"));
+        assert_eq!(
+            refuse_second_mapping(&ours, &twice)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "event source mapping e40edd69: mapping 5f0c2b11 also reads {stream} into \
+                 function {f}; Lambda refuses a second mapping of the same event source and \
+                 function (ResourceConflictException), so local-runner does not play them: \
+                 delete the one the stack does not name (aws lambda \
+                 delete-event-source-mapping --uuid 5f0c2b11) and run it again"
+            )
+        );
     }
 
     #[test]

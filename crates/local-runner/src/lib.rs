@@ -18,8 +18,11 @@
 //! [`filter`] applies the mapping's FilterCriteria as Lambda does, [`mapping`] holds the
 //! delivery semantics (pure, tested without AWS), [`window`] each shard's open tumbling
 //! window and when it ends (pure too), [`function`] wraps the processor,
-//! [`destination`] is the on-failure destination, [`clients`] the watched SDK clients and
-//! [`runner`] the poll loop. The `local-runner` binary wires them.
+//! [`destination`] is the on-failure destination, [`clients`] the watched SDK clients,
+//! [`metrics`] the mapping's IteratorAge, published as Lambda publishes it, and [`runner`]
+//! the poll loop. The `local-runner` binary wires them; it stops, as Lambda does, when the
+//! mapping it plays is deleted, and refuses a second mapping of the same stream and function
+//! ([`discovery::refuse_second_mapping`]), as Lambda does.
 
 pub mod clients;
 pub mod destination;
@@ -27,6 +30,7 @@ pub mod discovery;
 pub mod filter;
 pub mod function;
 pub mod mapping;
+pub mod metrics;
 pub mod runner;
 pub mod shards;
 pub mod window;

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,11 +22,11 @@ use local_runner::clients;
 use local_runner::destination::{self, OnFailureDestination};
 use local_runner::discovery::{self, Overrides, Target};
 use local_runner::function::Processor;
-use local_runner::mapping::{Context, Faults};
+use local_runner::mapping::{Context, Faults, Function};
+use local_runner::metrics::{Published, Publisher};
 use local_runner::runner::{self, Activity, Pacing, Summary, Wiring};
 use local_runner::shards::StreamReader;
 use processor::handler::{Handler, SinkClients};
-use processor::sinks::{QueueSender, TableWriter};
 
 /// The crate's version and the git commit it was built from (build.rs).
 const VERSION: &str = concat!(
@@ -252,15 +253,37 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         clients::s3(&control, watch(Service::Destination)),
         source,
     );
+    let publisher = Publisher::new(&control, &cli.endpoint_url, &target.function_name);
+    let function = Published {
+        function: &processor,
+        publisher: &publisher,
+    };
+    let deleted = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(watch_mapping(
+        control.clone(),
+        target.mapping_uuid.clone(),
+        deleted.clone(),
+    ));
+    let stop = || deleted.load(Ordering::Relaxed);
     let summary = drive(
         &target,
         &mut reader,
-        &processor,
+        &function,
         &destination,
         &health,
         pacing,
+        &stop,
     )
-    .await?;
+    .await;
+    watcher.abort();
+    let summary = summary?;
+    if stop() {
+        eprintln!(
+            "event source mapping {} was deleted: stopped reading, as Lambda stops a deleted \
+             mapping (records not yet delivered are left to the next reader)",
+            target.mapping_uuid
+        );
+    }
     let totals = processor.totals.borrow();
     eprintln!(
         "processor reported: {} records in, {} stored, {} not stored (dead-lettered, or failed and retried)",
@@ -272,19 +295,35 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
 /// How often a progress line is printed.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-async fn drive<W: TableWriter, Q: QueueSender, D: local_runner::mapping::Destination>(
+/// How often the runner asks whether its mapping still exists.
+const MAPPING_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// Sets `deleted` once mapping `uuid` no longer exists (GetEventSourceMapping: not found).
+/// A check that fails otherwise is tried again: the health watch speaks for the services.
+async fn watch_mapping(config: aws_config::SdkConfig, uuid: String, deleted: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(MAPPING_CHECK_EVERY).await;
+        if let Ok(true) = deployed_stack::mapping::is_deleted(&config, &uuid).await {
+            deleted.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
+async fn drive<F: Function, D: local_runner::mapping::Destination>(
     target: &Target,
     reader: &mut StreamReader,
-    processor: &Processor<W, Q>,
+    function: &F,
     destination: &D,
     health: &Health,
     pacing: Pacing,
+    stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<Summary> {
     let mut last_report = Instant::now();
     let wiring = Wiring {
         reader,
         settings: &target.settings,
-        function: processor,
+        function,
         destination,
         context: Context {
             function_arn: &target.function_arn,
@@ -293,7 +332,7 @@ async fn drive<W: TableWriter, Q: QueueSender, D: local_runner::mapping::Destina
             retry_pause: pacing.retry_pause,
         },
     };
-    let summary = runner::run_watched(wiring, pacing, health, &mut |summary, activity| {
+    let summary = runner::run_until(wiring, pacing, health, stop, &mut |summary, activity| {
         if last_report.elapsed() < PROGRESS_EVERY {
             return;
         }

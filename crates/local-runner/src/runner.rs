@@ -149,6 +149,20 @@ pub async fn run_watched<F: Function, D: Destination>(
     health: &Health,
     progress: &mut dyn FnMut(&Summary, Activity<'_>),
 ) -> Result<Summary, RunError> {
+    run_until(wiring, pacing, health, &|| false, progress).await
+}
+
+/// [`run_watched`], ending early, without an error, once `stop` says so: checked before each
+/// read of the stream and each batch delivered (never during one), as Lambda stops a mapping
+/// that is deleted. Records read and not yet delivered are left to whoever reads next, and a
+/// tumbling window still open gets no final invocation.
+pub async fn run_until<F: Function, D: Destination>(
+    wiring: Wiring<'_, F, D>,
+    pacing: Pacing,
+    health: &Health,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(&Summary, Activity<'_>),
+) -> Result<Summary, RunError> {
     let Wiring {
         reader,
         settings,
@@ -176,7 +190,10 @@ pub async fn run_watched<F: Function, D: Destination>(
         },
         DeliveryFailed::WindowFinal(failed) => RunError::WindowFinal(failed),
     };
-    loop {
+    'run: loop {
+        if stop() {
+            break;
+        }
         reader.refresh().await.map_err(stream_error)?;
         let open = reader.shard_ids();
         summary.shards = summary.shards.max(open.len());
@@ -230,6 +247,9 @@ pub async fn run_watched<F: Function, D: Destination>(
                 .into_iter()
                 .flat_map(|run| invocation_batches(run, settings.batch_size))
             {
+                if stop() {
+                    break 'run;
+                }
                 let records = batch.len();
                 // The run's counts so far: `deliver` numbers the invocations from them.
                 let mut counts = summary.counts.clone();

@@ -173,6 +173,32 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// How a new version of the processor (new code, or a new configuration of the function)
+    /// takes over the stream's batches. The gradual ones are CodeDeploy's predefined Lambda
+    /// deployment configurations (`stack::gradual`); docs/canary.md says what each does.
+    DeployStrategy {
+        /// CloudFormation updates the function in place: every batch after the update runs
+        /// the new code (no version, alias or CodeDeploy: the recipe's way).
+        AllAtOnce => "all-at-once",
+        /// 10 % of invocations of the `live` alias for 5 minutes, then all of them.
+        Canary10Percent5Minutes => "canary-10-percent-5-minutes",
+        /// 10 % for 15 minutes, then all: long enough for the 5-minute rollback alarms to
+        /// judge at least two full periods of the canary.
+        Canary10Percent15Minutes => "canary-10-percent-15-minutes",
+        /// 10 % more every minute, all after 10 minutes.
+        Linear10PercentEveryMinute => "linear-10-percent-every-minute",
+    }
+}
+
+impl DeployStrategy {
+    /// Whether a deploy shifts traffic step by step, through a version, an alias and
+    /// CodeDeploy, and can be rolled back by alarms while it does.
+    pub fn is_gradual(self) -> bool {
+        self != DeployStrategy::AllAtOnce
+    }
+}
+
+aws_enum! {
     /// How the Kinesis stream's capacity is managed.
     StreamMode {
         /// A fixed number of shards (`kinesis_shard_count`).
@@ -251,6 +277,9 @@ pub struct Config {
     pub lambda_architecture: Architecture,
     /// Reserved concurrency, or -1 for none.
     pub lambda_reserved_concurrency: i32,
+    /// How a new version of the processor takes over: at once, or gradually through
+    /// CodeDeploy with alarm rollback.
+    pub deploy_strategy: DeployStrategy,
     /// Records per invocation, 1–10000.
     pub lambda_batch_size: u32,
     /// Seconds to wait to fill a batch, 0–300.
@@ -388,11 +417,13 @@ impl Default for Config {
             // Ours: the recipe ran Python on x86_64; our Rust build targets Graviton.
             lambda_architecture: Architecture::Arm64,
             lambda_reserved_concurrency: -1, // variables.tf:99
-            lambda_batch_size: 100,          // variables.tf:110
+            // Ours (issue 21): prod shifts new code gradually; elsewhere at once, as the recipe.
+            deploy_strategy: DeployStrategy::AllAtOnce,
+            lambda_batch_size: 100,                       // variables.tf:110
             lambda_maximum_batching_window_in_seconds: 5, // variables.tf:121
             lambda_starting_position: StartingPosition::Latest, // variables.tf:132
-            lambda_starting_position_timestamp: 0, // ours: only with AT_TIMESTAMP
-            lambda_filter_event_types: Vec::new(), // ours: the recipe processed every record
+            lambda_starting_position_timestamp: 0,        // ours: only with AT_TIMESTAMP
+            lambda_filter_event_types: Vec::new(),        // ours: the recipe processed every record
             lambda_filter_patterns: Vec::new(),
             lambda_filter_encryption: None, // ours (issue 22): the data key, with filters
             lambda_parallelization_factor: 1, // main.tf kinesis_trigger, hard-coded

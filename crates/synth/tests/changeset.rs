@@ -90,3 +90,41 @@ fn bad_input_exits_2_naming_the_file() {
     );
     assert!(wrong.stdout.is_empty());
 }
+
+/// New code on a canary stack: with the template the change set was made from, the report
+/// says the alias shifts gradually and names the alarms that roll it back; without it, what
+/// to check; an unreadable template is exit status 2, named.
+#[test]
+fn new_code_on_a_canary_stack_names_what_rolls_it_back_given_the_template() {
+    let change_set = fixture("changeset-new-code.json");
+    let prod = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../templates/prod.yaml");
+    let output = report(&[
+        "--template",
+        prod.to_str().unwrap(),
+        change_set.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("**Traffic shifts (CodeDeploy):**"), "{text}");
+    for named in [
+        "`ProcessorAlias` (live) moves to a new `ProcessorVersion` gradually",
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        "ErrorsAlarm (retail-events-prod-lambda-errors)",
+        "FailedEventsAlarm (retail-events-prod-failed-events)",
+        "FailedBatchesAlarm (retail-events-prod-failed-batches)",
+    ] {
+        assert!(text.contains(named), "{named}: {text}");
+    }
+
+    let without = report(&[change_set.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&without.stdout);
+    assert!(text.contains("give the template (`--template`)"), "{text}");
+
+    let missing = report(&["--template", "no-such.yaml", change_set.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no-such.yaml"),
+        "{}",
+        stderr(&missing)
+    );
+}

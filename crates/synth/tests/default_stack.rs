@@ -479,10 +479,10 @@ fn the_role_allows_no_wildcard_action_and_scopes_every_resource_it_can() {
 }
 
 #[test]
-fn five_managed_policies_are_created_attached_to_nothing() {
+fn six_managed_policies_are_created_attached_to_nothing() {
     let doc = document(&Config::default());
     let policies = resources_of_type(&doc, "AWS::IAM::ManagedPolicy");
-    assert_eq!(policies.len(), 5);
+    assert_eq!(policies.len(), 6);
     for policy in policies {
         let properties = policy["Properties"].as_object().unwrap();
         for key in ["Roles", "Users", "Groups"] {

@@ -88,8 +88,10 @@ fn dev_to_prod_names_every_changed_resource() {
         .collect();
     // Exact, so a change to the stack that widens or narrows the gap between the presets is
     // looked at: update the numbers when the stack changes on purpose.
-    assert_eq!(all.len(), 37, "resources in dev: {all:?}");
-    assert_eq!(expected.len(), 35, "resources differing: {expected:?}");
+    assert_eq!(all.len(), 38, "resources in dev: {all:?}");
+    // prod's canary deploys (deploy_strategy) add the version, the alias and CodeDeploy's
+    // application, group and role.
+    assert_eq!(expected.len(), 41, "resources differing: {expected:?}");
 
     let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -156,7 +158,7 @@ fn dev_to_prod_calls_out_the_iam_statement_changes() {
     // removed with dev's name and added with prod's. (The role names no function since it
     // lost the environment-decrypt statement Lambda never used.) prod's event archive adds
     // its bucket's TLS rule, the role's and the --local tools' writes to it, and replay's
-    // reads of it.
+    // reads of it; its canary deploys, CodeDeploy's role (trust and three statements).
     let documents = |statements: &[diff::Statement]| -> Vec<(String, String)> {
         statements
             .iter()
@@ -171,6 +173,10 @@ fn dev_to_prod_calls_out_the_iam_statement_changes() {
             key_policy.clone(),
             pair("ArchiveBucketPolicy", "PolicyDocument"),
             pair("ProcessorRole", "Policies[processor]"),
+            pair("ProcessorDeployRole", "AssumeRolePolicyDocument"),
+            pair("ProcessorDeployRole", "Policies[shift-live-alias]"),
+            pair("ProcessorDeployRole", "Policies[shift-live-alias]"),
+            pair("ProcessorDeployRole", "Policies[shift-live-alias]"),
             pair("RedrivePolicy", "PolicyDocument"),
             pair("ReplayPolicy", "PolicyDocument"),
             pair("ReplayPolicy", "PolicyDocument"),
@@ -291,6 +297,12 @@ fn index_write_shards_rebuild_both_indexes_and_keep_the_table() {
         assert!(text.contains(&note), "{note}\n{text}");
     }
     assert!(text.contains("so this takes 4 deployments"), "{text}");
+    // The indexes' new keys are on the items the processor writes from now on; the
+    // rollout ends with the tool that gives them to the items stored before.
+    assert!(
+        text.contains("after the last deployment run `backfill --stack-name STACK`"),
+        "{text}"
+    );
     // Not replaced, so no data-loss warning; the function only gains a variable.
     assert!(!text.contains("WARNING"), "{text}");
     assert!(!text.contains("(replace)"), "{text}");
@@ -319,6 +331,39 @@ fn index_write_shards_rebuild_both_indexes_and_keep_the_table() {
     );
     std::fs::remove_file(&base).ok();
     std::fs::remove_file(&sharded).ok();
+}
+
+/// dev → prod renames the table, which replaces it: the new table is created with the new
+/// indexes, so the index rollout (and its backfill) cannot apply and is not printed.
+#[test]
+fn a_replaced_table_gets_no_index_rollout() {
+    let output = synth(&["diff", "templates/dev.yaml", "templates/prod.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("[~] AWS::DynamoDB::Table EventTable (replace)\n"),
+        "{text}"
+    );
+    for rollout in [
+        "deployments",
+        "is rebuilt (",
+        "`backfill",
+        "indexes rebuilt",
+    ] {
+        assert!(!text.contains(rollout), "{rollout:?} printed:\n{text}");
+    }
+    assert!(
+        text.contains(
+            "    ! the table is replaced, so its indexes (EventTypeIndex, ProductIndex) are \
+             created with the new table: no index is rebuilt and no index rollout applies\n"
+        ),
+        "{text}"
+    );
+    let d = diff::diff(&committed("dev"), &committed("prod"));
+    let table = resource(&d, "EventTable");
+    assert_eq!(table.replacement, Replacement::Will);
+    assert!(table.indexes.is_empty(), "{:?}", table.indexes);
+    assert!(!d.summary().contains("rebuilt"), "{}", d.summary());
 }
 
 #[test]
@@ -705,4 +750,46 @@ fn the_json_form_parses_and_holds_the_text_forms_changes() {
     let document: Value = serde_json::from_slice(&same.stdout).unwrap();
     assert_eq!(document["equal"], true);
     assert_eq!(document["resources"], serde_json::json!([]));
+}
+
+/// A gradual deploy_strategy: a configuration change publishes a new version, which the diff
+/// says CodeDeploy shifts to gradually, naming what rolls it back; a change elsewhere shifts
+/// nothing; switching the strategy on says this deploy moves traffic at once.
+#[test]
+fn a_new_version_under_codedeploys_alias_is_called_out_with_its_rollback_alarms() {
+    let canary = |edit: fn(&mut Config)| {
+        synthesized(&with(|c| {
+            c.deploy_strategy = synth::config::DeployStrategy::Canary10Percent5Minutes;
+            edit(c);
+        }))
+    };
+    let before = canary(|_| {});
+    let bigger = diff::diff(&before, &canary(|c| c.lambda_memory_size = 512));
+    assert_eq!(bigger.traffic.len(), 1, "{:?}", bigger.traffic);
+    assert_eq!(
+        bigger.traffic[0].shift,
+        diff::traffic::Shift::Gradual(Replacement::Will)
+    );
+    let sentence = bigger.traffic[0].sentence();
+    for named in [
+        "`ProcessorAlias` (live) moves to a new `ProcessorVersion` gradually",
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        "ErrorsAlarm (retail-events-dev-lambda-errors)",
+        "FailedEventsAlarm (retail-events-dev-failed-events)",
+        "FailedBatchesAlarm (retail-events-dev-failed-batches)",
+    ] {
+        assert!(sentence.contains(named), "{named}: {sentence}");
+    }
+    let text = review::diff::text::render(&bigger, "old", "new", false);
+    assert!(
+        text.contains("\nTraffic shifts (CodeDeploy)\n  ProcessorAlias (live) moves"),
+        "{text}"
+    );
+
+    let elsewhere = diff::diff(&before, &canary(|c| c.kinesis_shard_count = 2));
+    assert!(elsewhere.traffic.is_empty(), "{:?}", elsewhere.traffic);
+
+    let switched = diff::diff(&synthesized(&Config::default()), &before);
+    assert_eq!(switched.traffic.len(), 1);
+    assert_eq!(switched.traffic[0].shift, diff::traffic::Shift::Starts);
 }

@@ -5,6 +5,7 @@
 
 pub mod applicationautoscaling;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod dynamodb;
 pub mod ec2;
 pub mod iam;
@@ -22,6 +23,8 @@ pub const ALL: &[crate::TypeInfo] = &[
     <applicationautoscaling::ScalingPolicy as crate::Resource>::INFO,
     <cloudwatch::Alarm as crate::Resource>::INFO,
     <cloudwatch::Dashboard as crate::Resource>::INFO,
+    <codedeploy::Application as crate::Resource>::INFO,
+    <codedeploy::DeploymentGroup as crate::Resource>::INFO,
     <dynamodb::Table as crate::Resource>::INFO,
     <ec2::SecurityGroup as crate::Resource>::INFO,
     <ec2::VPCEndpoint as crate::Resource>::INFO,
@@ -33,8 +36,10 @@ pub const ALL: &[crate::TypeInfo] = &[
     <kinesis::ResourcePolicy as crate::Resource>::INFO,
     <kinesis::Stream as crate::Resource>::INFO,
     <kinesis::StreamConsumer as crate::Resource>::INFO,
+    <lambda::Alias as crate::Resource>::INFO,
     <lambda::EventSourceMapping as crate::Resource>::INFO,
     <lambda::Function as crate::Resource>::INFO,
+    <lambda::Version as crate::Resource>::INFO,
     <logs::LogGroup as crate::Resource>::INFO,
     <s3::Bucket as crate::Resource>::INFO,
     <s3::BucketPolicy as crate::Resource>::INFO,

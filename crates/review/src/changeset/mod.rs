@@ -7,13 +7,14 @@
 //! refused.
 
 pub mod report;
+pub mod traffic;
 
 use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
-pub use report::{render, risks, Risk};
+pub use report::{render, render_with_template, risks, Risk};
 
 /// The output of `describe-change-set`, as far as the report uses it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

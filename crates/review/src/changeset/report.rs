@@ -1,6 +1,7 @@
 //! The markdown report of a change set: a header naming the change set, its stack and
-//! status; a prominent warning when stateful resources are replaced or removed; and one
-//! table row per resource change.
+//! status; a prominent warning when stateful resources are replaced or removed; a note when
+//! an event source mapping is replaced, saying how `make deploy` does it
+//! (docs/mapping-replacement.md); and one table row per resource change.
 
 use std::fmt::Write;
 
@@ -65,6 +66,71 @@ pub fn risks(change_set: &ChangeSet) -> Vec<Risk> {
         .collect()
 }
 
+/// An event source mapping the change set replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacedMapping {
+    /// The logical ID.
+    pub logical_id: String,
+    /// Whether it keeps its event source: no detail says `EventSourceArn` requires
+    /// recreation (only `StartingPosition`, `StartingPositionTimestamp`). Lambda refuses a
+    /// second mapping of the same source and function, so executing such a change fails.
+    pub same_source: bool,
+    /// `True` or `Conditional`.
+    pub replacement: String,
+}
+
+/// The event source mappings the change set replaces (`Replacement` `True` or
+/// `Conditional`), in its order.
+pub fn replaced_mappings(change_set: &ChangeSet) -> Vec<ReplacedMapping> {
+    resource_changes(change_set)
+        .filter(|c| c.resource_type.as_deref() == Some("AWS::Lambda::EventSourceMapping"))
+        .filter_map(|c| {
+            let replacement = c.replacement.as_deref()?;
+            matches!(replacement, "True" | "Conditional").then(|| ReplacedMapping {
+                logical_id: c.logical_resource_id.clone().unwrap_or_default(),
+                same_source: !c.details.iter().any(|d| {
+                    recreates(d)
+                        && d.target.as_ref().and_then(|t| t.name.as_deref())
+                            == Some("EventSourceArn")
+                }),
+                replacement: replacement.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn mapping_note(out: &mut String, mappings: &[ReplacedMapping]) {
+    for mapping in mappings {
+        let id = code(&mapping.logical_id);
+        let may = if mapping.replacement == "Conditional" {
+            " (Replacement: Conditional)"
+        } else {
+            ""
+        };
+        let _ = if mapping.same_source {
+            writeln!(
+                out,
+                "\n> [!WARNING]\n> **Event source mapping replaced in one update{may}:** {id} \
+                 keeps its stream, and Lambda refuses a second mapping of the same stream and \
+                 function (ResourceConflictException), so executing this change set fails when \
+                 CloudFormation creates the new one. `make deploy` removes the mapping in one \
+                 stack update and creates it in a second, AT_TIMESTAMP where the old one was \
+                 reading less a safety margin (docs/mapping-replacement.md)."
+            )
+        } else {
+            writeln!(
+                out,
+                "\n> [!NOTE]\n> **Event source mapping replaced{may}:** {id} reads another \
+                 source: CloudFormation creates the new mapping before deleting the old one, \
+                 which Lambda allows, and both read meanwhile (the items' keys absorb the \
+                 overlap). `make deploy` starts the new one AT_TIMESTAMP where the old one was \
+                 reading less a safety margin, so nothing is skipped \
+                 (docs/mapping-replacement.md)."
+            )
+        };
+    }
+}
+
 fn recreates(detail: &Detail) -> bool {
     detail
         .target
@@ -82,6 +148,15 @@ fn resource_changes(change_set: &ChangeSet) -> impl Iterator<Item = &ResourceCha
 
 /// The change set as GitHub-flavoured markdown.
 pub fn render(change_set: &ChangeSet) -> String {
+    render_with_template(change_set, None)
+}
+
+/// The change set as markdown, with the template it was made from when known: the report
+/// then names what rolls a gradual traffic shift back (see [`super::traffic`]).
+pub fn render_with_template(
+    change_set: &ChangeSet,
+    template: Option<&serde_json::Value>,
+) -> String {
     let mut out = String::new();
     header(&mut out, change_set);
     let changes: Vec<&ResourceChange> = resource_changes(change_set).collect();
@@ -91,6 +166,8 @@ pub fn render(change_set: &ChangeSet) -> String {
     }
     let _ = writeln!(out, "\n**Summary:** {}", summary(&changes));
     warning(&mut out, &risks(change_set));
+    out.push_str(&super::traffic::markdown(change_set, template));
+    mapping_note(&mut out, &replaced_mappings(change_set));
     let _ = writeln!(out, "\n### Changes\n");
     let _ = writeln!(
         out,
@@ -335,6 +412,43 @@ mod tests {
         assert_eq!(found[0].because, "KeySchema requires recreation (Always)");
         assert!(found[1].what.contains("Conditional"));
         assert_eq!(found[2].what, "removed");
+    }
+
+    /// A replaced mapping that keeps its stream cannot be replaced by executing the change
+    /// set; one of another source can. The report says which, and how make deploy does it.
+    #[test]
+    fn replaced_mappings_say_how_make_deploy_replaces_them() {
+        let cs = parse(
+            "x",
+            r#"{"Changes": [
+                {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "StreamMapping", "ResourceType": "AWS::Lambda::EventSourceMapping", "Replacement": "True",
+                  "Details": [{"Target": {"Attribute": "Properties", "Name": "StartingPosition", "RequiresRecreation": "Always"}}]}},
+                {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "Fanned", "ResourceType": "AWS::Lambda::EventSourceMapping", "Replacement": "Conditional",
+                  "Details": [{"Target": {"Attribute": "Properties", "Name": "EventSourceArn", "RequiresRecreation": "Always"}}]}},
+                {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "Tuned", "ResourceType": "AWS::Lambda::EventSourceMapping", "Replacement": "False"}}
+            ]}"#,
+        )
+        .unwrap();
+        let found = replaced_mappings(&cs);
+        let summary: Vec<(&str, bool)> = found
+            .iter()
+            .map(|m| (m.logical_id.as_str(), m.same_source))
+            .collect();
+        assert_eq!(summary, [("StreamMapping", true), ("Fanned", false)]);
+        let text = render(&cs);
+        assert!(
+            text.contains(
+                "**Event source mapping replaced in one update:** `StreamMapping` keeps its stream"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("executing this change set fails"), "{text}");
+        assert!(
+            text.contains("**Event source mapping replaced (Replacement: Conditional):** `Fanned` reads another source"),
+            "{text}"
+        );
+        assert_eq!(text.matches("docs/mapping-replacement.md").count(), 2);
+        assert!(risks(&cs).is_empty(), "a mapping holds no data");
     }
 
     #[test]

@@ -8,12 +8,23 @@
 //! (the AWS::DynamoDB::Table reference, `GlobalSecondaryIndexes`), so a change touching
 //! more than one index, or rebuilding one, has to be deployed in steps. A reviewer sees that
 //! here rather than in a failed deployment.
+//!
+//! All of that is about a table updated in place. A table that is replaced (a create-only
+//! property changed, such as its name) is created new, its indexes with it, so no index is
+//! rebuilt and no rollout applies: [`settle`] decides which notes a change gets once its
+//! replacement is known.
+//!
+//! An index keyed on a new attribute holds only the items that carry it: DynamoDB leaves an
+//! item without the index's key attributes out of the index. For this pipeline's
+//! write-sharded keys (`dynamodb_index_write_shards`), the processor writes them from the
+//! deployment on, and the `backfill` tool gives them to the items stored before
+//! (docs/backfill.md); the rollout names it.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::ChangeKind;
+use super::{ChangeKind, Replacement};
 
 /// The properties of an index that CloudFormation cannot update in place.
 const REBUILT_BY: &[&str] = &["KeySchema", "Projection"];
@@ -34,6 +45,12 @@ impl IndexChange {
     /// Whether the index is deleted and built again under the same name.
     pub fn is_rebuild(&self) -> bool {
         self.kind == ChangeKind::Modified
+    }
+
+    /// Whether the index is rebuilt on another key: it then holds only the items that
+    /// carry the new key's attributes.
+    pub fn is_rekey(&self) -> bool {
+        self.is_rebuild() && self.because.iter().any(|b| b.starts_with("KeySchema"))
     }
 
     /// The sentence a reviewer reads.
@@ -89,20 +106,58 @@ pub fn changes(type_name: &str, before: &Value, after: &Value) -> Vec<IndexChang
 }
 
 /// The note for a change of several indexes or a rebuild: what CloudFormation refuses to
-/// do in one update, and the steps that work. `None` when one deployment can do it.
+/// do in one update, and the steps that work, ending with `backfill` when an index gets a
+/// new key. `None` when one deployment can do it.
 pub fn steps_note(changes: &[IndexChange]) -> Option<String> {
     let operations: usize = changes
         .iter()
         .map(|c| if c.is_rebuild() { 2 } else { 1 })
         .sum();
     (operations > 1).then(|| {
-        format!(
+        let mut note = format!(
             "CloudFormation adds or deletes one index per stack update and cannot change an \
              index's keys or projection in place, so this takes {operations} deployments: \
              first remove each index to rebuild (one per update), then add them back with \
              their new definition (one per update)"
-        )
+        );
+        if changes.iter().any(IndexChange::is_rekey) {
+            note.push_str(BACKFILL_STEP);
+        }
+        note
     })
+}
+
+/// The rollout's last step when an index gets a new key.
+const BACKFILL_STEP: &str = "; an index on a new key holds only the items that carry it, \
+                             so after the last deployment run `backfill --stack-name STACK` \
+                             to give the items stored before it their new keys \
+                             (docs/backfill.md)";
+
+/// The notes of a table whose indexes change as `changes` say, now that its `replacement`
+/// is known (after replacements spread along references). Updated in place, or perhaps:
+/// a note per index and the rollout ([`steps_note`]). Replaced: the new table is created
+/// with its indexes, so none is rebuilt: `changes` is emptied (no index counts as
+/// rebuilt) and one note says why there is no rollout.
+pub fn settle(changes: &mut Vec<IndexChange>, replacement: Replacement) -> Vec<String> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    if replacement == Replacement::Will {
+        let names: Vec<&str> = changes.iter().map(|c| c.index.as_str()).collect();
+        let note = format!(
+            "the table is replaced, so its indexes ({}) are created with the new table: no \
+             index is rebuilt and no index rollout applies",
+            names.join(", ")
+        );
+        changes.clear();
+        return vec![note];
+    }
+    let mut notes: Vec<String> = changes.iter().map(IndexChange::note).collect();
+    notes.extend(steps_note(changes).map(|steps| match replacement {
+        Replacement::May => format!("if the table is updated in place: {steps}"),
+        _ => steps,
+    }));
+    notes
 }
 
 fn simple(name: &str, kind: ChangeKind) -> IndexChange {
@@ -208,6 +263,65 @@ mod tests {
         );
         let steps = steps_note(&found).expect("a rebuild takes steps");
         assert!(steps.contains("takes 2 deployments"), "{steps}");
+        assert!(
+            steps.ends_with(
+                "; an index on a new key holds only the items that carry it, so after the last \
+                 deployment run `backfill --stack-name STACK` to give the items stored before \
+                 it their new keys (docs/backfill.md)"
+            ),
+            "{steps}"
+        );
+    }
+
+    #[test]
+    fn a_new_projection_needs_no_backfill() {
+        let old = table(json!([index("I", "a", "ALL", 5)]));
+        let new = table(json!([index("I", "a", "KEYS_ONLY", 5)]));
+        let found = changes("AWS::DynamoDB::Table", &old, &new);
+        assert!(found[0].is_rebuild() && !found[0].is_rekey());
+        let steps = steps_note(&found).unwrap();
+        assert!(!steps.contains("backfill"), "{steps}");
+    }
+
+    #[test]
+    fn the_rollout_is_for_a_table_updated_in_place_only() {
+        let old = table(json!([
+            index("EventTypeIndex", "eventType", "ALL", 5),
+            index("ProductIndex", "productId", "ALL", 5)
+        ]));
+        let new = table(json!([
+            index("EventTypeIndex", "eventTypeShard", "ALL", 5),
+            index("ProductIndex", "productIdShard", "ALL", 5)
+        ]));
+        let found = changes("AWS::DynamoDB::Table", &old, &new);
+
+        let mut in_place = found.clone();
+        let notes = settle(&mut in_place, Replacement::None);
+        assert_eq!(in_place, found);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("index EventTypeIndex is rebuilt"));
+        assert!(notes[2].starts_with("CloudFormation adds or deletes one index"));
+        assert!(notes[2].contains("takes 4 deployments") && notes[2].contains("`backfill"));
+
+        let mut perhaps = found.clone();
+        let notes = settle(&mut perhaps, Replacement::May);
+        assert!(
+            notes[2].starts_with("if the table is updated in place: CloudFormation adds"),
+            "{notes:?}"
+        );
+
+        let mut replaced = found.clone();
+        let notes = settle(&mut replaced, Replacement::Will);
+        assert!(replaced.is_empty(), "a new table rebuilds no index");
+        assert_eq!(
+            notes,
+            [
+                "the table is replaced, so its indexes (EventTypeIndex, ProductIndex) are \
+                 created with the new table: no index is rebuilt and no index rollout applies"
+            ]
+        );
+
+        assert!(settle(&mut Vec::new(), Replacement::Will).is_empty());
     }
 
     #[test]

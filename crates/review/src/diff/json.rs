@@ -30,6 +30,7 @@ pub fn render(diff: &TemplateDiff, old_name: &str, new_name: &str) -> Value {
         "equal": diff.is_empty(),
         "summary": diff.summary(),
         "data_loss": diff.resources.iter().any(ResourceChange::loses_data),
+        "traffic": super::traffic::json(&diff.traffic),
         "template": diff.template.iter().map(property).collect::<Vec<_>>(),
         "resources": diff.resources.iter().map(resource).collect::<Vec<_>>(),
         "iam": {

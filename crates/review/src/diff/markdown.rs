@@ -28,6 +28,7 @@ pub fn render(diff: &TemplateDiff, old_name: &str, new_name: &str) -> String {
         return out;
     }
     data_loss(&mut out, diff);
+    out.push_str(&super::traffic::markdown(&diff.traffic));
     if !diff.resources.is_empty() {
         resources(&mut out, &diff.resources);
     }

@@ -15,6 +15,7 @@ pub mod markdown;
 mod nesting;
 pub mod replacement;
 pub mod text;
+pub mod traffic;
 pub mod values;
 
 use std::collections::{BTreeMap, HashMap};
@@ -131,6 +132,9 @@ pub struct TemplateDiff {
     pub outputs: Vec<EntryChange>,
     /// IAM statements added and removed.
     pub iam: StatementChanges,
+    /// Aliases a deploy moves to a new version gradually through CodeDeploy, or that start
+    /// or stop doing so (see [`traffic`]); derived from the changes above, not a change.
+    pub traffic: Vec<traffic::TrafficShift>,
 }
 
 /// Sections compared entry by entry, besides Resources.
@@ -276,12 +280,14 @@ pub fn diff(old: &Value, new: &Value) -> TemplateDiff {
     let old_resources = section(old, "Resources");
     let new_resources = section(new, "Resources");
     let entries = |name: &str| compare_entries(&section(old, name), &section(new, name));
+    let resources = compare_resources(&old_resources, &new_resources);
     TemplateDiff {
         template: top_level(old, new),
         parameters: entries(SECTIONS[0]),
         conditions: entries(SECTIONS[1]),
         mappings: entries(SECTIONS[2]),
-        resources: compare_resources(&old_resources, &new_resources),
+        traffic: traffic::shifts(old, new, &resources),
+        resources,
         outputs: entries(SECTIONS[3]),
         iam: iam::compare(&old_resources, &new_resources),
     }
@@ -374,6 +380,8 @@ fn compare_resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<
     }
     apply_spread(&mut changes, old, new, &mut levels);
     for change in &mut changes {
+        let index_notes = indexes::settle(&mut change.indexes, change.replacement);
+        change.notes.splice(0..0, index_notes);
         if change.kind == ChangeKind::Modified && change.replacement != Replacement::None {
             change.kept_by = keeping_policy(new.get(&change.logical_id), "UpdateReplacePolicy");
         }
@@ -413,15 +421,14 @@ fn modified(id: &str, type_name: String, before: &Value, after: &Value) -> Resou
             change,
         })
         .collect();
+    // Their notes wait for the replacement to be final (`compare_resources`): a replaced
+    // table has none of an index rollout.
     let indexes = indexes::changes(&type_name, before, after);
-    let mut notes: Vec<String> = indexes.iter().map(IndexChange::note).collect();
-    notes.extend(indexes::steps_note(&indexes));
     ResourceChange {
         changes,
         replacement: level,
         reasons,
         indexes,
-        notes,
         ..simple(id, type_name, ChangeKind::Modified)
     }
 }

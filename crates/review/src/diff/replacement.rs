@@ -8,6 +8,14 @@
 //! create-only property that references a resource being replaced changes at deploy time
 //! even though its text does not (a mapping's `EventSourceArn` of a replaced stream), so
 //! replacement spreads along such references.
+//!
+//! A replaced event source mapping's reason also says how `make deploy` does it
+//! (docs/mapping-replacement.md): CloudFormation creates a replacement before it deletes the
+//! old resource, and Lambda refuses a second mapping of the same source and function, so a
+//! mapping that keeps its stream is removed in one stack update and created in a second;
+//! one of another source (an enhanced fan-out consumer for the stream, a replaced stream) is
+//! created beside the old one. Either way the new mapping starts where the old one was
+//! reading, less a margin, not at its configured starting position.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -37,6 +45,60 @@ pub struct Reason {
     pub replacement: Replacement,
     /// Why, for the report: "changed", "references EventStream, which is replaced", ...
     pub why: String,
+}
+
+/// The event source mapping's type.
+const MAPPING_TYPE: &str = "AWS::Lambda::EventSourceMapping";
+
+/// How make deploy replaces a mapping that keeps its event source.
+const SAME_SOURCE_STEPS: &str = "Lambda refuses a second mapping of the same stream and \
+    function, so as one update this fails; make deploy removes the mapping, then creates it \
+    AT_TIMESTAMP where the old one was reading, less a margin, in two stack updates \
+    (docs/mapping-replacement.md)";
+
+/// How make deploy replaces a mapping of another event source.
+const OTHER_SOURCE_STEPS: &str = "Lambda allows a mapping of another source beside the old \
+    one, so CloudFormation creates the new mapping before deleting the old; make deploy starts \
+    it AT_TIMESTAMP where the old one was reading, less a margin, so nothing is skipped \
+    (docs/mapping-replacement.md)";
+
+/// What a mapping's replacement reason adds on how make deploy does it: another source when
+/// its `EventSourceArn` is replaced for sure, or names another resource or attribute than
+/// before (a consumer's ARN for the stream's); the same source otherwise. `None` for other
+/// types and properties.
+fn mapping_steps(
+    type_name: &str,
+    property: &str,
+    level: Replacement,
+    names_another: bool,
+) -> Option<&'static str> {
+    if type_name != MAPPING_TYPE {
+        return None;
+    }
+    match property {
+        "EventSourceArn" if level == Replacement::Will || names_another => Some(OTHER_SOURCE_STEPS),
+        "EventSourceArn" | "StartingPosition" | "StartingPositionTimestamp" => {
+            Some(SAME_SOURCE_STEPS)
+        }
+        _ => None,
+    }
+}
+
+/// The resource and attribute a `Ref` or `Fn::GetAtt` names, as `(id, attribute)`.
+fn named(value: &Value) -> Option<(String, String)> {
+    if let Some(id) = value.get("Ref").and_then(Value::as_str) {
+        return Some((id.to_owned(), String::new()));
+    }
+    match value.get("Fn::GetAtt")? {
+        Value::Array(parts) => Some((
+            parts.first()?.as_str()?.to_owned(),
+            parts.get(1)?.as_str()?.to_owned(),
+        )),
+        Value::String(dotted) => dotted
+            .split_once('.')
+            .map(|(id, attribute)| (id.to_owned(), attribute.to_owned())),
+        _ => None,
+    }
 }
 
 /// The create-only property paths of a resource type, from the generated schema facts.
@@ -109,6 +171,14 @@ pub fn direct_reasons(type_name: &str, old: &Value, new: &Value) -> Vec<Reason> 
                 "changed to or from a value only known at deploy time".to_owned(),
             )
         };
+        let names_another = match (before.as_slice(), after.as_slice()) {
+            ([a], [b]) => named(a).zip(named(b)).is_some_and(|(a, b)| a != b),
+            _ => false,
+        };
+        let why = match mapping_steps(type_name, path, replacement, names_another) {
+            Some(steps) => format!("{why}; {steps}"),
+            None => why,
+        };
         reasons.push(Reason {
             property: (*path).to_owned(),
             replacement,
@@ -136,6 +206,7 @@ pub fn spread(
         .iter()
         .map(|(id, resource)| Node {
             id,
+            type_name: resource.get("Type").and_then(Value::as_str).unwrap_or(""),
             edges: create_only_references(resource),
         })
         .collect();
@@ -177,6 +248,7 @@ pub fn spread(
 /// A resource and the logical IDs its create-only properties reference, per property.
 struct Node<'a> {
     id: &'a String,
+    type_name: &'a str,
     edges: Vec<(&'static str, Vec<String>)>,
 }
 
@@ -219,10 +291,14 @@ fn visit(
             } else {
                 "may be replaced"
             };
+            let mut why = format!("references {target}, which {verb}");
+            if let Some(steps) = mapping_steps(node.type_name, path, target_level, false) {
+                why = format!("{why}; {steps}");
+            }
             added.entry(node.id.clone()).or_default().push(Reason {
                 property: (*path).to_owned(),
                 replacement: target_level,
-                why: format!("references {target}, which {verb}"),
+                why,
             });
         }
     }
@@ -354,6 +430,45 @@ mod tests {
         assert!(added["Mapping"][0].why.contains("Stream"));
         // The role's reference is not create-only: updated in place.
         assert!(!added.contains_key("Role"));
+    }
+
+    /// A replaced mapping's reason says how make deploy does it: in two updates when it
+    /// keeps its source, beside the old one when its source is another.
+    #[test]
+    fn a_replaced_mapping_says_how_make_deploy_replaces_it() {
+        let mapping = |props: Value| json!({"Type": MAPPING_TYPE, "Properties": props});
+        let stream = json!({"Fn::GetAtt": ["Stream", "Arn"]});
+        let old = mapping(json!({"EventSourceArn": stream, "StartingPosition": "LATEST"}));
+        let moved = mapping(json!({"EventSourceArn": stream, "StartingPosition": "TRIM_HORIZON"}));
+        let reasons = direct_reasons(MAPPING_TYPE, &old, &moved);
+        assert_eq!(reasons[0].property, "StartingPosition");
+        assert_eq!(reasons[0].why, format!("changed; {SAME_SOURCE_STEPS}"));
+        let consumer = mapping(
+            json!({"EventSourceArn": {"Fn::GetAtt": ["Consumer", "ConsumerARN"]},
+                                      "StartingPosition": "LATEST"}),
+        );
+        let reasons = direct_reasons(MAPPING_TYPE, &old, &consumer);
+        assert_eq!(reasons[0].replacement, Replacement::May);
+        assert!(
+            reasons[0].why.ends_with(OTHER_SOURCE_STEPS),
+            "{}",
+            reasons[0].why
+        );
+        let resources = json!({"Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "s"}},
+                               "M": old});
+        let mut levels = BTreeMap::from([("Stream".to_owned(), Replacement::Will)]);
+        let added = spread(resources.as_object().unwrap(), &mut levels);
+        assert_eq!(
+            added["M"][0].why,
+            format!("references Stream, which is replaced; {OTHER_SOURCE_STEPS}")
+        );
+        let mut levels = BTreeMap::from([("Stream".to_owned(), Replacement::May)]);
+        let added = spread(resources.as_object().unwrap(), &mut levels);
+        assert!(added["M"][0].why.ends_with(SAME_SOURCE_STEPS));
+        // Other types and properties say nothing more.
+        let queue = |name: &str| json!({"Properties": {"QueueName": name}});
+        let reasons = direct_reasons("AWS::SQS::Queue", &queue("a"), &queue("b"));
+        assert_eq!(reasons[0].why, "changed");
     }
 
     #[test]

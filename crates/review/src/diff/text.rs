@@ -46,6 +46,7 @@ pub fn render(diff: &TemplateDiff, old_name: &str, new_name: &str, colour: bool)
         return out;
     }
     data_loss(&mut out, diff, paint);
+    out.push_str(&super::traffic::text(&diff.traffic));
     if !diff.template.is_empty() {
         let _ = writeln!(out, "\nTemplate");
         for change in &diff.template {

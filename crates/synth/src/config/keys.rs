@@ -15,9 +15,9 @@ use toml::Value;
 
 use super::error::Violation;
 use super::{
-    filters, network, regions, Architecture, BillingMode, ConsumerMode, GsiProjection,
-    OnFailureDestination, ShardLevelMetric, StartingPosition, StreamMode, TableClass,
-    GSI_INCLUDABLE_ATTRIBUTES,
+    filters, network, regions, Architecture, BillingMode, ConsumerMode, DeployStrategy,
+    GsiProjection, OnFailureDestination, ShardLevelMetric, StartingPosition, StreamMode,
+    TableClass, GSI_INCLUDABLE_ATTRIBUTES,
 };
 
 /// The retention periods CloudWatch Logs accepts (`RetentionInDays`), in days.
@@ -157,7 +157,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "kinesis_consumer",
         check: Check::Choice(ConsumerMode::NAMES),
-        description: "How the event source mapping reads the stream. shared (the default, the recipe's way): Lambda polls each shard about once a second with GetRecords and shares the shard's 2 MB/s of reads, and its five reads per second, with every other reader of the stream. enhanced-fan-out: the stack registers a stream consumer (AWS::Kinesis::StreamConsumer) and the mapping reads through it, with its own 2 MB/s per shard pushed over HTTP/2 (about 70 ms from put to delivery instead of about 200 ms or more); the role may subscribe through exactly that consumer. It costs a fee per consumer-shard hour and per GB read, priced by synth cost, and pays off when other applications read the same stream or latency matters. Switching modes replaces the event source mapping, which then starts again at lambda_starting_position. New knob.",
+        description: "How the event source mapping reads the stream. shared (the default, the recipe's way): Lambda polls each shard about once a second with GetRecords and shares the shard's 2 MB/s of reads, and its five reads per second, with every other reader of the stream. enhanced-fan-out: the stack registers a stream consumer (AWS::Kinesis::StreamConsumer) and the mapping reads through it, with its own 2 MB/s per shard pushed over HTTP/2 (about 70 ms from put to delivery instead of about 200 ms or more); the role may subscribe through exactly that consumer. It costs a fee per consumer-shard hour and per GB read, priced by synth cost, and pays off when other applications read the same stream or latency matters. Switching modes replaces the event source mapping: make deploy creates the new one beside the old (another source, which Lambda allows), starting where the old one was reading, less a safety margin (docs/mapping-replacement.md). New knob.",
     },
     KeySpec {
         key: "lambda_memory_size",
@@ -185,6 +185,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
         description: "Concurrent executions reserved for the processor. 0 stops processing entirely; 1000 is the default account limit.",
     },
     KeySpec {
+        key: "deploy_strategy",
+        check: Check::Choice(DeployStrategy::NAMES),
+        description: "How a new version of the processor (a new CodeS3Key, or a change of the function's configuration) takes over the stream's batches. all-at-once (the default, the recipe's way): CloudFormation updates the function and every batch after that runs the new code; the stack has no version, alias or CodeDeploy. canary-10-percent-5-minutes (prod's default), canary-10-percent-15-minutes and linear-10-percent-every-minute: the stack publishes a version for each code or configuration change, the event source mapping invokes the alias live, and a CodeDeploy deployment (CodeDeployDefault.LambdaCanary10Percent5Minutes, ...Canary10Percent15Minutes, ...Linear10PercentEvery1Minute) moves live to the new version step by step; the function-errors, failed-events and failed-batches alarms roll it back (and CloudFormation the whole update) when one goes off. AWS documents alias weights for invocations of the alias, not per stream batch: read docs/canary.md before relying on it. Changes in place (switching adds or removes the version, alias and CodeDeploy resources; the mapping keeps its place in the stream). New knob.",
+    },
+    KeySpec {
         key: "lambda_batch_size",
         check: Check::Int { min: 1, max: 10000 },
         description: "Most records handed to one invocation.",
@@ -197,7 +202,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     KeySpec {
         key: "lambda_starting_position",
         check: Check::Choice(StartingPosition::NAMES),
-        description: "Where a new event source mapping starts reading: the oldest retained record (TRIM_HORIZON), only records written after it starts (LATEST), or the records from lambda_starting_position_timestamp on (AT_TIMESTAMP, e.g. to reprocess since an incident). It applies when the mapping is created: changing it (or the timestamp) replaces the mapping, which then starts reading there again. The recipe allowed TRIM_HORIZON and LATEST.",
+        description: "Where a new event source mapping starts reading: the oldest retained record (TRIM_HORIZON), only records written after it starts (LATEST), or the records from lambda_starting_position_timestamp on (AT_TIMESTAMP, e.g. to reprocess since an incident). It applies when a mapping is created with nothing to continue from (a new stack); make deploy keeps a deployed mapping's start. Changing it (or the timestamp) replaces the mapping in two stack updates, and the new one starts at the earlier of the new setting and where the old one was reading, less a safety margin, so LATEST skips nothing (docs/mapping-replacement.md). The recipe allowed TRIM_HORIZON and LATEST.",
     },
     KeySpec {
         key: "lambda_starting_position_timestamp",

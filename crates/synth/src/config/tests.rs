@@ -313,6 +313,16 @@ fn every_enum_key_refuses_other_values_naming_the_allowed_ones() {
             "THROTTLED_KEYS",
             &["off", "throttled-keys", "all"],
         ),
+        (
+            "deploy_strategy",
+            "canary",
+            &[
+                "all-at-once",
+                "canary-10-percent-5-minutes",
+                "canary-10-percent-15-minutes",
+                "linear-10-percent-every-minute",
+            ],
+        ),
     ];
     for (key, bad, allowed) in cases {
         let message = error_of(with_sets(&[&format!("{key}={bad}")]));
@@ -335,6 +345,7 @@ fn every_enum_key_has_a_refusal_test() {
         "kinesis_shard_level_metrics",
         "on_failure_destination",
         "dynamodb_contributor_insights",
+        "deploy_strategy",
     ];
     for spec in KEYS {
         if matches!(spec.check, Check::Choice(_) | Check::ChoiceList(_)) {
@@ -966,6 +977,13 @@ fn presets_differ_from_dev_where_the_recipe_says_they_do() {
             ContributorInsights::Off
         };
         assert_eq!(config.dynamodb_contributor_insights, insights, "{name}");
+        // Only prod shifts new code gradually; the others keep the recipe's in-place update.
+        let strategy = if *name == "prod" {
+            DeployStrategy::Canary10Percent5Minutes
+        } else {
+            DeployStrategy::AllAtOnce
+        };
+        assert_eq!(config.deploy_strategy, strategy, "{name}");
         assert_eq!(config.dynamodb_pitr_recovery_days, 35, "{name}");
         assert_eq!(
             (

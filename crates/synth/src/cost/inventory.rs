@@ -64,6 +64,11 @@ pub struct Inventory {
     pub aggregate_table: bool,
     /// The aggregate table is encrypted with a customer managed key.
     pub aggregate_table_cmk: bool,
+    /// CodeDeploy deployment groups (a gradual `deploy_strategy`), with their
+    /// `DeploymentConfigName`s.
+    pub deployment_configs: Vec<String>,
+    /// Lambda versions the template publishes.
+    pub function_versions: usize,
 }
 
 impl Inventory {
@@ -159,6 +164,15 @@ impl Inventory {
             }),
             aggregate_table: aggregates.is_some(),
             aggregate_table_cmk: aggregates.is_some_and(customer_key),
+            deployment_configs: of_type("AWS::CodeDeploy::DeploymentGroup")
+                .map(|g| {
+                    g.get("DeploymentConfigName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("CodeDeployDefault.LambdaAllAtOnce")
+                        .to_owned()
+                })
+                .collect(),
+            function_versions: of_type("AWS::Lambda::Version").count(),
         }
     }
 

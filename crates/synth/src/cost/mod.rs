@@ -198,6 +198,7 @@ pub fn estimate_with(config: &Config, load: Load, prices: &Prices) -> Result<Est
     services.extend(services::s3::estimate(&ctx));
     services.push(services::kms::estimate(&ctx));
     services.extend(services::vpc::estimate(&ctx));
+    services.extend(services::codedeploy::estimate(&ctx));
     let mut assumptions = vec![format!(
         "A month is {HOURS_PER_MONTH} hours at a steady {} events/s of {} bytes; \
          {PRICES_REGION} on-demand list prices as of {PRICES_AS_OF}, in USD, no free tier, \

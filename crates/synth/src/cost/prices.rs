@@ -123,6 +123,12 @@ pub struct Prices {
     pub vpc_interface_endpoint_az_hour: f64,
     /// Data processed by interface endpoints, per GB (first PB tier).
     pub vpc_interface_endpoint_gb: f64,
+
+    // https://aws.amazon.com/codedeploy/pricing/: "no additional charge for code deployments
+    // to Amazon EC2, AWS Lambda, Amazon ECS"; the AWS Price List's AWSCodeDeploy offer bills
+    // only on-premises instance updates (USD 0.02 each).
+    /// One CodeDeploy deployment to Lambda (a gradual deploy_strategy's traffic shift).
+    pub codedeploy_lambda_deployment: f64,
 }
 
 /// us-east-1 list prices as of [`PRICES_AS_OF`].
@@ -178,4 +184,5 @@ pub const US_EAST_1: Prices = Prices {
 
     vpc_interface_endpoint_az_hour: 0.01,
     vpc_interface_endpoint_gb: 0.01,
+    codedeploy_lambda_deployment: 0.0,
 };

@@ -1,6 +1,8 @@
-//! Access for the people and applications around the pipeline: five customer managed
-//! policies, attached to nothing, whose ARNs are stack outputs so their owners attach them
-//! to their own roles (docs/access.md says who attaches which).
+//! Access for the people and applications around the pipeline: six customer managed
+//! policies, attached to nothing, five of whose ARNs are stack outputs so their owners attach
+//! them to their own roles (docs/access.md says who attaches which). The sixth,
+//! `BackfillPolicy`, is for the rare run of `backfill` after `dynamodb_index_write_shards`
+//! changed (output `BackfillPolicyArn`).
 //!
 //! Each policy is the union of grants on this stack's resources, made on their constructs,
 //! so each carries the data key's statement for the service in between (Kinesis, SQS,
@@ -13,7 +15,7 @@ use cfn::{Handle, Template};
 use super::aggregates::AggregateTable;
 use super::buckets::Buckets;
 use super::function::{self, Processor};
-use super::iam::{self, Grants, Layout};
+use super::iam::{self, Grants, Layout, Statement};
 use super::names::Names;
 use super::queue::DeadLetterQueue;
 use super::stream::EventStream;
@@ -47,9 +49,11 @@ pub struct Policies {
     pub redrive: Handle<ManagedPolicy>,
     /// `ReplayPolicy`: what the `replay` tool calls.
     pub replay: Handle<ManagedPolicy>,
+    /// `BackfillPolicy`: what the `backfill` tool calls.
+    pub backfill: Handle<ManagedPolicy>,
 }
 
-/// Adds the five policies. They get no name (CloudFormation generates one, so stacks in two
+/// Adds the six policies. They get no name (CloudFormation generates one, so stacks in two
 /// regions of one account do not collide in IAM's global namespace) and a description naming
 /// the stack; a description is create-only, so rewording one replaces the policy and changes
 /// its ARN: roles that had the old one attached lose it.
@@ -89,6 +93,13 @@ pub fn add(template: &mut Template, names: &Names, granted: &Granted) -> Policie
                 "What replay needs to process a time range of the {prefix} pipeline's events again"
             ),
             replay(granted).document(Layout::KeysLast),
+        ),
+        backfill: policy(
+            "BackfillPolicy",
+            format!(
+                "What backfill needs to give the {prefix} events table's items their index keys"
+            ),
+            backfill(granted).document(Layout::KeysLast),
         ),
     }
 }
@@ -172,6 +183,21 @@ pub fn replay(granted: &Granted) -> Grants {
     grants
 }
 
+/// The `backfill` tool: find the table and the function through the stack's outputs, read
+/// the shard count from the function's environment (its configuration only: no invoke),
+/// scan the table and update its items in place, through DynamoDB with the table's key.
+pub fn backfill(granted: &Granted) -> Grants {
+    let mut grants = Grants::new();
+    grants.allow(iam::describe_own_stack());
+    grants.allow(Statement::allow(
+        "ReadProcessorConfiguration",
+        iam::FUNCTION_CONFIGURATION_READ_ACTIONS,
+        vec![granted.function.function.attr_arn().to_json()],
+    ));
+    granted.table.grant_backfill(&mut grants);
+    grants
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
@@ -201,12 +227,13 @@ mod tests {
     }
 
     /// Every managed policy the stack creates.
-    const POLICIES: [&str; 5] = [
+    const POLICIES: [&str; 6] = [
         "ProducerPolicy",
         "DeadLetterReaderPolicy",
         "EventReaderPolicy",
         "RedrivePolicy",
         "ReplayPolicy",
+        "BackfillPolicy",
     ];
 
     fn arn_of(logical_id: &str) -> Value {
@@ -739,6 +766,7 @@ mod tests {
             ]);
         }
         expected.push(("RedrivePolicy", "DecryptArchiveObjects", "s3"));
+        expected.push(("BackfillPolicy", "EncryptEventTable", "dynamodb"));
         let mut seen = 0;
         for policy in POLICIES {
             for statement in statements(&doc, policy) {
@@ -890,7 +918,12 @@ mod tests {
             .as_array()
             .unwrap();
         let mut all: Vec<&Value> = role.iter().collect();
-        for policy in ["EventReaderPolicy", "RedrivePolicy", "ReplayPolicy"] {
+        for policy in [
+            "EventReaderPolicy",
+            "RedrivePolicy",
+            "ReplayPolicy",
+            "BackfillPolicy",
+        ] {
             all.extend(statements(&doc, policy));
         }
         for statement in all {
@@ -899,6 +932,42 @@ mod tests {
         }
         assert!(role.iter().any(|s| s["Sid"] == "WriteEventTable"));
         assert!(role.iter().any(|s| s["Sid"] == "EncryptDeadLetters"));
+    }
+
+    /// Exactly what backfill calls: the stack's outputs, the function's environment (not an
+    /// invoke), a Scan and UpdateItem of the table itself (not its indexes), and the table's
+    /// key through DynamoDB.
+    #[test]
+    fn the_backfill_policy_is_exactly_what_backfill_calls() {
+        let doc = document();
+        assert_eq!(
+            summary(&doc, "BackfillPolicy"),
+            [
+                (
+                    "DescribeOwnStack".to_owned(),
+                    strings(&["cloudformation:DescribeStacks"]),
+                    vec![json!({"Ref": "AWS::StackId"})],
+                ),
+                (
+                    "ReadProcessorConfiguration".to_owned(),
+                    strings(&["lambda:GetFunctionConfiguration"]),
+                    vec![arn_of("ProcessorFunction")],
+                ),
+                (
+                    "BackfillEventTable".to_owned(),
+                    strings(&["dynamodb:Scan", "dynamodb:UpdateItem"]),
+                    vec![arn_of("EventTable")],
+                ),
+                key(
+                    "EncryptEventTable",
+                    &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+                ),
+            ]
+        );
+        assert_eq!(
+            doc["Resources"]["BackfillPolicy"]["Properties"]["Description"],
+            "What backfill needs to give the retail-events-dev events table's items their index keys"
+        );
     }
 
     #[test]
@@ -911,6 +980,7 @@ mod tests {
             ("EventReaderPolicyArn", "EventReaderPolicy"),
             ("RedrivePolicyArn", "RedrivePolicy"),
             ("ReplayPolicyArn", "ReplayPolicy"),
+            ("BackfillPolicyArn", "BackfillPolicy"),
         ] {
             assert_eq!(outputs[output]["Value"], json!({"Ref": policy}), "{output}");
         }

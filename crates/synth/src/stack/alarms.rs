@@ -10,7 +10,7 @@ use cfn::resources::cloudwatch::alarm::{
     AlarmTreatMissingData as MissingData, Dimension,
 };
 use cfn::resources::cloudwatch::Alarm;
-use cfn::{Expr, Template, Val};
+use cfn::{Expr, Handle, Template, Val};
 
 use super::alerts::AlarmActions;
 use super::dashboard::{
@@ -35,6 +35,44 @@ pub struct Watched {
     pub mapping_id: Expr,
     /// Whether the mapping's on-failure destination is the failure bucket (else the queue).
     pub failure_bucket: bool,
+}
+
+/// The function-errors alarm's logical ID (AWS/Lambda `Errors` of the function).
+pub const ERRORS_ALARM_ID: &str = "ErrorsAlarm";
+/// The failed-events alarm's logical ID (the processor's `FailedEvents`: records it
+/// dead-lettered or could not durably handle).
+pub const FAILED_EVENTS_ALARM_ID: &str = "FailedEventsAlarm";
+/// The failed-batches alarm's logical ID (batches the mapping gave up on and sent to its
+/// on-failure destination).
+pub const FAILED_BATCHES_ALARM_ID: &str = "FailedBatchesAlarm";
+
+/// The alarms added, by logical ID, in the template's order, with their names.
+pub struct Raised {
+    alarms: Vec<(&'static str, Handle<Alarm>, String)>,
+}
+
+impl Raised {
+    /// The alarm with this logical ID, if the stack has it.
+    pub fn get(&self, id: &str) -> Option<&Handle<Alarm>> {
+        self.alarms
+            .iter()
+            .find(|(alarm, _, _)| *alarm == id)
+            .map(|(_, handle, _)| handle)
+    }
+
+    /// The ARN of the alarm with this logical ID, if the stack has it, built from its name
+    /// (which synth decides) rather than `Fn::GetAtt`: the same ARN on AWS, and moto's
+    /// CloudFormation, which has no alarms, can still create a policy that names it.
+    pub fn arn(&self, id: &str) -> Option<Expr> {
+        self.alarms
+            .iter()
+            .find(|(alarm, _, _)| *alarm == id)
+            .map(|(_, _, name)| {
+                Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
+                ))
+            })
+    }
 }
 
 /// One alarm's definition before it becomes a resource.
@@ -67,19 +105,19 @@ pub fn failed_events_high_resolution(config: &Config) -> bool {
     config.cloudwatch_alarm_period_seconds < 60
 }
 
-/// Adds every alarm; returns how many.
+/// Adds every alarm; returns their handles.
 pub fn add(
     template: &mut Template,
     config: &Config,
     names: &Names,
     watched: &Watched,
     actions: &AlarmActions,
-) -> usize {
-    let specs = specs(config, watched);
-    let count = specs.len();
-    for spec in specs {
+) -> Raised {
+    let mut alarms = Vec::new();
+    for spec in specs(config, watched) {
+        let name = names.alarm(spec.name);
         let alarm = Alarm {
-            alarm_name: Some(names.alarm(spec.name).into()),
+            alarm_name: Some(name.as_str().into()),
             alarm_description: Some(spec.description.into()),
             namespace: Some(spec.namespace.into()),
             metric_name: Some(spec.metric.into()),
@@ -98,9 +136,9 @@ pub fn add(
             tags: tags::property(config),
             ..Alarm::default()
         };
-        template.add(spec.id, alarm);
+        alarms.push((spec.id, template.add(spec.id, alarm), name));
     }
-    count
+    Raised { alarms }
 }
 
 fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
@@ -111,7 +149,7 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
     let duration_threshold = f64::from(config.lambda_timeout) * 1000.0 * 0.8;
     vec![
         Spec {
-            id: "FailedEventsAlarm",
+            id: FAILED_EVENTS_ALARM_ID,
             name: "failed-events",
             description: format!(
                 "More than {} events failed processing in {} consecutive {}-second periods",
@@ -138,7 +176,7 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             period: 300,
         },
         Spec {
-            id: "ErrorsAlarm",
+            id: ERRORS_ALARM_ID,
             name: "lambda-errors",
             description: "More than 5 invocation errors in 5 minutes: batches are being retried".into(),
             namespace: "AWS/Lambda",
@@ -212,7 +250,7 @@ fn specs(config: &Config, watched: &Watched) -> Vec<Spec> {
             period: 300,
         },
         Spec {
-            id: "FailedBatchesAlarm",
+            id: FAILED_BATCHES_ALARM_ID,
             name: "failed-batches",
             description: format!(
                 "Lambda gave up on a batch and sent it to the {}: fix the cause, then run redrive",

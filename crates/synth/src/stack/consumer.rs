@@ -37,8 +37,9 @@ impl FanOutConsumer {
 /// Adds the consumer when the configuration asks for enhanced fan-out.
 ///
 /// It carries no tags: a consumer's tags are create-only, so a change of `additional_tags`
-/// would replace it, and with it the event source mapping, which would start reading again
-/// at `lambda_starting_position` (LATEST skips what arrived in between).
+/// would replace it, and with it the event source mapping, for no gain (make deploy would
+/// start the new mapping where the old one was reading, docs/mapping-replacement.md, and
+/// process the margin again).
 pub fn add(
     template: &mut Template,
     config: &Config,

@@ -18,6 +18,7 @@ use super::aggregates::AggregateTable;
 use super::buckets::Buckets;
 use super::consumer::FanOutConsumer;
 use super::dashboard::METRICS_NAMESPACE;
+use super::gradual::{self, Live};
 use super::iam::{self, Grants, Layout, Statement};
 use super::names::Names;
 use super::parameters::Parameters;
@@ -62,6 +63,9 @@ pub struct Processor {
     pub mapping: Handle<EventSourceMapping>,
     /// The key the mapping's filters are encrypted with (its `KmsKeyArn`), when they are.
     pub filter_key: Option<Handle<Key>>,
+    /// With a gradual `deploy_strategy`, the published version and the alias the mapping
+    /// invokes (`gradual`); `None` when the mapping invokes the function itself.
+    pub live: Option<Live>,
 }
 
 impl Processor {
@@ -107,7 +111,8 @@ impl Processor {
     }
 }
 
-/// Adds log group, role, function and event source mapping.
+/// Adds log group, role, function, (with a gradual `deploy_strategy`) its version and alias,
+/// and the event source mapping.
 pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wiring) -> Processor {
     let log_group = LogGroup {
         log_group_name: Some(names.log_group.as_str().into()),
@@ -118,14 +123,26 @@ pub fn add(template: &mut Template, config: &Config, names: &Names, wiring: &Wir
     };
     let log_group = template.add_with("ProcessorLogGroup", log_group, retention::with_the_stack());
     let role = add_role(template, config, names, wiring, &log_group);
-    let function = add_function(template, config, names, wiring, &role, &log_group);
-    let mapping = add_mapping(template, config, wiring, &function);
+    let (function, fingerprint) = add_function(template, config, names, wiring, &role, &log_group);
+    let live = gradual::publish(
+        template,
+        config,
+        names,
+        &function,
+        &fingerprint,
+        &wiring.params.code_key,
+    );
+    let invoked = live
+        .as_ref()
+        .map_or_else(|| function.to_ref(), Live::invoked);
+    let mapping = add_mapping(template, config, wiring, invoked);
     Processor {
         function,
         log_group,
         role,
         mapping,
         filter_key: config.filters_encrypted().then(|| wiring.key.clone()),
+        live,
     }
 }
 
@@ -219,7 +236,7 @@ fn add_function(
     wiring: &Wiring,
     role: &Handle<Role>,
     log_group: &Handle<LogGroup>,
-) -> Handle<Function> {
+) -> (Handle<Function>, String) {
     let code = Code {
         s3_bucket: Some(wiring.params.code_bucket.to_ref().into()),
         s3_key: Some(wiring.params.code_key.to_ref().into()),
@@ -248,11 +265,13 @@ fn add_function(
         tags: tags::property(config),
         ..Function::new(code, role.attr_arn())
     };
-    template.add_with(
+    let fingerprint = gradual::fingerprint(&function);
+    let function = template.add_with(
         "ProcessorFunction",
         function,
         super::checkov::function_skips(config),
-    )
+    );
+    (function, fingerprint)
 }
 
 /// The processor's environment: where it writes (the failure bucket and the archive only
@@ -300,11 +319,13 @@ fn architecture(config: &Config) -> Val<cfn::resources::lambda::function::Functi
     }
 }
 
+/// The mapping from the stream (or its consumer) to `invoked`: the function, or with a
+/// gradual `deploy_strategy` its alias `live`.
 fn add_mapping(
     template: &mut Template,
     config: &Config,
     wiring: &Wiring,
-    function: &Handle<Function>,
+    invoked: Expr,
 ) -> Handle<EventSourceMapping> {
     use cfn::resources::lambda::event_source_mapping::EventSourceMappingFunctionResponseTypes as ResponseType;
     let source = match wiring.consumer {
@@ -348,7 +369,7 @@ fn add_mapping(
             metrics: Some(Val::Lit(vec![MetricsConfigMetrics::EventCount.into()])),
         }),
         tags: tags::property(config),
-        ..EventSourceMapping::new(function.to_ref())
+        ..EventSourceMapping::new(invoked)
     };
     template.add("StreamMapping", mapping)
 }

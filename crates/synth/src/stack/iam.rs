@@ -309,6 +309,14 @@ pub const FUNCTION_INVOKE_ACTIONS: &[&str] =
 /// Reading a stack's outputs (tools find the stack's resources through them).
 pub const STACK_DESCRIBE_ACTIONS: &[&str] = &["cloudformation:DescribeStacks"];
 
+/// Reading a function's configuration alone (its environment: `backfill` reads the shard
+/// count, `INDEX_WRITE_SHARDS`, from it), without invoking it.
+pub const FUNCTION_CONFIGURATION_READ_ACTIONS: &[&str] = &["lambda:GetFunctionConfiguration"];
+
+/// What `backfill` calls on the events table: a parallel Scan of the table itself (never an
+/// index) and one conditional UpdateItem per item that lacks its index keys.
+pub const TABLE_BACKFILL_ACTIONS: &[&str] = &["dynamodb:Scan", "dynamodb:UpdateItem"];
+
 /// Key use behind Kinesis reads: records are decrypted for the reader.
 pub const KEY_STREAM_READ: &[&str] = &["kms:Decrypt"];
 /// Key use behind Kinesis writes: Kinesis asks for a data key per batch.

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod encryption;
 pub mod filter_key;
 pub mod function;
+pub mod gradual;
 pub mod iam;
 pub mod names;
 pub mod outputs;
@@ -75,7 +76,8 @@ pub fn build(config: &Config) -> Template {
         mapping_id: processor.mapping.to_ref(),
         failure_bucket: buckets.failure.is_some(),
     };
-    alarms::add(&mut template, config, &names, &watched, &actions);
+    let raised = alarms::add(&mut template, config, &names, &watched, &actions);
+    gradual::add_deployment(&mut template, config, &names, &processor.function, &raised);
     let body = Expr::sub(dashboard::body(
         config,
         &names,
@@ -203,6 +205,11 @@ pub fn build(config: &Config) -> Template {
                 contract::outputs::REPLAY_POLICY_ARN,
                 "Managed policy for whoever runs replay",
                 policies.replay.to_ref(),
+            ),
+            (
+                contract::outputs::BACKFILL_POLICY_ARN,
+                "Managed policy for whoever runs backfill",
+                policies.backfill.to_ref(),
             ),
         ]
         .into_iter()

@@ -32,6 +32,10 @@ pub struct Names {
     pub alerts_key_alias: String,
     /// The processor's enhanced fan-out consumer of the stream (`kinesis_consumer`).
     pub consumer: String,
+    /// The CodeDeploy application and its deployment group that shift the processor's alias
+    /// to a new version (gradual `deploy_strategy` only); one name serves both, as an
+    /// application has one group here.
+    pub code_deploy: String,
 }
 
 impl Names {
@@ -45,6 +49,7 @@ impl Names {
             aggregate_table: format!("{prefix}-aggregates"),
             log_group: format!("/aws/lambda/{function}"),
             consumer: function.clone(),
+            code_deploy: function.clone(),
             function,
             queue: format!("{prefix}-dlq"),
             topic: format!("{prefix}-alerts"),

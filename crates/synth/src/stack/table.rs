@@ -112,6 +112,17 @@ impl EventTable {
         );
     }
 
+    /// What `backfill` does to the table after `dynamodb_index_write_shards` changed: scan
+    /// it and update items in place (the table only: the indexes follow), with DynamoDB using
+    /// the key on the caller's behalf to read and write them.
+    pub fn grant_backfill(&self, grants: &mut Grants) {
+        let arn = self.resource.attr_arn().to_json();
+        grants.add(
+            Statement::allow("BackfillEventTable", iam::TABLE_BACKFILL_ACTIONS, vec![arn]),
+            self.key_use("EncryptEventTable", iam::KEY_TABLE_WRITE),
+        );
+    }
+
     fn key_use(&self, sid: &str, actions: &[&'static str]) -> Option<Statement> {
         let key = self.key.as_ref()?;
         Some(iam::key_via(sid, key, actions, "dynamodb"))

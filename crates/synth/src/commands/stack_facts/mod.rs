@@ -8,13 +8,15 @@
 //! [`kept`] (what a DeletionPolicy keeps, with physical IDs), [`buckets`] (the failure
 //! bucket's objects not yet redriven, and the buckets to empty before a deletion),
 //! [`stack_status`] (whether and how a stack can be changed), [`change_set`] (empty change
-//! sets, parameters) and [`outputs`] (the stack's output values, named by the `contract`
-//! crate's constants).
+//! sets, parameters), [`outputs`] (the stack's output values, named by the `contract`
+//! crate's constants) and [`mapping`] (the event source mapping across deploys: kept, or
+//! replaced in steps AWS accepts, and where a replacing mapping starts).
 
 pub mod buckets;
 pub mod capabilities;
 pub mod change_set;
 pub mod kept;
+pub mod mapping;
 pub mod outputs;
 pub mod retained_names;
 pub mod stack_status;
@@ -65,6 +67,12 @@ pub enum Fact {
     #[command(name = "change-set-parameters")]
     ChangeSetParameters(change_set::ParametersArgs),
     Output(outputs::OutputArgs),
+    #[command(name = "mapping-plan")]
+    MappingPlan(mapping::MappingPlanArgs),
+    #[command(name = "mapping-start")]
+    MappingStart(mapping::MappingStartArgs),
+    #[command(name = "mapping-template")]
+    MappingTemplate(mapping::MappingTemplateArgs),
 }
 
 /// How a fact ends when its input could be read.
@@ -91,6 +99,9 @@ pub fn run(args: &StackFactsArgs) -> ExitCode {
         Fact::FailedChangeSet(args) => change_set::run_failed(args),
         Fact::ChangeSetParameters(args) => change_set::run_parameters(args),
         Fact::Output(args) => outputs::run(args),
+        Fact::MappingPlan(args) => mapping::run_plan(args),
+        Fact::MappingStart(args) => mapping::run_start(args),
+        Fact::MappingTemplate(args) => mapping::run_template(args),
     };
     match answer {
         Ok(Answer::Print(text)) => match super::print_stdout(&text) {

@@ -42,6 +42,11 @@ pub enum Output {
     /// The failure bucket's name (destroy refuses while it holds batches not yet redriven);
     /// only with `on_failure_destination = "s3"`.
     FailureBucket,
+    /// The processor function's name (deploy reads its IteratorAge before replacing the
+    /// event source mapping).
+    Function,
+    /// The event source mapping's UUID (deploy reads it before replacing it).
+    Mapping,
 }
 
 impl Output {
@@ -53,6 +58,8 @@ impl Output {
             Output::DeadLetterQueue => contract::outputs::DEAD_LETTER_QUEUE_URL,
             Output::LogGroup => contract::outputs::LOG_GROUP_NAME,
             Output::FailureBucket => contract::outputs::FAILURE_BUCKET_NAME,
+            Output::Function => contract::outputs::FUNCTION_NAME,
+            Output::Mapping => contract::outputs::EVENT_SOURCE_MAPPING_ID,
         }
     }
 }

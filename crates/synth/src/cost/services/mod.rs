@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod dynamodb;
 pub mod insights;
 pub mod kinesis;
