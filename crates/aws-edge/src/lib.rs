@@ -22,6 +22,21 @@ pub mod health;
 pub mod retry;
 pub mod time;
 
+/// A tool's `--version`: `<CARGO_PKG_VERSION> (commit <GIT_COMMIT>)`, read where the macro is
+/// used, so from the calling crate, whose build script sets `GIT_COMMIT` (see
+/// crates/synth/build/git_commit.rs).
+#[macro_export]
+macro_rules! version {
+    () => {
+        concat!(
+            env!("CARGO_PKG_VERSION"),
+            " (commit ",
+            env!("GIT_COMMIT"),
+            ")"
+        )
+    };
+}
+
 use std::future::Future;
 use std::process::ExitCode;
 

@@ -9,12 +9,7 @@ use clap::Parser;
 use crate::Options;
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Give every stored event the index keys the processor writes today, after
 /// dynamodb_index_write_shards changed.

@@ -29,12 +29,7 @@ use local_runner::shards::StreamReader;
 use processor::handler::{Handler, SinkClients};
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Play Lambda's Kinesis event source mapping locally, calling the processor in-process.
 ///

@@ -23,12 +23,7 @@ use producer::send::{RetryPolicy, MAX_BATCH_RECORDS};
 use producer::source::{Generated, Lines};
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Put realistic retail events on a Kinesis stream (the recipe's test_data_producer).
 ///

@@ -12,12 +12,7 @@ use crate::output::Format;
 use crate::{shards, time};
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Read the pipeline's processed events by event type or by product over a time window,
 /// oldest first.

@@ -15,12 +15,7 @@ use redrive::run::{Options, Summary};
 use redrive::{stack, Mode};
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Process the pipeline's dead-lettered records again, after a fix, with their original
 /// identity.

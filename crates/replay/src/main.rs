@@ -17,12 +17,7 @@ use replay::{stack, Mode, Source};
 use reprocess::batches::Retry;
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Process the events that arrived in a time range again, with their original identity.
 ///

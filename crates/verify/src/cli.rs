@@ -13,12 +13,7 @@ use crate::check;
 pub const MAX_COUNT: usize = 1_000;
 
 /// The crate's version and the git commit it was built from (build.rs).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("GIT_COMMIT"),
-    ")"
-);
+const VERSION: &str = aws_edge::version!();
 
 /// Verify a deployed pipeline end to end: send a small marked batch of events (some
 /// deliberately invalid) to the stack's stream, then check that each valid event is stored
