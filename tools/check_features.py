@@ -6,7 +6,7 @@ and `cargo build -p local-runner` unify the features of a shared dependency diff
 second build recompiles it and everything above it (the AWS SDK: minutes). The workspace-hack
 crate (crates/workspace-hack, kept by `cargo hakari generate`) pins one feature set; this check
 proves it still does: for every member that depends on it, `cargo tree` must resolve each
-shared dependency with the same features. It reads Cargo.lock only (no build, no network).
+shared dependency with the same features. It reads Cargo.lock and the manifests (no build; on a new machine cargo first downloads the locked crates).
 
 Usage: tools/check_features.py [--cargo CARGO]
 Exit 0 when every shared dependency resolves alike, 1 naming the ones that differ.
@@ -46,7 +46,7 @@ def members(cargo, root):
     excluded = set(traversal_excludes(os.path.join(root, ".config", "hakari.toml")))
     meta = json.loads(
         subprocess.run(
-            [cargo, "metadata", "--no-deps", "--format-version", "1", "--offline"],
+            [cargo, "metadata", "--no-deps", "--format-version", "1"],
             check=True,
             capture_output=True,
             text=True,
@@ -63,7 +63,7 @@ def members(cargo, root):
 def resolved_features(cargo, root, package):
     """{dependency "name version": "features"} as `cargo build -p package` resolves them."""
     out = subprocess.run(
-        [cargo, "tree", "--offline", "-q", "-p", package, "-e", "normal,build",
+        [cargo, "tree", "-q", "-p", package, "-e", "normal,build",
          "--prefix", "none", "--format", "{p}|{f}"],
         check=True,
         capture_output=True,
