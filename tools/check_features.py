@@ -121,4 +121,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as err:
+        print(f"check-features: {' '.join(err.cmd)} failed (exit {err.returncode}):")
+        print(err.stderr.strip())
+        sys.exit(1)
