@@ -6,6 +6,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 JOBS   ?= 2
+# CI builds once, from nothing: incremental state would only take disk space.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 CARGO  ?= cargo
 VENV   := .venv
 PY     := $(VENV)/bin/python
