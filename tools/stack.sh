@@ -44,9 +44,13 @@ aws() { "$venv/bin/aws" ${endpoint:+--endpoint-url "$endpoint"} --region "$regio
 cfn() { aws cloudformation "$1" --stack-name "$stack" "${@:2}"; } # not for wait (waiter first)
 
 # The stack's status, or nothing when there is no such stack (with `required`: stops, saying so).
+# No such stack: describe-stacks fails and list-stacks (not the error's text) lists no live one.
 stack_status() {
   cfn describe-stacks --query 'Stacks[0].StackStatus' --output text 2>"$work/status.err" && return
-  grep -q 'does not exist' "$work/status.err" || { cat "$work/status.err" >&2; exit 1; }
+  if ! aws cloudformation list-stacks --output text >"$work/live" --query \
+    "StackSummaries[?StackName=='$stack' && StackStatus!='DELETE_COMPLETE'].StackName" || [ "$(<"$work/live")" = "$stack" ]; then
+    cat "$work/status.err" >&2; exit 1
+  fi
   [ -z "${1:-}" ] || die "no stack named $stack in $region; run make deploy (or set STACK)"
 }
 # An output's value, named as in `synth stack-facts output --help` (--optional first: or nothing).
@@ -77,7 +81,8 @@ create_bucket() {
   [[ $endpoint != http://* ]] || tls=""
   echo "package: creating s3://$bucket (SSE-S3, versioning, public access blocked$tls)"
   [ "$region" = us-east-1 ] || location=(--create-bucket-configuration "LocationConstraint=$region")
-  aws s3api create-bucket --bucket "$bucket" "${location[@]}" >/dev/null
+  aws s3api create-bucket --bucket "$bucket" "${location[@]}" >/dev/null ||
+    die "bucket $bucket belongs to another account or access is denied; set ARTIFACT_BUCKET"
   aws s3api wait bucket-exists --bucket "$bucket"
   aws s3api put-public-access-block --bucket "$bucket" --public-access-block-configuration \
     BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
@@ -99,14 +104,18 @@ package() {
   local suffix="-artifacts-$account-$region" default
   default="${project:0:$((63 - ${#suffix}))}$suffix" # at most 63 characters; the suffix kept
   bucket=${ARTIFACT_BUCKET:-$default}
+  # head-bucket fails alike for no such bucket, another account's and access denied: the account's
+  # own buckets (list-buckets), not the error's text, say whether it is the account's.
   if ! aws s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$account" >/dev/null 2>"$work/head.err"; then
-    if ! grep -qE '404|Not Found' "$work/head.err"; then
+    aws s3api list-buckets --query "Buckets[?Name=='$bucket'].Name" --output text >"$work/owned" ||
+      die "cannot tell whether bucket $bucket exists (aws s3api list-buckets failed)"
+    if [ "$(<"$work/owned")" = "$bucket" ]; then
       cat "$work/head.err" >&2
       [ -z "${ARTIFACT_BUCKET:-}" ] || die "cannot use ARTIFACT_BUCKET $bucket: it belongs to another account or access is denied"
       die "bucket $bucket belongs to another account or access is denied; set ARTIFACT_BUCKET"
     fi
-    [ -z "${ARTIFACT_BUCKET:-}" ] || die "ARTIFACT_BUCKET $bucket does not exist; create it, or unset ARTIFACT_BUCKET to use $default"
-    create_bucket
+    [ -z "${ARTIFACT_BUCKET:-}" ] || die "ARTIFACT_BUCKET $bucket does not exist or belongs to another account; create it, or unset ARTIFACT_BUCKET to use $default"
+    create_bucket # another account's name: create-bucket fails, and create_bucket stops, saying so
   fi
   key="processor/$(sha256sum "$zip" | cut -c1-64).zip"
   if aws s3api head-object --bucket "$bucket" --key "$key" --expected-bucket-owner "$account" >/dev/null 2>&1; then
@@ -153,116 +162,9 @@ prepare() {
   email=${ALERT_EMAIL-$(cfg sns_email_endpoint)}
 }
 
-# The event source mapping across deploys (docs/mapping-replacement.md): its create-only
-# starting position is kept, or, when it is replaced, chosen where the old mapping was reading.
-# Sets deploy_file (the template to deploy: synth's, the mapping's start kept or chosen) and,
-# for a replacement in two steps, removal_file (step 1: the deployed template without the
-# mapping) and old_mapping; says what it decided. `changeset` reads nothing of the old mapping
-# (MAPPING_START, else now, stands in): make deploy chooses when it deploys.
-plan_mapping() {
-  local plan why chosen start described reason now deployed=() observed=() chose=()
-  deploy_file="$out/deploy.json" removal_file='' old_mapping=''
-  if [ -n "$status" ]; then
-    cfn get-template --template-stage Original --query TemplateBody --output json >"$work/deployed.json"
-    deployed=(--deployed "$work/deployed.json")
-  fi
-  plan=$(facts mapping-plan "${deployed[@]}" "$out/stack.json")
-  IFS=$'\t' read -r mapping_action logical why <<<"$plan"
-  echo "mapping: $logical: $mapping_action: $why"
-  now=$(date +%s)
-  case $mapping_action in
-    replace | replace-in-two-steps)
-      old_mapping=$(output mapping)
-      if [ "$verb" = changeset ]; then
-        chose=(--start "${MAPPING_START:-$now}")
-      elif [ -z "${MAPPING_START:-}" ]; then
-        local processor
-        processor=$(output function)
-        aws lambda get-event-source-mapping --uuid "$old_mapping" --output json >"$work/mapping.json"
-        aws lambda get-function-configuration --function-name "$processor" --output json >"$work/function.json"
-        aws cloudwatch get-metric-statistics --namespace AWS/Lambda --metric-name IteratorAge \
-          --dimensions "Name=FunctionName,Value=$processor" --statistics Maximum --period 60 \
-          --start-time $((now - 3600)) --end-time $((now + 60)) --output json >"$work/iterator-age.json"
-        observed=(--mapping "$work/mapping.json" --function "$work/function.json" --iterator-age "$work/iterator-age.json")
-      else
-        chose=(--start "$MAPPING_START")
-      fi
-      ;;
-    resume) ;;
-    *)
-      facts mapping-template "${deployed[@]}" "$out/stack.json" >"$deploy_file"
-      return
-      ;;
-  esac
-  chosen=$(facts mapping-start "${deployed[@]}" "$out/stack.json" "${observed[@]}" "${chose[@]}" \
-    --now "$now" --margin "${MAPPING_MARGIN:-300}") ||
-    die "cannot choose where the new $logical starts (above); nothing was deployed"
-  IFS=$'\t' read -r start described reason <<<"$chosen"
-  if [ "$verb" = changeset ] && [ -z "${MAPPING_START:-}" ]; then
-    echo "mapping: make deploy chooses where the new $logical starts when it deploys; this change set shows $described"
-  else
-    echo "mapping: the new $logical starts $described: $reason"
-    echo "mapping: records from then on that the old mapping had read too are written again under the same item keys; per-minute aggregates count them twice until rebuilt (query aggregates --rebuild, docs/mapping-replacement.md)"
-  fi
-  facts mapping-template "${deployed[@]}" "$out/stack.json" --start "$start" --why "$reason" >"$deploy_file"
-  if [ "$mapping_action" = replace-in-two-steps ]; then
-    removal_file="$out/deploy-step1.json"
-    facts mapping-template "${deployed[@]}" "$out/stack.json" --start "$start" --why "$reason" --removal >"$removal_file"
-  fi
-}
-
-# Deploys template FILE; on failure stops with MESSAGE (and the stack's latest failures).
-deploy_template() {
-  local template=(--template-file "$1")
-  if [ "$(wc -c <"$1")" -gt "$body_limit" ]; then
-    template+=(--s3-bucket "$bucket" --s3-prefix templates)
-    echo "deploy: the template is over $body_limit bytes; it goes through s3://$bucket/templates/"
-  fi
-  echo "deploy: stack $stack (${status:-new}), capabilities ${caps:-none}, AlertEmail '${email}'"
-  # shellcheck disable=SC2086 # caps is a list of words
-  if cfn deploy "${template[@]}" ${caps:+--capabilities $caps} \
-    --parameter-overrides "CodeS3Bucket=$bucket" "CodeS3Key=$key" "AlertEmail=$email" \
-    --tags "Project=$project" "Environment=$environment" ManagedBy=synth \
-    --no-fail-on-empty-changeset 2>"$work/deploy.err"; then
-    cat "$work/deploy.err" >&2
-  elif facts no-changes "$(<"$work/deploy.err")"; then
-    # moto refuses an empty change set outright instead of failing it as AWS does.
-    echo "No changes to deploy. Stack $stack is up to date"
-  else
-    fail "$work/deploy.err" "$2"
-  fi
-}
-
-# Waits until Lambda has deleted mapping UUID (CloudFormation's update removed it), so the
-# new one of the same stream and function is not refused.
-wait_mapping_gone() {
-  local _
-  for _ in $(seq 60); do
-    if ! aws lambda get-event-source-mapping --uuid "$1" >/dev/null 2>"$work/gone.err"; then
-      grep -q ResourceNotFoundException "$work/gone.err" || { cat "$work/gone.err" >&2; die "cannot tell whether mapping $1 is deleted"; }
-      echo "deploy: event source mapping $1 is deleted"
-      return
-    fi
-    sleep 5
-  done
-  die "event source mapping $1 still exists 5 minutes after the update that removed it; run make deploy again once it is gone"
-}
-
-deploy() {
-  local status type caps email mapping_action logical deploy_file removal_file old_mapping
-  prepare
-  plan_mapping
-  if [ -n "$removal_file" ]; then
-    echo "deploy: step 1 of 2: stack $stack without $logical (mapping $old_mapping)"
-    deploy_template "$removal_file" "step 1 of stack $stack failed; nothing changed: $logical (mapping $old_mapping) still reads the stream"
-    wait_mapping_gone "$old_mapping"
-    echo "deploy: step 2 of 2: stack $stack with the new $logical"
-    deploy_template "$deploy_file" "step 2 of stack $stack failed: the stack has no $logical now, so nothing reads the stream; run make deploy again: it creates $logical where step 1 recorded (the records wait in the stream meanwhile)"
-  else
-    deploy_template "$deploy_file" "deploy of stack $stack failed"
-  fi
-  show_outputs
-}
+# deploy, plan_mapping (changeset's too) and a replaced mapping's steps: tools/stack-mapping.sh.
+# shellcheck source=tools/stack-mapping.sh
+. "$root/tools/stack-mapping.sh"
 
 changeset() {
   local status type caps email reason mapping_action logical deploy_file removal_file old_mapping

@@ -2,7 +2,7 @@
 //! built from records for the emulator, redrive, replay, tests and benchmarks.
 
 use aws_lambda_events::encodings::SecondTimestamp;
-use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisEventRecord};
 use serde_json::{json, Value};
 
 use crate::record::{record_json, record_json_with_id, EventSource, StreamRecord};
@@ -20,6 +20,256 @@ pub fn from_json(value: Value) -> Result<KinesisEvent, serde_json::Error> {
     let mut event: KinesisEvent = serde_json::from_value(value)?;
     fix_arrival_times(&mut event, &arrivals);
     Ok(event)
+}
+
+/// [`from_json`] straight from the event's bytes, as the Lambda runtime hands them over,
+/// without a `serde_json::Value` in between: each record is read once, its data decoded
+/// from base64 into its own buffer, its arrival time taken to the millisecond as
+/// [`from_json`] takes it. The processor's reader (docs/performance.md, "The processor").
+///
+/// It fills what the processor and the event archive read: `eventID`, `eventSourceARN`,
+/// `awsRegion`, `invokeIdentityArn` and `kinesis`'s `partitionKey`, `sequenceNumber`,
+/// `data` and `approximateArrivalTimestamp`. The fields nothing reads (`eventName`,
+/// `eventSource`, `eventVersion`, `kinesisSchemaVersion`, `encryptionType`) are skipped and
+/// keep their defaults. What the library refuses (a record without `kinesis`, data that
+/// is not base64, a missing arrival time) is refused here too.
+pub fn from_slice(bytes: &[u8]) -> Result<KinesisEvent, serde_json::Error> {
+    let top: TopLevel = serde_json::from_slice(bytes)?;
+    let mut event = KinesisEvent::default();
+    event.records = top.records.0;
+    Ok(event)
+}
+
+/// The top level of a plain Kinesis event: `Records`, the rest ignored.
+#[derive(serde::Deserialize)]
+struct TopLevel {
+    #[serde(rename = "Records")]
+    records: Records,
+}
+
+/// The `Records` array of Lambda's Kinesis event (plain or tumbling-window), read as
+/// [`from_slice`] reads it: for a caller that deserializes the rest of the event itself.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Records(pub Vec<KinesisEventRecord>);
+
+impl<'de> serde::Deserialize<'de> for Records {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Records, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Records;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of Kinesis records")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Records, A::Error> {
+                let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(RecordIn(record)) = seq.next_element()? {
+                    records.push(record);
+                }
+                Ok(Records(records))
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
+/// One record of `Records`.
+struct RecordIn(KinesisEventRecord);
+
+/// The record's fields [`from_slice`] reads; `Other` is skipped.
+enum Field {
+    EventId,
+    EventSourceArn,
+    AwsRegion,
+    InvokeIdentityArn,
+    Kinesis,
+    PartitionKey,
+    SequenceNumber,
+    Data,
+    ApproximateArrivalTimestamp,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Field, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Field;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Field, E> {
+                Ok(match name {
+                    "eventID" => Field::EventId,
+                    "eventSourceARN" => Field::EventSourceArn,
+                    "awsRegion" => Field::AwsRegion,
+                    "invokeIdentityArn" => Field::InvokeIdentityArn,
+                    "kinesis" => Field::Kinesis,
+                    "partitionKey" => Field::PartitionKey,
+                    "sequenceNumber" => Field::SequenceNumber,
+                    "data" => Field::Data,
+                    "approximateArrivalTimestamp" => Field::ApproximateArrivalTimestamp,
+                    _ => Field::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(Visitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordIn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RecordIn, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RecordIn;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Kinesis record")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RecordIn, A::Error> {
+                let mut record = KinesisEventRecord::default();
+                let mut kinesis = None;
+                while let Some(field) = map.next_key::<Field>()? {
+                    match field {
+                        Field::EventId => record.event_id = map.next_value()?,
+                        Field::EventSourceArn => record.event_source_arn = map.next_value()?,
+                        Field::AwsRegion => record.aws_region = map.next_value()?,
+                        Field::InvokeIdentityArn => {
+                            record.invoke_identity_arn = map.next_value()?
+                        }
+                        Field::Kinesis => {
+                            let KinesisIn(k) = map.next_value()?;
+                            kinesis = Some(k);
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                record.kinesis =
+                    kinesis.ok_or_else(|| serde::de::Error::missing_field("kinesis"))?;
+                Ok(RecordIn(record))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A record's `kinesis` object.
+struct KinesisIn(aws_lambda_events::event::kinesis::KinesisRecord);
+
+impl<'de> serde::Deserialize<'de> for KinesisIn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KinesisIn, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KinesisIn;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a record's kinesis object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KinesisIn, A::Error> {
+                use serde::de::Error;
+                let mut kinesis = aws_lambda_events::event::kinesis::KinesisRecord::default();
+                let (mut data, mut arrival) = (None, None);
+                while let Some(field) = map.next_key::<Field>()? {
+                    match field {
+                        Field::PartitionKey => kinesis.partition_key = map.next_value()?,
+                        Field::SequenceNumber => kinesis.sequence_number = map.next_value()?,
+                        Field::Data => data = Some(map.next_value::<Base64In>()?.0),
+                        Field::ApproximateArrivalTimestamp => {
+                            arrival = Some(map.next_value::<SecondsIn>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                kinesis.data.0 = data.ok_or_else(|| A::Error::missing_field("data"))?;
+                let seconds = arrival
+                    .ok_or_else(|| A::Error::missing_field("approximateArrivalTimestamp"))?;
+                let millis = (seconds * 1000.0).round() as i64;
+                let time = chrono::DateTime::from_timestamp_millis(millis)
+                    .ok_or_else(|| A::Error::custom("invalid timestamp"))?;
+                kinesis.approximate_arrival_timestamp = SecondTimestamp(time);
+                Ok(KinesisIn(kinesis))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// `data`: base64 decoded straight from the JSON's text into a buffer of its size.
+struct Base64In(Vec<u8>);
+
+impl<'de> serde::Deserialize<'de> for Base64In {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Base64In, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Base64In;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("base64 text")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Base64In, E> {
+                use base64::Engine;
+                let mut data = Vec::with_capacity(base64::decoded_len_estimate(text.len()));
+                base64::engine::general_purpose::STANDARD
+                    .decode_vec(text, &mut data)
+                    .map_err(E::custom)?;
+                Ok(Base64In(data))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// `approximateArrivalTimestamp`, epoch seconds: a number, or its text (as the library
+/// also takes it).
+struct SecondsIn(f64);
+
+impl<'de> serde::Deserialize<'de> for SecondsIn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<SecondsIn, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SecondsIn;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("epoch seconds")
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SecondsIn, E> {
+                Ok(SecondsIn(v))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SecondsIn, E> {
+                Ok(SecondsIn(v as f64))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SecondsIn, E> {
+                Ok(SecondsIn(v as f64))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SecondsIn, E> {
+                v.parse().map(SecondsIn).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Each record's arrival time as the number the JSON holds, in record order.
@@ -150,6 +400,53 @@ mod tests {
                 .timestamp_millis(),
             1_796_224_067_069
         );
+    }
+
+    /// The fast reader gives the processor the same records as [`from_json`]: every field
+    /// it reads, arrival times to the millisecond, and the same refusals.
+    #[test]
+    fn from_slice_reads_what_from_json_reads() {
+        let mut records: Vec<Value> = (0..30)
+            .map(|i| {
+                fixture::record_json(i, &format!("user-{i}"), format!("{{\"n\":{i}}}").as_bytes())
+            })
+            .collect();
+        records[3]["kinesis"]["approximateArrivalTimestamp"] = json!(1_796_224_067.69);
+        records[4]["kinesis"]["approximateArrivalTimestamp"] = json!(1_796_224_067u64);
+        records[5]["kinesis"]["data"] = json!("");
+        records[6]["eventID"] = Value::Null;
+        records[7]["kinesis"]["data"] = json!("aGk/");
+        let value = json!({ "Records": records, "other": {"x": [1, 2]} });
+        let bytes = serde_json::to_vec(&value).unwrap();
+        let slow = from_json(value).unwrap();
+        let fast = from_slice(&bytes).unwrap();
+        assert_eq!(fast.records.len(), slow.records.len());
+        for (f, s) in fast.records.iter().zip(&slow.records) {
+            assert_eq!(f.event_id, s.event_id);
+            assert_eq!(f.event_source_arn, s.event_source_arn);
+            assert_eq!(f.aws_region, s.aws_region);
+            assert_eq!(f.invoke_identity_arn, s.invoke_identity_arn);
+            assert_eq!(f.kinesis.partition_key, s.kinesis.partition_key);
+            assert_eq!(f.kinesis.sequence_number, s.kinesis.sequence_number);
+            assert_eq!(f.kinesis.data, s.kinesis.data);
+            assert_eq!(
+                f.kinesis.approximate_arrival_timestamp,
+                s.kinesis.approximate_arrival_timestamp
+            );
+        }
+        for broken in [
+            json!({ "Records": [{ "eventID": "x" }] }),
+            json!({ "Records": [{ "kinesis": { "data": "%%", "approximateArrivalTimestamp": 1.0 } }] }),
+            json!({ "Records": [{ "kinesis": { "data": "eA==" } }] }),
+            json!({ "Records": [{ "kinesis": { "approximateArrivalTimestamp": 1.0 } }] }),
+            json!({ "records": [] }),
+        ] {
+            assert!(from_json(broken.clone()).is_err(), "{broken}");
+            assert!(
+                from_slice(&serde_json::to_vec(&broken).unwrap()).is_err(),
+                "{broken}"
+            );
+        }
     }
 
     #[test]

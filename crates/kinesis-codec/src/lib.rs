@@ -17,6 +17,7 @@ pub mod archive;
 pub mod event;
 pub mod kpl;
 pub mod on_failure;
+pub mod payload;
 pub mod record;
 pub mod time;
 pub mod window;

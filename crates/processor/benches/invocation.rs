@@ -4,13 +4,24 @@
 //! thread beside the table's writes).
 //!
 //! `cargo bench -p processor` prints records/s (criterion's "thrpt"); see docs/performance.md.
+//!
+//! "invocation/10,000 records from the event's JSON, SDK requests built" is what the Lambda
+//! does with one batch, on one core: the event's bytes as the runtime hands them over, read
+//! by `kinesis_codec::event::from_slice`, `Handler::handle`, every BatchWriteItem and
+//! SendMessageBatch request built as the DynamoDB and SQS sinks build it (and kept in
+//! memory instead of sent), and everything dropped.
+//!
+//! The benchmark allocates with mimalloc, as the Lambda binary does (src/main.rs), so it
+//! counts what the function does; `BENCH_ALLOCATOR=system cargo bench ...` rebuilds it on
+//! the system allocator for comparison.
 
 #![allow(
     missing_docs,
     reason = "criterion_group! defines a public function the macro cannot document"
 )]
 
-use std::sync::Arc;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_edge::retry::{Backoff, Deadline};
@@ -18,6 +29,83 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use events::{Generator, RecordContext};
 use processor::handler::{Buckets, Handler, Invocation};
 use processor::sinks::memory::{MemoryBucket, MemoryQueue, MemoryTable};
+use processor::sinks::write_body::batch_write_item_body;
+use processor::sinks::{QueueSender, SinkError, TableWriter};
+
+/// The Lambda's allocator (mimalloc), or the system's when built with
+/// `BENCH_ALLOCATOR=system`.
+struct BenchAllocator;
+
+const SYSTEM_ALLOCATOR: bool = matches!(option_env!("BENCH_ALLOCATOR"), Some(a) if a.len() == 6);
+
+unsafe impl GlobalAlloc for BenchAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if SYSTEM_ALLOCATOR {
+            unsafe { System.alloc(layout) }
+        } else {
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if SYSTEM_ALLOCATOR {
+            unsafe { System.dealloc(ptr, layout) }
+        } else {
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if SYSTEM_ALLOCATOR {
+            unsafe { System.realloc(ptr, layout, new_size) }
+        } else {
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: BenchAllocator = BenchAllocator;
+
+/// The DynamoDB sink without the network: each call writes the BatchWriteItem request's
+/// body as `DynamoTable` does (`sinks::write_body`) and drops it, as the SDK does once it
+/// is sent.
+#[derive(Default)]
+struct RequestTable {
+    requests: Mutex<usize>,
+}
+
+impl TableWriter for RequestTable {
+    async fn batch_write(&self, items: &[&events::Item]) -> Result<Vec<usize>, SinkError> {
+        let body = batch_write_item_body("events", items, self.index_shards());
+        drop(std::hint::black_box(body));
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests += 1;
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// The SQS sink without the network: each call builds the SendMessageBatch entries as
+/// `SqsQueue` does and drops them, as the SDK does once they are sent.
+#[derive(Default)]
+struct RequestQueue {
+    requests: Mutex<usize>,
+}
+
+impl QueueSender for RequestQueue {
+    async fn send_batch(
+        &self,
+        letters: &[&processor::dead_letter::DeadLetter],
+    ) -> Result<Vec<usize>, SinkError> {
+        let request = processor::sinks::sqs::entries(letters)?;
+        drop(std::hint::black_box(request));
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests += 1;
+        }
+        Ok(Vec::new())
+    }
+}
 
 /// Realistic events as the producer sends them (JSON bytes), deterministic.
 fn payloads(count: usize) -> Vec<Vec<u8>> {
@@ -53,6 +141,66 @@ fn pure_path(c: &mut Criterion) {
             }
         })
     });
+    // The items' share of the BatchWriteItem bodies (40 requests of 25), as the DynamoDB
+    // sink writes them (`sinks::write_body`).
+    let items: Vec<events::Item> = payloads
+        .iter()
+        .zip(&ids)
+        .filter_map(|(data, id)| {
+            let ctx = RecordContext {
+                event_id: id,
+                arrival_ms: 1_700_000_000_000,
+                processed_at_ms: 1_700_000_001_000,
+            };
+            events::process_record(data, &ctx).ok()
+        })
+        .collect();
+    let items: Vec<&events::Item> = items.iter().collect();
+    group.bench_function("BatchWriteItem bodies (write_body)", |b| {
+        b.iter(|| {
+            for batch in items.chunks(25) {
+                let body = batch_write_item_body("events", batch, Default::default());
+                std::hint::black_box(body);
+            }
+        })
+    });
+    // What the sink built before `write_body`: the SDK's attribute maps, one owned copy of
+    // every name and value (the SDK then serialized them to the same JSON).
+    group.bench_function("BatchWriteItem as the SDK's attribute maps (before)", |b| {
+        use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+        /// The sink's conversion before `write_body`, as it was.
+        fn attribute(value: events::AttrRef<'_>) -> AttributeValue {
+            use events::AttrRef;
+            match value {
+                AttrRef::S(s) => AttributeValue::S(s.to_owned()),
+                AttrRef::N(n) => AttributeValue::N(n.to_owned()),
+                AttrRef::Bool(b) => AttributeValue::Bool(b),
+                AttrRef::Null => AttributeValue::Null(true),
+                AttrRef::M(map) => AttributeValue::M(
+                    map.iter()
+                        .map(|(k, v)| (k.to_owned(), attribute(v)))
+                        .collect(),
+                ),
+                AttrRef::L(list) => AttributeValue::L(list.iter().map(attribute).collect()),
+            }
+        }
+        b.iter(|| {
+            for batch in items.chunks(25) {
+                let requests: Vec<WriteRequest> = batch
+                    .iter()
+                    .filter_map(|item| {
+                        let map: std::collections::HashMap<String, AttributeValue> = item
+                            .attributes()
+                            .map(|(name, value)| (name.to_owned(), attribute(value)))
+                            .collect();
+                        let put = PutRequest::builder().set_item(Some(map)).build().ok()?;
+                        Some(WriteRequest::builder().put_request(put).build())
+                    })
+                    .collect();
+                std::hint::black_box(requests);
+            }
+        })
+    });
     group.finish();
 }
 
@@ -65,6 +213,46 @@ fn invocation(c: &mut Criterion) {
     let mut group = c.benchmark_group("invocation");
     group.throughput(Throughput::Elements(10_000));
     group.sample_size(20);
+    // Lambda's bytes: the event as the runtime receives it.
+    let json = &serde_json::to_vec(&event).expect("serializes");
+    let runtime = &runtime;
+    let invocation = || Invocation {
+        request_id: "bench",
+        deadline: Deadline::after(Duration::from_secs(60), Duration::from_secs(1)),
+        now_ms: 1_700_000_001_000,
+        redrive_count: 0,
+    };
+    let whole = |read: fn(&[u8]) -> aws_lambda_events::event::kinesis::KinesisEvent| {
+        move || {
+            let event = read(json);
+            let handler = Handler::from_config(
+                &bench_config(),
+                RequestTable::default(),
+                RequestQueue::default(),
+            );
+            std::hint::black_box(runtime.block_on(handler.handle(&event, invocation())));
+        }
+    };
+    group.bench_function(
+        "10,000 records from the event's JSON, SDK requests built",
+        |b| {
+            b.iter(whole(|json| {
+                kinesis_codec::event::from_slice(json).expect("an event")
+            }))
+        },
+    );
+    group.bench_function(
+        "the same, the event read through a serde_json::Value (event::from_json)",
+        |b| {
+            b.iter(whole(|json| {
+                let value = serde_json::from_slice(json).expect("JSON");
+                kinesis_codec::event::from_json(value).expect("an event")
+            }))
+        },
+    );
+    group.bench_function("reading the event alone (event::from_slice)", |b| {
+        b.iter(|| kinesis_codec::event::from_slice(json).map(|e| e.records.len()))
+    });
     for (name, archive) in [
         ("10,000 records, in-memory sinks", false),
         ("10,000 records, in-memory sinks, event archive", true),
@@ -140,6 +328,20 @@ fn handler(archive: bool) -> Handler<MemoryTable, MemoryQueue> {
         buckets,
         aggregates: None,
     }
+}
+
+/// The function's configuration as the stack sets it, for `Handler::from_config`.
+fn bench_config() -> processor::config::Config {
+    let env = std::collections::HashMap::from([
+        ("TABLE_NAME", "events"),
+        (
+            "DLQ_URL",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+        ),
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+    ]);
+    processor::config::Config::from_lookup(|name| env.get(name).map(|v| (*v).to_owned()))
+        .expect("a configuration")
 }
 
 fn support_event(payloads: &[Vec<u8>]) -> aws_lambda_events::event::kinesis::KinesisEvent {

@@ -17,7 +17,8 @@ use processor::sinks::memory::{MemoryQueue, MemoryTable};
 use processor::sinks::{ObjectStore, SinkError, TableWriter};
 
 /// Counts heap bytes in use and their peak, so the invocation's own memory can be told
-/// apart from what the process's allocator keeps from building the fixture.
+/// apart from what the process's allocator keeps from building the fixture. Underneath,
+/// the Lambda binary's allocator (mimalloc, src/main.rs).
 struct CountingAllocator;
 
 static IN_USE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -28,12 +29,12 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
         use std::sync::atomic::Ordering::Relaxed;
         let now = IN_USE.fetch_add(layout.size(), Relaxed) + layout.size();
         PEAK.fetch_max(now, Relaxed);
-        unsafe { std::alloc::System.alloc(layout) }
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         IN_USE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
     }
 }
 
@@ -98,8 +99,8 @@ fn main() {
     // fixture's intermediate values are gone before measuring.
     let json = serde_json::to_vec(&from_payloads(&payloads)).unwrap_or_default();
     drop(payloads);
-    let event: aws_lambda_events::event::kinesis::KinesisEvent =
-        serde_json::from_slice(&json).unwrap_or_default();
+    // Read as the Lambda reads it (src/main.rs).
+    let event = kinesis_codec::event::from_slice(&json).unwrap_or_default();
     drop(json);
     let archive = std::env::args()
         .any(|a| a == "--archive")

@@ -7,6 +7,7 @@ pub mod dynamodb;
 pub mod memory;
 pub mod s3;
 pub mod sqs;
+pub mod write_body;
 
 use std::future::Future;
 

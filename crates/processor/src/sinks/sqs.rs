@@ -22,11 +22,7 @@ impl SqsQueue {
 
 impl QueueSender for SqsQueue {
     async fn send_batch(&self, letters: &[&DeadLetter]) -> Result<Vec<usize>, SinkError> {
-        let entries = letters
-            .iter()
-            .enumerate()
-            .map(|(i, letter)| entry(i, letter))
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = entries(letters)?;
         let output = self
             .client
             .send_message_batch()
@@ -42,6 +38,17 @@ impl QueueSender for SqsQueue {
             .filter_map(|failure| failure.id.parse::<usize>().ok())
             .collect())
     }
+}
+
+/// The `SendMessageBatch` request's entries for `letters`, as [`SqsQueue`] sends them
+/// (entry IDs are the letters' indices): what a benchmark builds to count the request's
+/// cost without a network.
+pub fn entries(letters: &[&DeadLetter]) -> Result<Vec<SendMessageBatchRequestEntry>, SinkError> {
+    letters
+        .iter()
+        .enumerate()
+        .map(|(i, letter)| entry(i, letter))
+        .collect()
 }
 
 fn entry(index: usize, letter: &DeadLetter) -> Result<SendMessageBatchRequestEntry, SinkError> {
