@@ -20,6 +20,10 @@ use processor::handler::{Buckets, Handler, Invocation};
 use processor::sinks::memory::{MemoryQueue, MemoryTable, Throttle};
 use processor::store::MAX_BATCH_WRITE;
 
+/// The Lambda's allocator (src/main.rs), so the CPU between the calls is the function's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RECORDS: usize = 10_000;
 const START: usize = 8;
 

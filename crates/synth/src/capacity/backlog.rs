@@ -22,7 +22,10 @@
 //! of the calls throttled the writes take 192 ms, 1.64 × as long, every record stored. The
 //! model counts the window's 9 rounds for 400 calls. The round trip is
 //! the cost model's 15 ms estimate (crates/synth/src/cost/workload.rs), as in the Lambda
-//! stage.
+//! stage. These are the figures of the processor on the system allocator; on mimalloc (the
+//! Lambda's allocator since) the benchmark measures 110.9 ms wall with 9.3 ms of CPU and a
+//! throttled factor of 1.71, and the invocation's CPU per record is lower (docs/performance.md);
+//! the model does not use those yet.
 
 use serde_json::{json, Value};
 
