@@ -28,12 +28,9 @@ cd "$root"
 venv="$root/.venv"
 [ -f cfn-out/processor.zip ] || { echo "error: cfn-out/processor.zip not found; run make build" >&2; exit 1; }
 
-work=$(mktemp -d)
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-endpoint="http://127.0.0.1:$port"
-# moto_deploy_server.py is moto_server.py plus a fix for the outputs of change-set stacks.
-"$venv/bin/python" tools/moto_deploy_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto=$!
+# shellcheck source=tools/moto-env.sh
+. "$root/tools/moto-env.sh"
+moto_start
 runner=
 stop() {
   [ -z "$runner" ] || { kill "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; }
@@ -42,24 +39,7 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# Only moto and dummy credentials: none of the caller's AWS settings or make variables count.
-unset STACK REGION ALERT_EMAIL ARTIFACT_BUCKET CHANGESET_NAME SINCE FOLLOW FORCE PRESET CONFIG SET
-unset VERIFY_ARGS VERIFY_BIN
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE MAKEFLAGS MFLAGS
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN=local
-export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ENDPOINT_URL=$endpoint
-aws() { "$venv/bin/aws" --endpoint-url "$endpoint" --region us-east-1 "$@"; }
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-echo "moto listening on $endpoint"
-
-passed=0 failed=0
-fail() { failed=$((failed + 1)); echo "FAILED  $*"; }
-ok() { passed=$((passed + 1)); echo "ok      $*"; }
+moto_only
 
 # Runs `make ARGS` into $work/NAME.out, shows it indented; stops everything when it fails.
 step() {

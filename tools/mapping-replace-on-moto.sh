@@ -38,11 +38,9 @@ second="lambda_starting_position=LATEST lambda_timeout=10"
 "${CARGO:-cargo}" build -q -j"${JOBS:-2}" -p local-runner
 "${CARGO:-cargo}" build -q -j"${JOBS:-2}" -p producer
 
-work=$(mktemp -d)
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-endpoint="http://127.0.0.1:$port"
-"$venv/bin/python" tools/moto_deploy_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto=$!
+# shellcheck source=tools/moto-env.sh
+. "$root/tools/moto-env.sh"
+moto_start
 runner_a='' runner_b='' producer=''
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop() {
@@ -56,24 +54,8 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# Only moto and dummy credentials: none of the caller's AWS settings or make variables count.
-unset STACK REGION ALERT_EMAIL ARTIFACT_BUCKET CHANGESET_NAME SINCE FOLLOW FORCE PRESET CONFIG SET
-unset VERIFY_ARGS VERIFY_BIN MAPPING_START MAPPING_MARGIN
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE MAKEFLAGS MFLAGS
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN=local
-export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ENDPOINT_URL=$endpoint
-aws() { "$venv/bin/aws" --endpoint-url "$endpoint" --region us-east-1 "$@"; }
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-echo "moto listening on $endpoint"
+moto_only
 
-passed=0 failed=0
-fail() { failed=$((failed + 1)); echo "FAILED  $*"; }
-ok() { passed=$((passed + 1)); echo "ok      $*"; }
 finish() {
   echo "mapping replacement on moto: $passed passed, $failed failed"
   if [ "$failed" -eq 0 ]; then exit 0; fi
